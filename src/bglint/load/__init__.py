@@ -1,0 +1,1 @@
+"""Load: read templates and app configs into the model."""

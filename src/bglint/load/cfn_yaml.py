@@ -1,0 +1,357 @@
+"""CloudFormation templates (YAML or JSON text) as located containers.
+
+PyYAML composes the node graph (in C when libyaml is available); this module walks it
+iteratively, turning short-form intrinsics (`!Ref`, `!Sub`, ...) into CloudFormation's
+long form and recording the position of every container, key and value.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from typing import Any, Protocol
+
+import yaml
+from yaml.constructor import SafeConstructor
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from bglint.errors import InputError
+from bglint.load.json_pos import load_json
+from bglint.load.nodes import Mapping, Pos, Sequence
+
+MAX_DEPTH = 1000
+MAX_VALUES = 2_000_000
+
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+_YAML = "tag:yaml.org,2002:"
+_MAP = _YAML + "map"
+_SEQ = _YAML + "seq"
+_MERGE = _YAML + "merge"
+
+# Scalars whose value YAML 1.1 safe loading decides, by PyYAML's own constructors.
+_CONSTRUCTORS: dict[str, Callable[[Any, ScalarNode], Any]] = {
+    _YAML + name: SafeConstructor.yaml_constructors[_YAML + name] for name in ("null", "bool", "int", "float")
+}
+# Scalars kept as their text: CloudFormation means `2010-09-09` as a string, and
+# the merge (`<<`) and value (`=`) tags are only special as keys.
+_TEXT_TAGS = frozenset(_YAML + name for name in ("str", "timestamp", "merge", "value"))
+
+_INTRINSICS: dict[str, str] = {"!Ref": "Ref", "!Condition": "Condition"} | {
+    f"!{name}": f"Fn::{name}"
+    for name in (
+        "And", "Base64", "Cidr", "Equals", "FindInMap", "ForEach", "GetAtt", "GetAZs",
+        "If", "ImportValue", "Join", "Length", "Not", "Or", "Select", "Split", "Sub",
+        "ToJsonString", "Transform",
+    )
+}  # fmt: skip
+
+# YAML 1.1's line breaks, which libyaml counts lines by
+_LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
+# The tag and/or anchor in front of a node's value
+_NODE_PROPERTIES = re.compile(r"(?:[!&][^ \t]*[ \t]*)+")
+
+
+class _Mark(Protocol):
+    """A PyYAML position (0-based); libyaml and pure Python each have a Mark class."""
+
+    line: int
+    column: int
+
+
+def load_template_text(text: str, path: str) -> Any:
+    """Parse a template: JSON when it looks like JSON, else YAML.
+
+    JSON-looking text that is not strict JSON is retried as YAML, as CloudFormation
+    accepts it; if that fails too, the JSON error is the one that makes sense.
+    """
+    text = text.removeprefix("\ufeff")
+    if text.lstrip()[:1] != "{":
+        return load_yaml(text, path)
+    try:
+        return load_json(text, path)
+    except InputError as json_error:
+        try:
+            return load_yaml(text, path)
+        except InputError:
+            raise json_error from None
+
+
+def is_template(data: Any) -> bool:
+    """Whether parsed data looks like a CloudFormation template."""
+    return isinstance(data, dict) and ("AWSTemplateFormatVersion" in data or isinstance(data.get("Resources"), dict))
+
+
+def load_yaml(text: str, path: str) -> Any:
+    """Parse one YAML document into located containers; None for an empty document."""
+    text = text.removeprefix("\ufeff")
+    lines = _LINE_BREAK.split(text)
+    root, loader = _compose(text, lines, path)
+    if root is None:
+        return None
+    if "&" in text:  # aliases need anchors, and only aliases can make a document expand
+        _check_expansion(root, path)
+    return _Builder(path, lines, loader).build(root)
+
+
+def _compose(text: str, lines: list[str], path: str) -> tuple[Node | None, Any]:
+    """The document's node graph, and the loader whose constructors resolve scalars."""
+    try:
+        if _nesting_bound(text, lines) > MAX_DEPTH:
+            _check_nesting(text, path)
+        loader = _Loader(text)
+        try:
+            return loader.get_single_node(), loader
+        finally:
+            loader.dispose()
+    except yaml.MarkedYAMLError as exc:
+        raise _syntax_error(exc, path) from None
+    except yaml.reader.ReaderError as exc:
+        # The position is a byte offset under libyaml, a character index in pure Python.
+        index = text.find(chr(exc.character))
+        line, col = _line_col(text, index) if index >= 0 else (0, 0)
+        message = f"invalid YAML: character #x{exc.character:04x} is not allowed"
+        raise InputError(path, message, line, col) from None
+    except UnicodeEncodeError as exc:  # lone surrogates, e.g. from surrogateescape
+        message = "invalid YAML: text is not valid Unicode"
+        raise InputError(path, message, *_line_col(text, exc.start)) from None
+    except RecursionError:  # the pure-Python composer recurses, and gives up earlier
+        raise InputError(path, "nesting too deep to parse") from None
+
+
+def _nesting_bound(text: str, lines: list[str]) -> int:
+    """A cheap upper bound on how deep collections nest.
+
+    Each flow collection needs a bracket; block collections must indent at least every
+    second level, so their depth is at most twice the longest line.
+    """
+    return text.count("[") + text.count("{") + 2 * max(map(len, lines)) + 2
+
+
+def _check_nesting(text: str, path: str) -> None:
+    """Refuse deep nesting before composing it.
+
+    libyaml's composer recurses in C and crashes the interpreter somewhere past 10,000
+    levels; its event stream is flat, so count the depth there.
+    """
+    parser = _Loader(text)
+    depth = 0
+    try:
+        while parser.check_event():
+            event = parser.get_event()
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise _too_deep(path, _mark_pos(event.start_mark))
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    finally:
+        parser.dispose()
+
+
+def _check_expansion(root: Node, path: str) -> None:
+    """Refuse alias bombs and cycles before building anything.
+
+    An alias is the very node of its anchor, so the graph is small while its expansion
+    can be exponential; sizes are summed bottom-up, once per distinct node.
+    """
+    sizes: dict[int, int] = {}
+    in_progress: set[int] = set()
+    stack: list[tuple[Node, bool]] = [(root, False)]
+    while stack:
+        node, children_sized = stack.pop()
+        children = _children(node)
+        if children_sized:
+            in_progress.discard(id(node))
+            sizes[id(node)] = size = 1 + sum(sizes[id(child)] for child in children)
+            if size > MAX_VALUES:
+                raise InputError(path, "document expands to too many values (YAML alias bomb?)")
+        elif id(node) in in_progress:
+            raise InputError(path, "an alias refers to a node containing it", *_pos(node))
+        elif id(node) not in sizes:
+            in_progress.add(id(node))
+            stack.append((node, True))
+            stack.extend((child, False) for child in children)
+
+
+def _children(node: Node) -> list[Node]:
+    if isinstance(node, MappingNode):
+        return [value for _, value in node.value]
+    return node.value if isinstance(node, SequenceNode) else []
+
+
+def _syntax_error(exc: yaml.MarkedYAMLError, path: str) -> InputError:
+    line, col = _mark_pos(exc.problem_mark or exc.context_mark)
+    if exc.context == "expected a single document in the stream":
+        return InputError(path, "more than one YAML document", line, col)
+    problem = " ".join(str(exc.problem or exc.context).split())
+    if problem == "second occurrence" and exc.context:  # of an anchor
+        first_line = _mark_pos(exc.context_mark)[0]
+        problem = f"{exc.context.partition(';')[0]} (first at line {first_line})"
+    return InputError(path, f"invalid YAML: {problem}", line, col)
+
+
+def _too_deep(path: str, pos: Pos) -> InputError:
+    return InputError(path, f"nesting deeper than {MAX_DEPTH} levels", *pos)
+
+
+def _line_col(text: str, index: int) -> Pos:
+    line_start = text.rfind("\n", 0, index) + 1
+    return text.count("\n", 0, index) + 1, index - line_start + 1
+
+
+def _mark_pos(mark: _Mark | None) -> Pos:
+    return (mark.line + 1, mark.column + 1) if mark else (0, 0)
+
+
+def _pos(node: Node) -> Pos:
+    return _mark_pos(node.start_mark)
+
+
+def _tag_name(tag: str) -> str:
+    return tag.replace(_YAML, "!!")
+
+
+class _Builder:
+    """Turns a composed node graph into located containers, without recursion.
+
+    Containers are created empty and filled later from a stack, so nesting depth costs
+    no Python frames. An alias is the very node of its anchor and is expanded again each
+    time it is reached, as a plain YAML load would (`_check_expansion` bounds the cost).
+    """
+
+    def __init__(self, path: str, lines: list[str], loader: Any) -> None:
+        self.path = path
+        self.lines = lines
+        self.loader = loader
+        self.pending: list[tuple[Node, Mapping | Sequence, int]] = []
+
+    def build(self, root: Node) -> Any:
+        value = self.value(root, 1)
+        while self.pending:
+            node, container, depth = self.pending.pop()
+            start = len(self.pending)
+            if isinstance(container, Mapping):
+                self.fill_mapping(node, container, depth)
+            else:
+                self.fill_sequence(node, container, depth)
+            # Fill children in document order, so the first error reported comes first.
+            self.pending[start:] = reversed(self.pending[start:])
+        return value
+
+    def error(self, node: Node, message: str) -> InputError:
+        return InputError(self.path, message, *_pos(node))
+
+    def value(self, node: Node, depth: int) -> Any:
+        """A scalar at once; a container empty for now, with its filling queued."""
+        name = _INTRINSICS.get(node.tag)
+        if name is not None:
+            return self.intrinsic(node, name, depth)
+        if isinstance(node, ScalarNode):
+            return self.scalar(node)
+        if node.tag == (_MAP if isinstance(node, MappingNode) else _SEQ):
+            return self.container(node, _pos(node), depth)
+        raise self.error(node, f"unknown YAML tag '{_tag_name(node.tag)}'")
+
+    def scalar(self, node: ScalarNode) -> Any:
+        if node.tag in _TEXT_TAGS:
+            return node.value
+        construct = _CONSTRUCTORS.get(node.tag)
+        if construct is None:
+            raise self.error(node, f"unknown YAML tag '{_tag_name(node.tag)}'")
+        try:
+            return construct(self.loader, node)
+        except (ValueError, KeyError, IndexError):  # an explicit `!!int abc` or `!!int`
+            raise self.error(node, f"invalid {_tag_name(node.tag)} value {node.value!r}") from None
+
+    def intrinsic(self, node: Node, name: str, depth: int) -> Mapping:
+        """`!Name value` as `{"Fn::Name": value}`, located at the tag."""
+        tag_pos = _pos(node)
+        value_pos = self.content_pos(node)
+        value: Any
+        if isinstance(node, ScalarNode):
+            value = node.value  # a tagged scalar is never resolved: `!Ref 1` means "1"
+            if name == "Fn::GetAtt":
+                value = Sequence(value_pos)
+                for part in node.value.split(".", 1):
+                    value.push(part, value_pos)
+        else:
+            value = self.container(node, value_pos, depth + 1)
+        wrapper = Mapping(tag_pos)
+        wrapper.put(name, value, tag_pos, value_pos)
+        return wrapper
+
+    def content_pos(self, node: Node) -> Pos:
+        """Where the value under a tag starts (a tagged node's mark is at the tag)."""
+        mark = node.start_mark
+        line = self.lines[mark.line]
+        properties = _NODE_PROPERTIES.match(line, mark.column)
+        column = properties.end() if properties else mark.column
+        if column < len(line) and line[column] != "#":
+            return mark.line + 1, column + 1
+        # The value starts on a later line: a block collection starts at its first entry
+        # (a block sequence at the item, not its dash).
+        if isinstance(node, MappingNode) and node.value:
+            return _pos(node.value[0][0])
+        if isinstance(node, SequenceNode) and node.value:
+            return _pos(node.value[0])
+        return _pos(node)
+
+    def container(self, node: Node, pos: Pos, depth: int) -> Mapping | Sequence:
+        if depth > MAX_DEPTH:
+            raise _too_deep(self.path, _pos(node))
+        container = Mapping(pos) if isinstance(node, MappingNode) else Sequence(pos)
+        self.pending.append((node, container, depth))
+        return container
+
+    def fill_sequence(self, node: Node, sequence: Sequence, depth: int) -> None:
+        for item in node.value:
+            sequence.push(self.value(item, depth + 1), _pos(item))
+
+    def fill_mapping(self, node: Node, mapping: Mapping, depth: int) -> None:
+        merges: list[Node] = []
+        for key_node, value_node in node.value:
+            if key_node.tag == _MERGE:
+                merges.append(value_node)
+                continue
+            key = self.key(key_node)
+            if key in mapping:
+                first_line = mapping.key_pos[key][0]
+                raise self.error(key_node, f"duplicate key {key!r} (first at line {first_line})")
+            self.put(mapping, key, key_node, value_node, depth)
+        for key_node, value_node in self.merged_pairs(merges):
+            key = self.key(key_node)
+            if key not in mapping:  # own keys, then earlier merges, take precedence
+                self.put(mapping, key, key_node, value_node, depth)
+
+    def put(self, mapping: Mapping, key: str, key_node: Node, value_node: Node, depth: int) -> None:
+        value = self.value(value_node, depth + 1)
+        mapping.put(key, value, _pos(key_node), _pos(value_node))
+
+    def key(self, node: Node) -> str:
+        """A key keeps its text: `0755:` means "0755", not the octal number 493."""
+        if isinstance(node, ScalarNode) and (node.tag in _TEXT_TAGS or node.tag in _CONSTRUCTORS):
+            key: str = node.value
+            return key
+        raise self.error(node, "mapping key must be a plain string")
+
+    def merged_pairs(self, sources: list[Node]) -> Iterator[tuple[Node, Node]]:
+        """The entries `<<` merges in, in precedence order (nested merges included)."""
+        todo = sources[::-1]
+        while todo:
+            source = todo.pop()
+            if isinstance(source, SequenceNode) and source.tag == _SEQ:
+                todo.extend(source.value[::-1])
+            elif isinstance(source, MappingNode) and source.tag == _MAP:
+                nested = []
+                for key_node, value_node in source.value:
+                    if key_node.tag == _MERGE:
+                        nested.append(value_node)
+                    else:
+                        yield key_node, value_node
+                todo.extend(nested[::-1])
+            else:
+                raise self.error(
+                    source,
+                    "a merge ('<<') value must be a mapping or a list of mappings",
+                )

@@ -1,0 +1,105 @@
+"""Render CloudFormation intrinsic functions to the text a policy would hold.
+
+bglint never evaluates a template; it only needs each value as text an IAM pattern
+can be matched against. `Fn::If` yields both branches (either may be deployed), each
+marked conditional; `AWS::NoValue` yields nothing; parameters yield their Default.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from bglint.load.nodes import Pos, pos_in, pos_of
+
+
+@dataclass(frozen=True)
+class Rendered:
+    text: str
+    pos: Pos
+    conditional: bool = False
+
+
+class Renderer:
+    """Renders values of one template; knows its parameter defaults."""
+
+    def __init__(self, parameters: dict[str, Any] | None = None) -> None:
+        self.defaults = {
+            name: spec["Default"]
+            for name, spec in (parameters or {}).items()
+            if isinstance(spec, dict) and isinstance(spec.get("Default"), str | int | float)
+        }
+
+    def items(self, value: Any, pos: Pos | None = None) -> Iterator[Rendered]:
+        """Every text a list-or-scalar field can hold (e.g. `Action`, `Resource`)."""
+        here = pos or pos_of(value)
+        if isinstance(value, list):
+            for index, item in enumerate(value):
+                yield from self.items(item, pos_in(value, index))
+            return
+        if isinstance(value, dict) and "Fn::If" in value:
+            yield from self._branches(value, here)
+            return
+        yield from self.texts(value, here)
+
+    def texts(self, value: Any, pos: Pos | None = None) -> Iterator[Rendered]:
+        """Every text a scalar field can hold."""
+        here = pos or pos_of(value)
+        if isinstance(value, str):
+            yield Rendered(value, here)
+        elif isinstance(value, bool) or value is None:
+            return
+        elif isinstance(value, int | float):
+            yield Rendered(str(value), here)
+        elif isinstance(value, dict) and len(value) == 1:
+            yield from self._function(next(iter(value)), next(iter(value.values())), value, here)
+
+    def _function(self, name: str, arg: Any, node: Any, here: Pos) -> Iterator[Rendered]:
+        if name == "Ref":
+            if arg == "AWS::NoValue":
+                return
+            default = self.defaults.get(arg) if isinstance(arg, str) else None
+            yield Rendered(str(default) if default is not None else f"${{{arg}}}", here)
+        elif name == "Fn::If":
+            yield from self._branches(node, here)
+        elif name == "Fn::Sub":
+            template = arg[0] if isinstance(arg, list) and arg else arg
+            if isinstance(template, str):
+                yield Rendered(template, here)
+        elif name == "Fn::GetAtt":
+            parts = arg.split(".", 1) if isinstance(arg, str) else arg
+            if isinstance(parts, list):
+                yield Rendered("${" + ".".join(str(p) for p in parts) + "}", here)
+        elif name == "Fn::Join" and isinstance(arg, list) and len(arg) == 2:
+            yield from self._join(arg[0], arg[1], here)
+        else:
+            yield Rendered("${" + name + "}", here)
+
+    def _branches(self, node: Any, here: Pos) -> Iterator[Rendered]:
+        arg = node.get("Fn::If")
+        if not (isinstance(arg, list) and len(arg) == 3):
+            return
+        for index in (1, 2):
+            for item in self.items(arg[index], pos_in(arg, index)):
+                yield Rendered(item.text, item.pos, conditional=True)
+
+    def _join(self, delimiter: Any, parts: Any, here: Pos) -> Iterator[Rendered]:
+        if not isinstance(delimiter, str) or not isinstance(parts, list):
+            yield Rendered("${Fn::Join}", here)
+            return
+        texts: list[str] = []
+        conditional = False
+        for part in parts:
+            first = next(self.texts(part), None)
+            texts.append(first.text if first else "")
+            conditional = conditional or bool(first and first.conditional)
+        yield Rendered(delimiter.join(texts), here, conditional)
+
+
+def is_intrinsic(value: Any) -> bool:
+    """A one-key mapping whose key is Ref, Condition or Fn::*."""
+    if not isinstance(value, dict) or len(value) != 1:
+        return False
+    key = next(iter(value))
+    return key in ("Ref", "Condition") or key.startswith("Fn::")

@@ -1,0 +1,125 @@
+"""Normalise an IAM policy document into `Statement`s.
+
+Every field becomes a tuple, each Action keeps its own location, and CloudFormation
+intrinsics are rendered to text. Malformed statements are reported and skipped so
+the rest of the document is still checked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from bglint.errors import InputError
+from bglint.load.intrinsics import Renderer
+from bglint.load.nodes import Pos, pos_in, pos_of, text_in
+from bglint.model import Condition, Location, Principal, Statement
+
+Locate = Callable[[Pos, str], Location]
+"""Turns a position inside the document and a logical path into a file Location."""
+
+_PRINCIPAL_KINDS = ("AWS", "Service", "Federated", "CanonicalUser")
+
+
+class PolicyReader:
+    def __init__(self, path: str, locate: Locate, renderer: Renderer | None = None) -> None:
+        self.path = path
+        self.locate = locate
+        self.renderer = renderer or Renderer()
+        self.errors: list[InputError] = []
+
+    def statements(self, doc: Any, logical: str) -> tuple[Statement, ...]:
+        if isinstance(doc, str) and doc.strip() in ("", "{}"):
+            return ()
+        if not isinstance(doc, dict):
+            self._error(pos_of(doc), f"{logical}: a policy document must be a mapping")
+            return ()
+        if not doc:
+            return ()
+        raw = doc.get("Statement")
+        if raw is None:
+            self._error(pos_of(doc), f"{logical}: policy document has no 'Statement'")
+            return ()
+        items = raw if isinstance(raw, list) else [raw]
+        result = []
+        for index, item in enumerate(items):
+            where = pos_in(raw, index) if isinstance(raw, list) else pos_in(doc, "Statement")
+            statement = self._statement(item, where, f"{logical}/Statement[{index}]")
+            if statement is not None:
+                result.append(statement)
+        return tuple(result)
+
+    def _statement(self, item: Any, where: Pos, logical: str) -> Statement | None:
+        if not isinstance(item, dict):
+            self._error(where, f"{logical}: a statement must be a mapping")
+            return None
+        loc = self.locate(pos_of(item) if pos_of(item) != (0, 0) else where, logical)
+        effect = item.get("Effect")
+        if effect not in ("Allow", "Deny"):
+            self._error(pos_in(item, "Effect"), f"{logical}: Effect must be Allow or Deny, got {effect!r}")
+            return None
+        action_key = "NotAction" if "NotAction" in item else "Action"
+        resource_key = "NotResource" if "NotResource" in item else "Resource"
+        actions, action_locs, cond_a = self._texts(item, action_key, logical)
+        resources, _, cond_r = self._texts(item, resource_key, logical)
+        principal_key = "NotPrincipal" if "NotPrincipal" in item else "Principal"
+        return Statement(
+            effect=effect,
+            actions=actions,
+            resources=resources,
+            loc=loc,
+            not_action=action_key == "NotAction",
+            not_resource=resource_key == "NotResource",
+            conditions=self._conditions(item.get("Condition"), logical),
+            principals=self._principals(item.get(principal_key)),
+            not_principal=principal_key == "NotPrincipal",
+            sid=text_in(item, "Sid"),
+            action_locs=action_locs,
+            conditional=cond_a or cond_r,
+        )
+
+    def _texts(
+        self, item: dict[str, Any], key: str, logical: str
+    ) -> tuple[tuple[str, ...], tuple[Location, ...], bool]:
+        if key not in item:
+            return (), (), False
+        texts, locs, conditional = [], [], False
+        for index, rendered in enumerate(self.renderer.items(item[key], pos_in(item, key))):
+            texts.append(rendered.text)
+            locs.append(self.locate(rendered.pos, f"{logical}/{key}[{index}]"))
+            conditional = conditional or rendered.conditional
+        return tuple(texts), tuple(locs), conditional
+
+    def _conditions(self, raw: Any, logical: str) -> tuple[Condition, ...]:
+        if raw is None:
+            return ()
+        if not isinstance(raw, dict):
+            self._error(pos_of(raw), f"{logical}: Condition must be a mapping")
+            return ()
+        result = []
+        for operator, block in raw.items():
+            if not isinstance(block, dict):
+                self._error(pos_in(raw, operator), f"{logical}: Condition {operator} must be a mapping")
+                continue
+            for key, values in block.items():
+                texts = tuple(r.text for r in self.renderer.items(values, pos_in(block, key)))
+                result.append(Condition(str(operator), str(key), texts))
+        return tuple(result)
+
+    def _principals(self, raw: Any) -> tuple[Principal, ...]:
+        if raw is None:
+            return ()
+        if isinstance(raw, str):
+            return (Principal("*", raw),)
+        if not isinstance(raw, dict):
+            return ()
+        return tuple(
+            Principal(kind, rendered.text)
+            for kind in _PRINCIPAL_KINDS
+            if kind in raw
+            for rendered in self.renderer.items(raw[kind], pos_in(raw, kind))
+        )
+
+    def _error(self, pos: Pos, message: str) -> None:
+        loc = self.locate(pos, "")
+        self.errors.append(InputError(loc.path or self.path, message, loc.line, loc.col))

@@ -1,0 +1,43 @@
+"""Resolve `contents`/`permissions_boundary` references the way Nuon does.
+
+A value starting with `./`, `file`, `http` or `git` is a reference; anything else is
+literal JSON. Relative paths resolve against `permissions/` first, then the app root.
+References never leave the app directory and remote ones are never fetched.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+_REMOTE = ("http", "git", "s3://")
+
+
+def is_reference(value: str) -> bool:
+    return value.startswith(("./", "../", "/", "file", *_REMOTE))
+
+
+@dataclass(frozen=True)
+class Resolved:
+    path: Path | None  # the file to read, when one was found
+    problem: str = ""  # why there is none
+    ambiguous_with: Path | None = None  # another candidate with different content
+
+
+def resolve(value: str, app_dir: Path) -> Resolved:
+    if value.startswith(_REMOTE):
+        return Resolved(None, f"remote reference '{value}' is not fetched")
+    relative = value.removeprefix("file://").removeprefix("file:")
+    if Path(relative).is_absolute():
+        return Resolved(None, f"absolute path '{value}' is outside the app directory")
+    root = app_dir.resolve()
+    candidates = [root / "permissions" / relative, root / relative]
+    found = [c for c in candidates if c.is_file()]
+    if not found:
+        tried = ", ".join(str(c.relative_to(root)) for c in candidates)
+        return Resolved(None, f"'{value}' not found (tried {tried})")
+    chosen = found[0].resolve()
+    if not chosen.is_relative_to(root):
+        return Resolved(None, f"'{value}' points outside the app directory")
+    other = found[1] if len(found) > 1 and found[1].read_bytes() != found[0].read_bytes() else None
+    return Resolved(chosen, ambiguous_with=other)
