@@ -1,0 +1,1 @@
+"""Offline IAM knowledge: the action catalog and AWS-managed policy documents."""

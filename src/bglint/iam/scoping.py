@@ -1,0 +1,102 @@
+"""Is a granted action limited to the install? By tag, by ARN, by subnet/VPC.
+
+A grant is scoped when its own statement carries the condition, when every boundary
+Allow that lets it through does, or when a Deny on every resource removes the action
+unless the scoping holds (the "Deny StringNotEquals install tag" pattern).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from bglint.iam.effective import Permissions, Scope
+from bglint.model import Condition
+
+POSITIVE = ("StringEquals", "StringLike", "StringEqualsIgnoreCase", "ArnEquals", "ArnLike")
+NEGATIVE = ("StringNotEquals", "StringNotLike", "StringNotEqualsIgnoreCase", "ArnNotEquals", "ArnNotLike")
+_INSTALL_SPECIFIC = re.compile(r"\.nuon\.install\.(id|name)|\$\{[^}]*install[^}]*\}", re.IGNORECASE)
+
+
+def _operator(condition: Condition) -> str:
+    """`ForAnyValue:StringEqualsIfExists` -> `StringEquals`."""
+    return condition.operator.split(":")[-1].removesuffix("IfExists")
+
+
+def has_tag_condition(conditions: Iterable[Condition], tag_keys: Iterable[str], operators: tuple[str, ...]) -> bool:
+    wanted = {key.lower() for key in tag_keys}
+    for cond in conditions:
+        prefix, _, tag = cond.key.partition("/")
+        if _operator(cond) in operators and prefix.lower().endswith(":resourcetag") and tag.lower() in wanted:
+            return True
+    return False
+
+
+def has_network_condition(
+    conditions: Iterable[Condition], allowed_ids: Iterable[str], operators: tuple[str, ...]
+) -> bool:
+    allowed = set(allowed_ids)
+    for cond in conditions:
+        limited = not allowed or all(any(i in value for i in allowed) for value in cond.values)
+        if cond.key.lower() in ("ec2:subnet", "ec2:vpc") and _operator(cond) in operators and limited:
+            return True
+    return False
+
+
+def names_install_resources(scope: Scope) -> bool:
+    """Every Resource of the statement is an install-specific ARN (it names the install id)."""
+    resources = scope.statement.resources
+    return bool(resources) and not scope.statement.not_resource and all(_INSTALL_SPECIFIC.search(r) for r in resources)
+
+
+def names_network_resources(scope: Scope, allowed_ids: Iterable[str]) -> bool:
+    """Every Resource is a subnet or VPC ARN (of the configured ids, when given)."""
+    resources = scope.statement.resources
+    allowed = tuple(allowed_ids)
+    return (
+        bool(resources)
+        and not scope.statement.not_resource
+        and all((":subnet/" in r or ":vpc/" in r) and (not allowed or any(i in r for i in allowed)) for r in resources)
+    )
+
+
+@dataclass(frozen=True)
+class Scoping:
+    """Decides, for one role, whether an action granted by a statement is scoped."""
+
+    perms: Permissions
+    statement_scoped: Callable[[Scope], bool]  # the statement itself carries the scoping
+    deny_scoped: Callable[[Scope], bool]  # a Deny that removes everything outside the scoping
+
+    def is_scoped(self, scope: Scope, key: str) -> bool:
+        return self.statement_scoped(scope) or self._by_boundary(key) or self._by_deny(key)
+
+    def _by_boundary(self, key: str) -> bool:
+        if self.perms.boundary_allows is None:
+            return False
+        letting = [s for s in self.perms.boundary_allows if key in s.actions]
+        return bool(letting) and all(self.statement_scoped(s) for s in letting)
+
+    def _by_deny(self, key: str) -> bool:
+        denies = (*self.perms.denies, *self.perms.boundary_denies)
+        return any(key in s.actions and "*" in s.statement.resources and self.deny_scoped(s) for s in denies)
+
+
+def tag_scoping(perms: Permissions, tag_keys: tuple[str, ...]) -> Scoping:
+    return Scoping(
+        perms,
+        lambda s: has_tag_condition(s.statement.conditions, tag_keys, POSITIVE) or names_install_resources(s),
+        lambda s: has_tag_condition(s.statement.conditions, tag_keys, NEGATIVE),
+    )
+
+
+def network_scoping(perms: Permissions, allowed_ids: tuple[str, ...]) -> Scoping:
+    return Scoping(
+        perms,
+        lambda s: (
+            has_network_condition(s.statement.conditions, allowed_ids, POSITIVE)
+            or names_network_resources(s, allowed_ids)
+        ),
+        lambda s: has_network_condition(s.statement.conditions, allowed_ids, NEGATIVE),
+    )

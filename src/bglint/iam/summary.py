@@ -1,0 +1,51 @@
+"""What each role can do, action by action, with how (or whether) each grant is scoped.
+
+This is the data behind `bglint permissions`; it judges nothing beyond the facts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bglint.iam.catalog import Catalog
+from bglint.iam.effective import Permissions
+from bglint.iam.scoping import tag_scoping
+
+SCOPED, NOT_SCOPED, UNSCOPABLE = "scoped", "not scoped", "unscopable"
+
+
+@dataclass(frozen=True)
+class Grant:
+    action: str  # canonical case, service:Name
+    access_level: str
+    scoping: str  # scoped | not scoped | unscopable (the action takes no resource-tag condition)
+    conditional: bool  # every statement granting it has IAM conditions
+
+
+@dataclass
+class RoleSummary:
+    services: dict[str, list[Grant]] = field(default_factory=dict)
+    unknown_policies: list[str] = field(default_factory=list)  # documents not available: may grant more
+
+
+def summarise(perms: Permissions, catalog: Catalog, tag_keys: tuple[str, ...]) -> RoleSummary:
+    scoping = tag_scoping(perms, tag_keys)
+    worst: dict[str, str] = {}
+    conditional: dict[str, bool] = {}
+    for scope in perms.allows:
+        for key in perms.effective(scope):
+            if not catalog.supports_resource_tag(key):
+                state = UNSCOPABLE
+            else:
+                state = SCOPED if scoping.is_scoped(scope, key) else NOT_SCOPED
+            # One unscoped grant is enough for the action to be unscoped.
+            if worst.get(key) != NOT_SCOPED:
+                worst[key] = state
+            conditional[key] = conditional.get(key, True) and bool(scope.statement.conditions)
+    summary = RoleSummary(unknown_policies=[p.arn or p.name for p in perms.unknown_policies])
+    for key in sorted(worst):
+        action = catalog.lookup(key)
+        name = f"{action.service}:{action.name}" if action else key
+        level = action.access_level if action else ""
+        summary.services.setdefault(key.split(":")[0], []).append(Grant(name, level, worst[key], conditional[key]))
+    return summary
