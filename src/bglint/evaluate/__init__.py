@@ -1,0 +1,1 @@
+"""Evaluate: run declarative rules over the model and produce findings."""

@@ -1,0 +1,70 @@
+"""Run rules over documents: which rule applies to which role, and the finding it makes."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from bglint.evaluate.predicates import PREDICATES
+from bglint.evaluate.rules import Rule
+from bglint.evaluate.subject import Hit, Settings, Subject
+from bglint.model import Document, Location, NetworkKind, Role
+
+_NETWORK_PHRASE = {
+    NetworkKind.CUSTOMER_MANAGED: "In a customer-managed network",
+    NetworkKind.VENDOR_MANAGED: "In a vendor-managed network",
+    NetworkKind.UNKNOWN: "In a network of unknown kind",
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: Rule
+    severity: str
+    message: str
+    fix: str
+    loc: Location
+    document: str
+    role: str
+    fingerprint: str
+
+
+def evaluate(documents: list[Document], rules: list[Rule], settings: Settings) -> list[Finding]:
+    findings = [f for doc in documents for f in _document_findings(doc, rules, settings)]
+    return sorted(findings, key=lambda f: (f.loc.path, f.loc.line, f.loc.col, f.rule.id, f.message))
+
+
+def _document_findings(doc: Document, rules: list[Rule], settings: Settings) -> Iterator[Finding]:
+    network = doc.network.kind
+    subjects = [Subject(doc, role, settings) for role in doc.roles]
+    for rule in rules:
+        if rule.applies_to == "document":
+            if rule.when.matches(network, "", "aws"):
+                for hit in PREDICATES[rule.predicate](Subject(doc, None, settings), rule.params):
+                    yield _finding(rule, rule.severity, doc, None, hit)
+            continue
+        for subject in subjects:
+            role = subject.role
+            assert role is not None
+            if rule.applies_to == "break-glass-roles" and not role.break_glass:
+                continue
+            if not rule.when.matches(network, role.level, role.platform):
+                continue
+            severity = rule.severity_for(network, role.level, role.platform)
+            for hit in PREDICATES[rule.predicate](subject, rule.params):
+                yield _finding(rule, severity, doc, role, hit)
+
+
+def _finding(rule: Rule, severity: str, doc: Document, role: Role | None, hit: Hit) -> Finding:
+    level = f" (declared level: {role.level})" if role is not None and role.level else ""
+    values = {
+        "role": role.name if role is not None else "",
+        "detail": hit.detail,
+        "network": _NETWORK_PHRASE[doc.network.kind] + level,
+        "fix": hit.fix,
+    }
+    message = rule.message.format_map(values)
+    identity = "\x00".join((rule.id, doc.path, values["role"], hit.key))
+    fingerprint = hashlib.sha256(identity.encode()).hexdigest()[:32]
+    return Finding(rule, severity, message, hit.fix, hit.loc, doc.path, values["role"], fingerprint)

@@ -1,0 +1,387 @@
+"""The one registry of predicates rules may name, one function each.
+
+A predicate looks at a Subject and yields a Hit for every violation it finds, each
+saying what the role can do and the smallest fix. Predicates never open files.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from bglint.evaluate.subject import Hit, Subject
+from bglint.iam.effective import Scope
+from bglint.iam.scoping import network_scoping, tag_scoping
+from bglint.model import BoundaryState, PolicyOrigin
+
+Predicate = Callable[[Subject, dict[str, Any]], Iterator[Hit]]
+PREDICATES: dict[str, Predicate] = {}
+
+
+def predicate(func: Predicate) -> Predicate:
+    PREDICATES[func.__name__] = func
+    return func
+
+
+_TEMPLATE = re.compile(r"\{\{[^}]*\}\}")
+_INSTALL_ID = re.compile(r"\{\{-?\s*\.nuon\.install\.id\s*-?\}\}")
+_NETWORK_CHANGE = re.compile(r"vpc|subnet|route|gateway|securitygroup|networkacl|dhcpoptions|peering", re.I)
+_NETWORK_RESOURCES = frozenset({"subnet", "vpc", "network-interface", "instance", "security-group", "route-table"})
+_ESCALATION_ON_SELF = (
+    "iam:DeleteRolePermissionsBoundary",
+    "iam:PutRolePermissionsBoundary",
+    "iam:PutRolePolicy",
+    "iam:AttachRolePolicy",
+    "iam:UpdateAssumeRolePolicy",
+)
+_BOUNDARY_REWRITE = ("iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion")
+_COMPUTE_LAUNCH = (
+    "ec2:RunInstances",
+    "lambda:CreateFunction",
+    "ecs:RunTask",
+    "glue:CreateJob",
+    "cloudformation:CreateStack",
+    "codebuild:CreateProject",
+    "sagemaker:CreateNotebookInstance",
+    "eks:CreateNodegroup",
+)
+_SAMPLE_ACCOUNT = "123456789012"
+# Services named first when a finding summarises many: the ones an install is made of.
+_PROMINENT = ("ec2", "iam", "s3", "rds", "eks", "ecs", "lambda", "kms", "secretsmanager", "dynamodb")
+
+
+# -- helpers ---------------------------------------------------------------------------
+
+
+def _named(subject: Subject, keys: Iterable[str], most: int = 4) -> str:
+    """`ec2:RunInstances, ec2:CreateVpc and 12 more`, or by service when there are many."""
+    names = sorted(_canonical(subject, key) for key in keys)
+    services = sorted({name.split(":")[0] for name in names})
+    if len(services) > most:
+        return f"in {len(services)} services, among them {_services(_PROMINENT, services)}"
+    shown = ", ".join(names[:most])
+    return f"{shown} and {len(names) - most} more" if len(names) > most else shown
+
+
+def _services(first: tuple[str, ...], services: list[str]) -> str:
+    ordered = [s for s in first if s in services] + [s for s in services if s not in first]
+    return ", ".join(ordered[:6])
+
+
+def _access(subject: Subject, key: str) -> str:
+    action = subject.catalog.lookup(key)
+    return action.access_level if action else ""
+
+
+def _canonical(subject: Subject, key: str) -> str:
+    action = subject.catalog.lookup(key)
+    return f"{action.service}:{action.name}" if action else key
+
+
+def _where(scope: Scope) -> str:
+    policy = scope.policy
+    if policy.origin is PolicyOrigin.AWS_MANAGED:
+        return f"AWS-managed policy {policy.name}"
+    sid = f" statement '{scope.statement.sid}'" if scope.statement.sid else ""
+    return f"policy '{policy.name}'{sid}"
+
+
+def _rendered_name(name: str) -> str:
+    """A Nuon role name as deployed: the install id is 26 characters."""
+    return _TEMPLATE.sub("", _INSTALL_ID.sub("x" * 26, name))
+
+
+# -- role predicates -------------------------------------------------------------------
+
+
+@predicate
+def grants_admin(subject: Subject, params: dict[str, Any]) -> Iterator[Hit]:
+    """Admin-equivalent on every resource: all actions, all but a few, or full IAM write."""
+    perms = subject.permissions
+    held = perms.unconditional_on_star
+    every = subject.catalog.all_actions()
+    share = float(params.get("share", 0.9))
+    iam_write = {
+        key for key in subject.catalog.expand("iam:*") if _access(subject, key) in ("Write", "Permissions management")
+    }
+    if held >= every:
+        what = "can perform every action on every resource"
+    elif len(held) >= share * len(every):
+        missing = sorted({key.split(":")[0] for key in every - held})
+        what = f"can perform {len(held)} of {len(every)} actions on every resource (all but {', '.join(missing[:5])})"
+    elif iam_write <= held:
+        what = "holds full IAM write on every resource (iam:CreateRole, iam:AttachRolePolicy, ...): it can grant itself anything"
+    else:
+        return
+    contributing = [s for s in perms.allows if s.on_every_resource and s.unconditional and s.actions & held]
+    source = max(contributing, key=lambda s: len(s.actions & held))
+    yield Hit(
+        source.statement.loc,
+        f"{what}, through {_where(source)}",
+        "grant the specific actions the runbook needs instead of an all-powerful policy",
+        "admin",
+    )
+
+
+@predicate
+def lacks_boundary(subject: Subject, params: dict[str, Any]) -> Iterator[Hit]:
+    role = subject.role
+    assert role is not None
+    if role.boundary is None:
+        yield Hit(
+            role.loc,
+            "has no permissions boundary",
+            "set a permissions boundary that caps the role to the install's resources",
+            "boundary",
+        )
+    elif role.boundary.state is BoundaryState.EMPTY:
+        written = role.boundary.reference or '""'
+        yield Hit(
+            role.boundary.loc,
+            f"has an empty permissions boundary ({written}), which bounds nothing",
+            "point the boundary at a policy document that caps the role",
+            "boundary",
+        )
+
+
+@predicate
+def lacks_tag_scope(subject: Subject, params: dict[str, Any]) -> Iterator[Hit]:
+    """Allows on actions that can take a resource-tag condition but are not scoped to the install."""
+    perms = subject.permissions
+    keys = subject.settings.tag_keys
+    scoping = tag_scoping(perms, keys)
+    for scope in perms.allows:
+        loose = {
+            key
+            for key in perms.effective(scope)
+            if subject.catalog.supports_resource_tag(key) and not scoping.is_scoped(scope, key)
+        }
+        if loose:
+            yield Hit(
+                scope.statement.loc,
+                f"allows {len(loose)} tag-scopable action(s) ({_named(subject, loose)}) on resources of any install, through {_where(scope)}",
+                f"add a Condition StringEquals aws:ResourceTag/{keys[0]} (the install id) or name the install's resource ARNs",
+                f"tag:{scope.statement.loc.logical}",
+            )
+
+
+@predicate
+def lacks_subnet_scope(subject: Subject, params: dict[str, Any]) -> Iterator[Hit]:
+    """EC2 actions that act in subnets, not limited to the install's subnets or VPC."""
+    perms = subject.permissions
+    ids = subject.settings.subnet_ids + subject.settings.vpc_ids
+    scoping = network_scoping(perms, ids)
+    for scope in perms.allows:
+        loose = {
+            key
+            for key in perms.effective(scope)
+            if key.startswith("ec2:")
+            and _NETWORK_RESOURCES & set(subject.catalog.resource_types(key))
+            and _access(subject, key) != "List"
+            and not scoping.is_scoped(scope, key)
+        }
+        if loose:
+            target = f"the configured subnets/VPCs ({', '.join(ids)})" if ids else "the install's subnets or VPC"
+            yield Hit(
+                scope.statement.loc,
+                f"allows {len(loose)} EC2 action(s) that act in subnets ({_named(subject, loose)}) in any subnet of the customer's network, through {_where(scope)}",
+                f"add a Condition on ec2:Subnet or ec2:Vpc limiting it to {target}",
+                f"subnet:{scope.statement.loc.logical}",
+            )
+
+
+@predicate
+def boundary_does_not_bound(subject: Subject, params: dict[str, Any]) -> Iterator[Hit]:
+    role = subject.role
+    perms = subject.permissions
+    if role is None or role.boundary is None or perms.boundary_allows is None:
+        return
+    every = subject.catalog.all_actions()
+    on_star = frozenset().union(*(s.actions for s in perms.boundary_allows if s.on_every_resource and s.unconditional))
+    iam = subject.catalog.expand("iam:*")
+    if on_star >= every:
+        why = "allows every action on every resource"
+    elif iam <= on_star:
+        why = "allows iam:* on every resource, so the role can lift its own boundary"
+    else:
+        # A boundary that lets every granted change through, on every resource and with no
+        # condition, removes nothing. One that mirrors a read-only role is fine.
+        granted = frozenset().union(*(s.actions for s in perms.allows)) - perms.denied
+        changes = {key for key in granted if _access(subject, key) not in ("List", "Read")}
+        if not changes or not granted <= on_star:
+            return
+        why = "lets every action the role's own policies allow through, on every resource, so it removes nothing"
+    yield Hit(
+        role.boundary.loc,
+        f"has a permissions boundary that {why}",
+        "narrow the boundary to the services and install-tagged resources the role needs, without iam:*",
+        "bound",
+    )
+
+
+@predicate
+def can_escape_boundary(subject: Subject, params: dict[str, Any]) -> Iterator[Hit]:
+    """The role can remove or rewrite its boundary, grant itself more, or hand a role to compute."""
+    role = subject.role
+    assert role is not None
+    perms = subject.permissions
+    if _admin_equivalent(subject):
+        return  # BG001 already says the role can do everything
+    self_arn = f"arn:aws:iam::{_SAMPLE_ACCOUNT}:role/{_rendered_name(role.role_name or role.name)}"
+    found = [a for a in _ESCALATION_ON_SELF if perms.can(a, self_arn).unconditional]
+    boundary_names = [p.name for p in (role.boundary.policies if role.boundary else ())]
+    for name in boundary_names or ["*"]:
+        arn = f"arn:aws:iam::{_SAMPLE_ACCOUNT}:policy/{name}" if name != "*" else "*"
+        found += [a for a in _BOUNDARY_REWRITE if perms.can(a, arn).unconditional and a not in found]
+    create = perms.can("iam:CreateRole", "*")
+    if create.allowed and not any(c.key.lower() == "iam:permissionsboundary" for c in create.conditions):
+        found.append("iam:CreateRole (without an iam:PermissionsBoundary condition)")
+    launch = [a for a in _COMPUTE_LAUNCH if perms.can(a, "*").unconditional]
+    if perms.can("iam:PassRole", "*").unconditional and launch:
+        found.append(f"iam:PassRole on * with {', '.join(launch[:3])}")
+    if found:
+        yield Hit(
+            role.loc,
+            f"can escalate its own access: {'; '.join(found)}",
+            "remove these IAM actions or limit them to resources other than this role and its boundary",
+            "escape",
+        )
+
+
+def _admin_equivalent(subject: Subject) -> bool:
+    return any(True for _ in grants_admin(subject, {}))
+
+
+@predicate
+def exceeds_access_level(subject: Subject, params: dict[str, Any]) -> Iterator[Hit]:
+    role = subject.role
+    assert role is not None
+    if role.level not in ("component", "runner", "sandbox"):
+        return
+    perms = subject.permissions
+    changes = {
+        key
+        for key in perms.all_effective
+        if key.startswith("ec2:") and _NETWORK_CHANGE.search(key) and _access(subject, key) == "Write"
+    }
+    if changes:
+        yield Hit(
+            role.loc,
+            f"is declared '{role.level}' ({role.level_source}) but can change the network: {_named(subject, changes)}",
+            "drop the VPC/subnet/route/gateway/security-group write actions or declare the role 'network'",
+            "level",
+        )
+
+
+@predicate
+def uses_unknown_action(subject: Subject, params: dict[str, Any]) -> Iterator[Hit]:
+    role = subject.role
+    assert role is not None
+    perms = subject.permissions
+    boundary = (perms.boundary_allows or ()) + perms.boundary_denies
+    for scope in perms.allows + perms.denies + boundary:
+        for pattern, loc in scope.unknown:
+            hint = subject.catalog.suggest(pattern)
+            fix = f"did you mean '{hint}'?" if hint else "check the service prefix and action name"
+            yield Hit(loc, f"names '{pattern}', which is not an IAM action in the catalog", fix, f"unknown:{pattern}")
+
+
+@predicate
+def has_unknown_policy(subject: Subject, params: dict[str, Any]) -> Iterator[Hit]:
+    role = subject.role
+    assert role is not None
+    for policy in subject.permissions.unknown_policies:
+        what = policy.arn or policy.name
+        yield Hit(
+            policy.loc,
+            f"attaches {what}, whose document bglint does not have; it is not assumed harmless",
+            "inline the document or use a policy of the same template so it can be checked",
+            f"policy:{what}",
+        )
+    boundary = role.boundary
+    if boundary is not None and boundary.state is BoundaryState.UNKNOWN:
+        yield Hit(
+            boundary.loc,
+            f"has a permissions boundary ({boundary.reference}) whose document bglint does not have",
+            "define the boundary in the template or app config so it can be checked",
+            "boundary-unknown",
+        )
+
+
+@predicate
+def misuses_managed_policy_name(subject: Subject, params: dict[str, Any]) -> Iterator[Hit]:
+    role = subject.role
+    assert role is not None
+    for policy in role.policies:
+        name = policy.managed_policy_name
+        if name.startswith("arn:"):
+            yield Hit(
+                policy.loc,
+                f"gives managed_policy_name '{name}' as an ARN; Nuon prefixes arn:aws:iam::aws:policy/, producing a broken ARN",
+                "give the AWS-managed policy's name only, e.g. 'ReadOnlyAccess'",
+                f"arn:{name}",
+            )
+        elif name and policy.has_contents:
+            yield Hit(
+                policy.loc,
+                f"gives both managed_policy_name '{name}' and contents in one policy entry",
+                "split them into two [[role.policies]] entries",
+                f"both:{name}",
+            )
+        elif name and not policy.document_known:
+            yield Hit(
+                policy.loc,
+                f"names '{name}', which is not an AWS-managed policy bglint knows (customer-managed policies cannot be named here)",
+                "check the name against the AWS-managed policy list",
+                f"unknown-managed:{name}",
+            )
+
+
+@predicate
+def grants_nothing(subject: Subject, params: dict[str, Any]) -> Iterator[Hit]:
+    role = subject.role
+    assert role is not None
+    if not role.policies:
+        yield Hit(
+            role.loc, "has no policies, so it grants nothing", "add the policies it needs or remove the role", "empty"
+        )
+
+
+@predicate
+def role_name_too_long(subject: Subject, params: dict[str, Any]) -> Iterator[Hit]:
+    role = subject.role
+    assert role is not None
+    limit = int(params.get("max", 64))
+    rendered = _rendered_name(role.role_name)
+    if len(rendered) > limit:
+        yield Hit(
+            role.loc,
+            f"has a name that renders to {len(rendered)} characters (install id = 26), over IAM's {limit}",
+            f"shorten the name by {len(rendered) - limit} characters",
+            "name",
+        )
+
+
+# -- document predicates ---------------------------------------------------------------
+
+
+@predicate
+def names_missing_role(subject: Subject, params: dict[str, Any]) -> Iterator[Hit]:
+    names = {role.name for role in subject.document.roles if role.source_kind == "nuon-break-glass"}
+    for ref in subject.document.role_references:
+        if ref.name not in names:
+            yield Hit(
+                ref.loc,
+                f"break_glass_role '{ref.name}' names no role of break_glass.toml",
+                "use the exact `name` of a [[role]] in break_glass.toml",
+                f"ref:{ref.name}",
+            )
+
+
+@predicate
+def has_config_note(subject: Subject, params: dict[str, Any]) -> Iterator[Hit]:
+    kind = params.get("kind", "unknown-key")
+    for note in subject.document.notes:
+        if note.kind == kind:
+            yield Hit(note.loc, note.message, str(params.get("fix", "")), f"{kind}:{note.loc.path}:{note.loc.logical}")

@@ -1,0 +1,47 @@
+"""What a predicate looks at: one role (or document) with its context and settings."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+
+from bglint.iam.catalog import Catalog, load_catalog
+from bglint.iam.effective import Permissions, analyse
+from bglint.model import Document, Location, Role
+
+DEFAULT_TAG_KEYS = ("install.nuon.co/id",)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The user's knobs that rules read (from config and flags)."""
+
+    tag_keys: tuple[str, ...] = DEFAULT_TAG_KEYS
+    subnet_ids: tuple[str, ...] = ()
+    vpc_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One thing a predicate found: where, what (in words), and the smallest fix."""
+
+    loc: Location
+    detail: str
+    fix: str = ""
+    key: str = ""  # what distinguishes this hit from others of the rule on the same role
+
+
+@dataclass
+class Subject:
+    document: Document
+    role: Role | None
+    settings: Settings = field(default_factory=Settings)
+
+    @property
+    def catalog(self) -> Catalog:
+        return load_catalog()
+
+    @functools.cached_property
+    def permissions(self) -> Permissions:
+        assert self.role is not None, "role predicates only run on roles"
+        return analyse(self.role, self.catalog)
