@@ -1,0 +1,3 @@
+from bglint.cli import main
+
+main()

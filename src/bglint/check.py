@@ -1,0 +1,87 @@
+"""The `check` pipeline: load -> model -> evaluate, with the user's configuration applied."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from bglint.errors import InputError
+from bglint.evaluate.engine import Finding, evaluate
+from bglint.evaluate.rules import Rule, load_rules, shipped_rules_dir
+from bglint.evaluate.subject import DEFAULT_TAG_KEYS, Settings
+from bglint.iam.catalog import load_catalog
+from bglint.iam.effective import analyse
+from bglint.iam.summary import summarise
+from bglint.load.config import Config
+from bglint.load.discover import Loaded, LoadOptions, load_paths
+from bglint.load.selection import Selection
+from bglint.model import Document
+from bglint.report.permissions import RoleView
+
+
+@dataclass
+class CheckOptions:
+    config: Config = field(default_factory=Config)
+    rules_dirs: tuple[Path, ...] = ()  # from --rules, after the config's
+    all_roles: bool = False
+    network: str = ""  # --network overrides the config
+    app_config: Path | None = None
+
+
+@dataclass
+class CheckResult:
+    rules: list[Rule]
+    documents: list[Document]
+    findings: list[Finding]
+    errors: list[InputError]
+    skipped: list[str]
+
+
+def active_rules(options: CheckOptions) -> tuple[list[Rule], list[InputError]]:
+    """Shipped rules (checked by the test suite) plus the user's (validated here)."""
+    config = options.config
+    rules, _ = load_rules([shipped_rules_dir()], validate=False)
+    extra, errors = load_rules([*config.rules_dirs, *options.rules_dirs], validate=True)
+    by_id = {rule.id: rule for rule in rules + extra}
+    chosen = [
+        replace(
+            rule,
+            severity=config.severity.get(rule.id, rule.severity),
+            overrides=() if rule.id in config.severity else rule.overrides,
+        )
+        for key, rule in sorted(by_id.items())
+        if key not in config.disable
+    ]
+    return chosen, errors
+
+
+def load_documents(paths: list[Path], options: CheckOptions) -> Loaded:
+    config = options.config
+    selection = Selection(all_roles=options.all_roles, patterns=config.break_glass_roles, levels=config.levels)
+    return load_paths(
+        paths,
+        LoadOptions(selection, options.network or config.network, config.apps, options.app_config),
+    )
+
+
+def settings_of(config: Config) -> Settings:
+    return Settings(config.tag_keys or DEFAULT_TAG_KEYS, config.subnet_ids, config.vpc_ids)
+
+
+def run_check(paths: list[Path], options: CheckOptions) -> CheckResult:
+    rules, errors = active_rules(options)
+    loaded = load_documents(paths, options)
+    findings = evaluate(loaded.documents, rules, settings_of(options.config))
+    return CheckResult(rules, loaded.documents, findings, errors + loaded.errors, loaded.skipped)
+
+
+def permission_views(documents: list[Document], role_name: str | None, settings: Settings) -> list[RoleView]:
+    """Effective permissions of the break-glass AWS roles (or the one named)."""
+    catalog = load_catalog()
+    return [
+        (doc, role, summarise(analyse(role, catalog), catalog, settings.tag_keys))
+        for doc in documents
+        for role in doc.roles
+        if role.platform == "aws"
+        and (role.name == role_name or role.role_name == role_name if role_name else role.break_glass)
+    ]

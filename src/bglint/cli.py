@@ -1,0 +1,241 @@
+"""Command line: `bglint check`, `bglint permissions`, `bglint rules`, `bglint explain`.
+
+Exit codes: 0 nothing at or above --fail-on; 1 findings at or above it; 2 usage or
+input errors (the findings for the other files are still written).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
+
+import click
+
+from bglint import __version__
+from bglint.errors import InputError
+
+if TYPE_CHECKING:
+    from bglint.evaluate.rules import Rule
+    from bglint.load.config import Config
+    from bglint.report import Report
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+_NETWORKS = ("customer-managed", "vendor-managed", "unknown")
+
+
+def _provenance() -> dict[str, dict[str, str]]:
+    from bglint.iam.catalog import load_catalog
+    from bglint.iam.managed import managed_provenance
+
+    return {"iam_catalog": load_catalog().provenance, "aws_managed_policies": managed_provenance()}
+
+
+def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if not value or ctx.resilient_parsing:
+        return
+    data = _provenance()
+    catalog, managed = data["iam_catalog"], data["aws_managed_policies"]
+    click.echo(
+        f"bglint {__version__}\n"
+        f"IAM catalog: {catalog.get('source')} {catalog.get('version')} (data {catalog.get('date')})\n"
+        f"AWS-managed policies: {managed.get('source')} (built {managed.get('built')})"
+    )
+    ctx.exit()
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]}, epilog=(__doc__ or "").split("\n\n")[1])
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_print_version,
+    help="Show the version and the IAM data it uses.",
+)
+def main() -> None:
+    """bglint: lint break-glass IAM roles in Nuon app configs and CloudFormation templates."""
+
+
+def _config(config_file: Path | None, paths: tuple[Path, ...]) -> Config:
+    from bglint.load.config import Config, find_config, load_config
+
+    found = config_file or (find_config(paths[0]) if paths else None)
+    try:
+        return load_config(found) if found else Config()
+    except InputError as exc:
+        _fail(exc)
+
+
+_config_option = click.option(
+    "--config",
+    "config_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Config file (default: .bglint.yaml or pyproject.toml [tool.bglint], searched upwards from the first path).",
+)
+_all_roles_option = click.option("--all-roles", is_flag=True, help="Treat every IAM role as a break-glass role.")
+_network_option = click.option(
+    "--network", type=click.Choice(_NETWORKS), help="State the network kind instead of inferring it."
+)
+_app_config_option = click.option(
+    "--app-config",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="App config directory whose context (network kind) applies to the templates checked.",
+)
+_paths_argument = click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+
+
+@main.command()
+@_paths_argument
+@click.option("--format", "fmt", type=click.Choice(("text", "json", "sarif")), default="text", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here.")
+@click.option(
+    "--fail-on",
+    type=click.Choice(("error", "warning", "note", "never")),
+    help="Lowest severity that makes the exit code 1 (default: error).",
+)
+@_config_option
+@click.option(
+    "--rules",
+    "rules_dirs",
+    multiple=True,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="An extra directory of rule YAML files (repeatable).",
+)
+@_all_roles_option
+@_network_option
+@_app_config_option
+def check(
+    paths: tuple[Path, ...],
+    fmt: str,
+    output: Path | None,
+    fail_on: str | None,
+    config_file: Path | None,
+    rules_dirs: tuple[Path, ...],
+    all_roles: bool,
+    network: str | None,
+    app_config: Path | None,
+) -> None:
+    """Check app config directories and CloudFormation templates."""
+    from bglint.check import CheckOptions, run_check
+    from bglint.report import Report, at_or_above
+
+    config = _config(config_file, paths)
+    result = run_check(list(paths), CheckOptions(config, rules_dirs, all_roles, network or "", app_config))
+    report = Report(
+        __version__,
+        _provenance(),
+        result.rules,
+        result.findings,
+        result.errors,
+        result.documents,
+        result.skipped,
+        _repo_root(Path.cwd()),
+    )
+    _write(_render(report, fmt), output)
+    _print_errors(result.errors)
+    if result.errors:
+        sys.exit(EXIT_ERROR)
+    threshold = fail_on or config.fail_on or "error"
+    sys.exit(EXIT_FINDINGS if any(at_or_above(f.severity, threshold) for f in result.findings) else EXIT_CLEAN)
+
+
+@main.command()
+@_paths_argument
+@click.option("--role", help="Only the role with this name or logical id (break-glass or not).")
+@click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True)
+@_config_option
+@_all_roles_option
+@_network_option
+@_app_config_option
+def permissions(
+    paths: tuple[Path, ...],
+    role: str | None,
+    fmt: str,
+    config_file: Path | None,
+    all_roles: bool,
+    network: str | None,
+    app_config: Path | None,
+) -> None:
+    """Show what each break-glass role can really do, by access level and service."""
+    from bglint.check import CheckOptions, load_documents, permission_views, settings_of
+    from bglint.report.permissions import render_permissions
+
+    config = _config(config_file, paths)
+    loaded = load_documents(list(paths), CheckOptions(config, (), all_roles, network or "", app_config))
+    views = permission_views(loaded.documents, role, settings_of(config))
+    click.echo(render_permissions(views, fmt), nl=False)
+    _print_errors(loaded.errors)
+    sys.exit(EXIT_ERROR if loaded.errors else EXIT_CLEAN)
+
+
+@main.command("rules")
+def list_rules() -> None:
+    """List the rules: id, default severity, title."""
+    for rule in _shipped_rules():
+        click.echo(f"{rule.id}  {rule.severity:<8} {rule.title}")
+
+
+@main.command()
+@click.argument("rule_id")
+def explain(rule_id: str) -> None:
+    """Print a rule's rationale, remediation and example."""
+    found = next((r for r in _shipped_rules() if r.id == rule_id.upper()), None)
+    if found is None:
+        _fail(InputError(rule_id, "no such rule (see `bglint rules`)"))
+    click.echo(
+        f"{found.id} {found.name}: {found.title}\nseverity: {found.severity}\n\n"
+        f"Why:\n{found.rationale}\n\nFix:\n{found.remediation}\n"
+    )
+    if found.example:
+        click.echo(f"Example:\n{found.example}\n")
+
+
+def _shipped_rules() -> list[Rule]:
+    from bglint.evaluate.rules import load_rules, shipped_rules_dir
+
+    return load_rules([shipped_rules_dir()], validate=False)[0]
+
+
+def _render(report: Report, fmt: str) -> str:
+    if fmt == "json":
+        from bglint.report.json_report import render_json
+
+        return render_json(report)
+    if fmt == "sarif":
+        from bglint.report.sarif import render_sarif
+
+        return render_sarif(report)
+    from bglint.report.text import render_text
+
+    return render_text(report)
+
+
+def _write(text: str, output: Path | None) -> None:
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        _fail(InputError(str(output), f"cannot write report: {exc.strerror or exc}"))
+
+
+def _print_errors(errors: list[InputError]) -> None:
+    from bglint.report.escape import for_terminal
+
+    for error in errors:
+        click.echo(for_terminal(str(error)), err=True)
+
+
+def _fail(error: InputError) -> NoReturn:
+    _print_errors([error])
+    sys.exit(EXIT_ERROR)
+
+
+def _repo_root(start: Path) -> Path:
+    """The enclosing git work tree, so SARIF URIs are repository-relative; else `start`."""
+    for folder in (start, *start.parents):
+        if (folder / ".git").exists():
+            return folder
+    return start

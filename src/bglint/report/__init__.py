@@ -1,0 +1,35 @@
+"""Report: turn findings into text, JSON or SARIF. Formatters only present; they never judge."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bglint.errors import InputError
+from bglint.evaluate.engine import Finding
+from bglint.evaluate.rules import Rule
+from bglint.model import Document
+
+SEVERITY_ORDER = ("note", "warning", "error")
+
+
+@dataclass(frozen=True)
+class Report:
+    version: str
+    provenance: dict[str, dict[str, str]]  # data source -> its provenance (catalog, managed policies)
+    rules: list[Rule]
+    findings: list[Finding]
+    errors: list[InputError]
+    documents: list[Document]
+    skipped: list[str] = field(default_factory=list)
+    root: Path = Path(".")  # URIs in SARIF are relative to it
+
+    def counts(self) -> dict[str, int]:
+        result = dict.fromkeys(SEVERITY_ORDER, 0)
+        for finding in self.findings:
+            result[finding.severity] += 1
+        return result
+
+
+def at_or_above(severity: str, threshold: str) -> bool:
+    return threshold != "never" and SEVERITY_ORDER.index(severity) >= SEVERITY_ORDER.index(threshold)

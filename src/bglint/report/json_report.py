@@ -1,0 +1,95 @@
+"""JSON report, documented by schemas/report.schema.json."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from bglint.model import Document, Policy, Role
+from bglint.report import Report
+
+REPORT_FORMAT = "1"
+
+
+def render_json(report: Report) -> str:
+    counts = report.counts()
+    data = {
+        "format": REPORT_FORMAT,
+        "tool": {"name": "bglint", "version": report.version, "data": report.provenance},
+        "summary": {
+            "findings": len(report.findings),
+            **counts,
+            "input_errors": len(report.errors),
+            "documents": len(report.documents),
+        },
+        "findings": [
+            {
+                "rule": f.rule.id,
+                "name": f.rule.name,
+                "severity": f.severity,
+                "title": f.rule.title,
+                "message": f.message,
+                "fix": f.fix,
+                "path": f.loc.path,
+                "line": f.loc.line,
+                "column": f.loc.col,
+                "logical_path": f.loc.logical,
+                "document": f.document,
+                "role": f.role,
+                "fingerprint": f.fingerprint,
+                "help": f.rule.help,
+            }
+            for f in report.findings
+        ],
+        "errors": [{"path": e.path, "line": e.line, "column": e.col, "message": e.message} for e in report.errors],
+        "documents": [_document(doc) for doc in report.documents],
+        "skipped": report.skipped,
+    }
+    return json.dumps(data, indent=2) + "\n"
+
+
+def _document(doc: Document) -> dict[str, Any]:
+    network: dict[str, Any] = {"kind": str(doc.network.kind), "signal": doc.network.signal}
+    if doc.network.loc is not None:
+        network.update(path=doc.network.loc.path, line=doc.network.loc.line)
+    return {
+        "path": doc.path,
+        "kind": doc.kind,
+        "network": network,
+        "roles": [_role(role) for role in doc.roles],
+        "references": [{"reference": ref, "file": used} for ref, used in doc.references],
+    }
+
+
+def _role(role: Role) -> dict[str, Any]:
+    boundary = role.boundary
+    return {
+        "name": role.name,
+        "path": role.loc.path,
+        "line": role.loc.line,
+        "source": role.source_kind,
+        "platform": role.platform,
+        "break_glass": role.break_glass,
+        "break_glass_reason": role.break_glass_reason,
+        "level": role.level,
+        "level_source": role.level_source,
+        "gate_condition": role.gate_condition,
+        "deletion_policy": role.deletion_policy,
+        "boundary": {
+            "state": str(boundary.state) if boundary else "none",
+            "reference": boundary.reference if boundary else "",
+            "files": [p.source for p in boundary.policies if p.source] if boundary else [],
+        },
+        "policies": [_policy(p) for p in role.policies],
+    }
+
+
+def _policy(policy: Policy) -> dict[str, Any]:
+    return {
+        "name": policy.name,
+        "origin": str(policy.origin),
+        "document_known": policy.document_known,
+        "statements": len(policy.statements),
+        "file": policy.source or policy.loc.path,
+        "line": policy.loc.line,
+    }

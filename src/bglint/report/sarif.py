@@ -1,0 +1,97 @@
+"""SARIF 2.1.0 for code scanning (GitHub and others)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from bglint.evaluate.engine import Finding
+from bglint.evaluate.rules import Rule
+from bglint.report import Report
+
+SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+INFORMATION_URI = "https://github.com/bglint/bglint"
+_LEVEL = {"error": "error", "warning": "warning", "note": "note"}
+
+
+def render_sarif(report: Report) -> str:
+    rule_index = {rule.id: index for index, rule in enumerate(report.rules)}
+    run: dict[str, Any] = {
+        "tool": {
+            "driver": {
+                "name": "bglint",
+                "version": report.version,
+                "semanticVersion": report.version,
+                "informationUri": INFORMATION_URI,
+                "rules": [_rule(rule) for rule in report.rules],
+            }
+        },
+        "originalUriBaseIds": {"SRCROOT": {"uri": report.root.resolve().as_uri() + "/"}},
+        "invocations": [_invocation(report)],
+        "results": [_result(f, rule_index, report.root) for f in report.findings],
+        "columnKind": "unicodeCodePoints",
+        "properties": {"data": report.provenance},
+    }
+    return json.dumps({"$schema": SCHEMA, "version": "2.1.0", "runs": [run]}, indent=2) + "\n"
+
+
+def _rule(rule: Rule) -> dict[str, Any]:
+    help_uri = f"{INFORMATION_URI}/blob/main/{rule.help}"
+    return {
+        "id": rule.id,
+        "name": "".join(part.capitalize() for part in rule.name.split("-")),
+        "shortDescription": {"text": rule.title},
+        "fullDescription": {"text": rule.rationale},
+        "help": {
+            "text": f"{rule.rationale}\n\nRemediation: {rule.remediation}",
+            "markdown": f"{rule.rationale}\n\n**Remediation:** {rule.remediation}\n\n[{rule.id} documentation]({help_uri})",
+        },
+        "helpUri": help_uri,
+        "defaultConfiguration": {"level": _LEVEL[rule.severity]},
+        "properties": {
+            "security-severity": f"{rule.security_severity:.1f}",
+            "tags": ["security", *rule.tags],
+            "precision": "high",
+        },
+    }
+
+
+def _result(finding: Finding, rule_index: dict[str, int], root: Path) -> dict[str, Any]:
+    location: dict[str, Any] = {"artifactLocation": {"uri": _uri(finding.loc.path, root), "uriBaseId": "SRCROOT"}}
+    if finding.loc.line:
+        location["region"] = {"startLine": finding.loc.line, "startColumn": max(finding.loc.col, 1)}
+    result: dict[str, Any] = {
+        "ruleId": finding.rule.id,
+        "ruleIndex": rule_index[finding.rule.id],
+        "level": _LEVEL[finding.severity],
+        "message": {"text": finding.message},
+        "locations": [{"physicalLocation": location}],
+        "partialFingerprints": {"bglintFingerprint/v1": finding.fingerprint},
+    }
+    if finding.loc.logical:
+        result["locations"][0]["logicalLocations"] = [
+            {"fullyQualifiedName": f"{finding.role}/{finding.loc.logical}" if finding.role else finding.loc.logical}
+        ]
+    return result
+
+
+def _invocation(report: Report) -> dict[str, Any]:
+    notes = []
+    for error in report.errors:
+        note: dict[str, Any] = {"level": "error", "message": {"text": error.message}}
+        location: dict[str, Any] = {"artifactLocation": {"uri": _uri(error.path, report.root), "uriBaseId": "SRCROOT"}}
+        if error.line:
+            location["region"] = {"startLine": error.line, **({"startColumn": error.col} if error.col else {})}
+        note["locations"] = [{"physicalLocation": location}]
+        notes.append(note)
+    return {"executionSuccessful": not report.errors, "toolExecutionNotifications": notes}
+
+
+def _uri(path: str, root: Path) -> str:
+    """Repository-relative, forward slashes; what code scanning needs to place a result."""
+    resolved = Path(path).resolve()
+    try:
+        return resolved.relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return resolved.as_uri()
