@@ -56,12 +56,12 @@ _PROMINENT = ("ec2", "iam", "s3", "rds", "eks", "ecs", "lambda", "kms", "secrets
 
 def _named(subject: Subject, keys: Iterable[str], most: int = 4) -> str:
     """`ec2:RunInstances, ec2:CreateVpc and 12 more`, or by service when there are many."""
-    names = sorted(_canonical(subject, key) for key in keys)
-    services = sorted({name.split(":")[0] for name in names})
+    ordered = sorted(keys)
+    services = sorted({key.split(":")[0] for key in ordered})
     if len(services) > most:
         return f"in {len(services)} services, among them {_services(_PROMINENT, services)}"
-    shown = ", ".join(names[:most])
-    return f"{shown} and {len(names) - most} more" if len(names) > most else shown
+    shown = ", ".join(_canonical(subject, key) for key in ordered[:most])
+    return f"{shown} and {len(ordered) - most} more" if len(ordered) > most else shown
 
 
 def _services(first: tuple[str, ...], services: list[str]) -> str:
@@ -102,9 +102,7 @@ def grants_admin(subject: Subject, params: dict[str, Any]) -> Iterator[Hit]:
     held = perms.unconditional_on_star
     every = subject.catalog.all_actions()
     share = float(params.get("share", 0.9))
-    iam_write = {
-        key for key in subject.catalog.expand("iam:*") if _access(subject, key) in ("Write", "Permissions management")
-    }
+    iam_write = subject.catalog.at_levels("iam", ["Write", "Permissions management"])
     if held >= every:
         what = "can perform every action on every resource"
     elif len(held) >= share * len(every):
@@ -151,12 +149,9 @@ def lacks_tag_scope(subject: Subject, params: dict[str, Any]) -> Iterator[Hit]:
     perms = subject.permissions
     keys = subject.settings.tag_keys
     scoping = tag_scoping(perms, keys)
+    scopable = subject.catalog.tag_scopable()
     for scope in perms.allows:
-        loose = {
-            key
-            for key in perms.effective(scope)
-            if subject.catalog.supports_resource_tag(key) and not scoping.is_scoped(scope, key)
-        }
+        loose = scoping.loose(scope, perms.effective(scope) & scopable)
         if loose:
             yield Hit(
                 scope.statement.loc,
@@ -172,15 +167,10 @@ def lacks_subnet_scope(subject: Subject, params: dict[str, Any]) -> Iterator[Hit
     perms = subject.permissions
     ids = subject.settings.subnet_ids + subject.settings.vpc_ids
     scoping = network_scoping(perms, ids)
+    catalog = subject.catalog
+    in_subnets = catalog.on_resource_types("ec2", _NETWORK_RESOURCES) - catalog.at_levels("ec2", ["List"])
     for scope in perms.allows:
-        loose = {
-            key
-            for key in perms.effective(scope)
-            if key.startswith("ec2:")
-            and _NETWORK_RESOURCES & set(subject.catalog.resource_types(key))
-            and _access(subject, key) != "List"
-            and not scoping.is_scoped(scope, key)
-        }
+        loose = scoping.loose(scope, perms.effective(scope) & in_subnets)
         if loose:
             target = f"the configured subnets/VPCs ({', '.join(ids)})" if ids else "the install's subnets or VPC"
             yield Hit(
@@ -260,11 +250,8 @@ def exceeds_access_level(subject: Subject, params: dict[str, Any]) -> Iterator[H
     if role.level not in ("component", "runner", "sandbox"):
         return
     perms = subject.permissions
-    changes = {
-        key
-        for key in perms.all_effective
-        if key.startswith("ec2:") and _NETWORK_CHANGE.search(key) and _access(subject, key) == "Write"
-    }
+    writes = subject.catalog.at_levels("ec2", ["Write"])
+    changes = {key for key in perms.all_effective & writes if _NETWORK_CHANGE.search(key)}
     if changes:
         yield Hit(
             role.loc,

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import functools
 import gzip
-import importlib.resources
 import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
+
+from bglint.paths import data_path
 
 AccessLevel = Literal["List", "Read", "Write", "Permissions management", "Tagging"]
 
@@ -86,7 +87,10 @@ class Catalog:
 
     @functools.cached_property
     def _all_actions(self) -> frozenset[str]:
-        return frozenset().union(*(self._known_service(prefix).keys for prefix in self._raw_services))
+        # Straight from the raw rows: building every service's lookup tables costs twice as much.
+        return frozenset(
+            f"{prefix}:{row[0].lower()}" for prefix, raw in self._raw_services.items() for row in raw["actions"]
+        )
 
     def all_actions(self) -> frozenset[str]:
         """Every action as a lowercase "service:name" key."""
@@ -134,7 +138,10 @@ class Catalog:
             candidate = f"{prefix}:{name}"
             return candidate if self.expand(candidate) else None
         rows = self._known_service(prefix).action_rows
-        closest_name = name.lower() if name.lower() in rows else _closest(name.lower(), rows)
+        lowered = name.lower()
+        # Typos rarely touch the first letters; comparing with those names first keeps difflib fast.
+        near = [row for row in rows if row[:4] == lowered[:4]]
+        closest_name = lowered if lowered in rows else _closest(lowered, near) or _closest(lowered, rows)
         return None if closest_name is None else f"{prefix}:{rows[closest_name][0]}"
 
     def supports_resource_tag(self, action_key: str) -> bool:
@@ -142,8 +149,45 @@ class Catalog:
 
         False for unknown actions.
         """
-        action = self.lookup(action_key)
-        return action is not None and any(_RESOURCE_TAG.match(key) for key in action.condition_keys)
+        return action_key.lower() in self.tag_scopable()
+
+    def tag_scopable(self) -> frozenset[str]:
+        """Keys of every action a ResourceTag condition can restrict (set algebra beats 22k lookups)."""
+        return self._tag_scopable
+
+    @functools.cached_property
+    def _tag_scopable(self) -> frozenset[str]:
+        tagged = {
+            i for i, keyset in enumerate(self._raw_keysets) if any(_RESOURCE_TAG.match(self._keys[k]) for k in keyset)
+        }
+        found: list[str] = []
+        for prefix, raw in self._raw_services.items():
+            tagged_resources = {i for i, res in enumerate(raw["resources"]) if res[2] in tagged}
+            found.extend(
+                f"{prefix}:{name.lower()}"
+                for name, _level, resources, keyset in raw["actions"]
+                if keyset in tagged or not tagged_resources.isdisjoint(resources)
+            )
+        return frozenset(found)
+
+    def at_levels(self, prefix: str, levels: Iterable[str]) -> frozenset[str]:
+        """Keys of a service's actions whose access level is one of `levels`."""
+        wanted = {LEVELS.index(level) for level in levels}
+        service = self._service(prefix)
+        rows = service.actions if service else []
+        return frozenset(f"{prefix}:{row[0].lower()}" for row in rows if row[1] in wanted)
+
+    def on_resource_types(self, prefix: str, types: Iterable[str]) -> frozenset[str]:
+        """Keys of a service's actions that act on any of the resource `types`."""
+        wanted = {t.lower() for t in types}
+        service = self._service(prefix)
+        if service is None:
+            return frozenset()
+        return frozenset(
+            f"{prefix}:{row[0].lower()}"
+            for row in service.actions
+            if any(service.resources[i][0].lower() in wanted for i in row[2])
+        )
 
     def resource_types(self, action_key: str) -> tuple[str, ...]:
         """The action's resource types; empty for unknown actions and for actions on "*" only."""
@@ -221,5 +265,5 @@ def _closest(word: str, candidates: Iterable[str]) -> str | None:
 @functools.cache
 def load_catalog() -> Catalog:
     """The packaged catalog, read once per process."""
-    blob = (importlib.resources.files("bglint") / "data" / CATALOG_FILE).read_bytes()
+    blob = data_path("data", CATALOG_FILE).read_bytes()
     return Catalog(json.loads(gzip.decompress(blob)))

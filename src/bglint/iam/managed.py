@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import copy
 import functools
-import importlib.resources
 import json
 import re
 from typing import Any
+
+from bglint.paths import data_path
 
 POLICIES_FILE = "aws_managed_policies.json"
 
@@ -20,7 +21,7 @@ _ARN = re.compile(r"arn:aws(?:-[a-z]+)*:iam::aws:policy(/(?:[^/]+/)*)([^/]+)")
 
 @functools.cache
 def _data() -> dict[str, Any]:
-    text = (importlib.resources.files("bglint") / "data" / POLICIES_FILE).read_text(encoding="utf-8")
+    text = data_path("data", POLICIES_FILE).read_text(encoding="utf-8")
     data: dict[str, Any] = json.loads(text)
     return data
 

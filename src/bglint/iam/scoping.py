@@ -7,6 +7,7 @@ unless the scoping holds (the "Deny StringNotEquals install tag" pattern).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -63,24 +64,29 @@ def names_network_resources(scope: Scope, allowed_ids: Iterable[str]) -> bool:
 
 @dataclass(frozen=True)
 class Scoping:
-    """Decides, for one role, whether an action granted by a statement is scoped."""
+    """Decides, for one role, which actions granted by a statement are scoped."""
 
     perms: Permissions
     statement_scoped: Callable[[Scope], bool]  # the statement itself carries the scoping
     deny_scoped: Callable[[Scope], bool]  # a Deny that removes everything outside the scoping
 
-    def is_scoped(self, scope: Scope, key: str) -> bool:
-        return self.statement_scoped(scope) or self._by_boundary(key) or self._by_deny(key)
+    def loose(self, scope: Scope, candidates: frozenset[str]) -> frozenset[str]:
+        """Which of `candidates`, granted by `scope`, are not scoped at all."""
+        if self.statement_scoped(scope):
+            return frozenset()
+        return candidates - self.covered
 
-    def _by_boundary(self, key: str) -> bool:
-        if self.perms.boundary_allows is None:
-            return False
-        letting = [s for s in self.perms.boundary_allows if key in s.actions]
-        return bool(letting) and all(self.statement_scoped(s) for s in letting)
-
-    def _by_deny(self, key: str) -> bool:
+    @functools.cached_property
+    def covered(self) -> frozenset[str]:
+        """Actions scoped whichever statement grants them: by the boundary or by a scoping Deny."""
+        covered: set[str] = set()
+        if self.perms.boundary_allows is not None:
+            scoped = [s.actions for s in self.perms.boundary_allows if self.statement_scoped(s)]
+            unscoped = [s.actions for s in self.perms.boundary_allows if not self.statement_scoped(s)]
+            covered |= frozenset().union(*scoped) - frozenset().union(*unscoped)
         denies = (*self.perms.denies, *self.perms.boundary_denies)
-        return any(key in s.actions and "*" in s.statement.resources and self.deny_scoped(s) for s in denies)
+        covered.update(*(s.actions for s in denies if "*" in s.statement.resources and self.deny_scoped(s)))
+        return frozenset(covered)
 
 
 def tag_scoping(perms: Permissions, tag_keys: tuple[str, ...]) -> Scoping:

@@ -32,12 +32,12 @@ def summarise(perms: Permissions, catalog: Catalog, tag_keys: tuple[str, ...]) -
     scoping = tag_scoping(perms, tag_keys)
     worst: dict[str, str] = {}
     conditional: dict[str, bool] = {}
+    scopable = catalog.tag_scopable()
     for scope in perms.allows:
-        for key in perms.effective(scope):
-            if not catalog.supports_resource_tag(key):
-                state = UNSCOPABLE
-            else:
-                state = SCOPED if scoping.is_scoped(scope, key) else NOT_SCOPED
+        granted = perms.effective(scope)
+        loose = scoping.loose(scope, granted & scopable)
+        for key in granted:
+            state = UNSCOPABLE if key not in scopable else NOT_SCOPED if key in loose else SCOPED
             # One unscoped grant is enough for the action to be unscoped.
             if worst.get(key) != NOT_SCOPED:
                 worst[key] = state
