@@ -1,0 +1,60 @@
+"""Write docs/rules/<ID>.md from rules/*.yaml. `--check` exits 1 when a page is stale."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from bglint.evaluate.rules import Rule, load_rules
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def page(rule: Rule) -> str:
+    when = []
+    if rule.when.network:
+        when.append(f"network: {', '.join(rule.when.network)}")
+    if rule.when.level:
+        when.append(f"declared level: {', '.join(rule.when.level)}")
+    overrides = "".join(f" ({sev} when network is {', '.join(w.network)}" + ")" for w, sev in rule.overrides)
+    facts = [
+        f"- Severity: {rule.severity}{overrides}",
+        f"- Security severity: {rule.security_severity}",
+        f"- Applies to: {rule.applies_to}" + (f" ({'; '.join(when)})" if when else ""),
+        f"- Check: `{rule.predicate}`",
+    ]
+    parts = [
+        f"# {rule.id} {rule.name}: {rule.title}",
+        "\n".join(facts),
+        f"## Why\n\n{rule.rationale}",
+        f"## Fix\n\n{rule.remediation}",
+    ]
+    if rule.example:
+        parts.append(f"## Example\n\n```\n{rule.example}\n```")
+    parts.append(f"Suppress or re-level it by id (`{rule.id}`) in `.bglint.yaml`.")
+    return "\n\n".join(parts) + "\n"
+
+
+def main(check: bool) -> int:
+    rules, errors = load_rules([ROOT / "rules"], validate=True)
+    if errors:
+        print("\n".join(str(e) for e in errors), file=sys.stderr)
+        return 2
+    stale = []
+    for rule in rules:
+        target = ROOT / rule.help
+        text = page(rule)
+        if target.exists() and target.read_text(encoding="utf-8") == text:
+            continue
+        stale.append(rule.help)
+        if not check:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
+    if check and stale:
+        print(f"stale rule docs (run python scripts/gen_rule_docs.py): {', '.join(stale)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main("--check" in sys.argv[1:]))
