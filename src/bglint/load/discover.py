@@ -135,10 +135,22 @@ def _load_template(
     path: Path, shown: str, explicit: bool, network: NetworkContext, selection: Selection, loaded: Loaded
 ) -> None:
     try:
-        data = load_template_text(read_text(path, shown), shown)
+        text = read_text(path, shown)
     except InputError as exc:
-        if explicit or _mentions_resources(path):
+        loaded.errors.append(exc)
+        return
+    if path.suffix == ".toml":
+        loaded.skipped.append(shown)  # a TOML file outside any app directory
+        return
+    try:
+        data = load_template_text(text, shown)
+    except InputError as exc:
+        # A hook hands over every YAML file (Helm charts, CI files...): only one that looks
+        # like a template is a broken template; anything else is simply not ours.
+        if "Resources" in text or "AWSTemplateFormatVersion" in text:
             loaded.errors.append(exc)
+        else:
+            loaded.skipped.append(shown)
         return
     if not is_template(data):
         if explicit:

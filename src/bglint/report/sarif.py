@@ -58,7 +58,7 @@ def _rule(rule: Rule) -> dict[str, Any]:
 
 
 def _result(finding: Finding, rule_index: dict[str, int], root: Path) -> dict[str, Any]:
-    location: dict[str, Any] = {"artifactLocation": {"uri": _uri(finding.loc.path, root), "uriBaseId": "SRCROOT"}}
+    location: dict[str, Any] = {"artifactLocation": _artifact(finding.loc.path, root)}
     if finding.loc.line:
         location["region"] = {"startLine": finding.loc.line, "startColumn": max(finding.loc.col, 1)}
     result: dict[str, Any] = {
@@ -80,7 +80,7 @@ def _invocation(report: Report) -> dict[str, Any]:
     notes = []
     for error in report.errors:
         note: dict[str, Any] = {"level": "error", "message": {"text": error.message}}
-        location: dict[str, Any] = {"artifactLocation": {"uri": _uri(error.path, report.root), "uriBaseId": "SRCROOT"}}
+        location: dict[str, Any] = {"artifactLocation": _artifact(error.path, report.root)}
         if error.line:
             location["region"] = {"startLine": error.line, **({"startColumn": error.col} if error.col else {})}
         note["locations"] = [{"physicalLocation": location}]
@@ -88,10 +88,10 @@ def _invocation(report: Report) -> dict[str, Any]:
     return {"executionSuccessful": not report.errors, "toolExecutionNotifications": notes}
 
 
-def _uri(path: str, root: Path) -> str:
-    """Repository-relative, forward slashes; what code scanning needs to place a result."""
+def _artifact(path: str, root: Path) -> dict[str, str]:
+    """Repository-relative with forward slashes (what code scanning needs), else an absolute URI."""
     resolved = Path(path).resolve()
     try:
-        return resolved.relative_to(root.resolve()).as_posix()
+        return {"uri": resolved.relative_to(root.resolve()).as_posix(), "uriBaseId": "SRCROOT"}
     except ValueError:
-        return resolved.as_uri()
+        return {"uri": resolved.as_uri()}
