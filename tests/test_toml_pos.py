@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from bglint.errors import InputError
 from bglint.load import toml_pos
 from bglint.load.nodes import Mapping, Pos, Sequence
-from bglint.load.toml_pos import load_toml, string_body_line
+from bglint.load.toml_pos import load_toml, string_body_pos
 
 
 def test_tables_and_array_of_tables() -> None:
@@ -103,7 +103,7 @@ def test_multiline_string_bodies_are_not_read_as_keys_or_headers() -> None:
     assert policy.key_pos["after"] == (9, 1) and policy.key_pos["last"] == (12, 1)
 
 
-def test_string_body_line() -> None:
+def test_string_body_pos() -> None:
     text = (
         'one = "x"\n'  # 1
         'json = """\n'  # 2
@@ -118,24 +118,24 @@ def test_string_body_line() -> None:
         "n = 5\n"
     )
     doc = load_toml(text, "t")
-    assert string_body_line(doc, "one") == 1
-    assert string_body_line(doc, "json") == 3
-    assert string_body_line(doc, "same") == 4
-    assert string_body_line(doc, "lit") == 7
-    assert string_body_line(doc, "cont") == 10
-    assert string_body_line(doc, "n") == 11
+    assert string_body_pos(doc, "one")[0] == 1
+    assert string_body_pos(doc, "json")[0] == 3
+    assert string_body_pos(doc, "same")[0] == 4
+    assert string_body_pos(doc, "lit")[0] == 7
+    assert string_body_pos(doc, "cont")[0] == 10
+    assert string_body_pos(doc, "n")[0] == 11
 
 
-def test_string_body_line_falls_back_to_the_value_line_for_plain_mappings() -> None:
+def test_string_body_pos_falls_back_to_the_value_line_for_plain_mappings() -> None:
     plain = Mapping()
     plain.put("contents", "{}", (3, 1), (3, 12))
-    assert string_body_line(plain, "contents") == 3
+    assert string_body_pos(plain, "contents")[0] == 3
 
 
 def test_crlf_line_endings() -> None:
     doc = load_toml('[t]\r\nx = """\r\n{}\r\n"""\r\ny = 2\r\n', "t")
     assert doc["t"].key_pos["y"] == (5, 1)
-    assert string_body_line(doc["t"], "x") == 3
+    assert string_body_pos(doc["t"], "x")[0] == 3
 
 
 def test_arrays_and_inline_tables() -> None:
@@ -330,7 +330,7 @@ def _check_body_lines(node: Any, lines: list[str]) -> None:
             if isinstance(value, str):
                 line = node.value_pos[key][0]
                 multi = _at(lines, node.value_pos[key]).startswith(('"""', "'''"))
-                assert string_body_line(node, key) == line + multi
+                assert string_body_pos(node, key)[0] == line + multi
             _check_body_lines(value, lines)
     elif isinstance(node, Sequence):
         for item in node:

@@ -103,6 +103,14 @@ class Boundary:
     loc: Location
     policies: tuple[Policy, ...] = ()  # several when a Fn::If picks between boundaries
     reference: str = ""  # the value as written (ARN, file reference)
+    # A CloudFormation condition under which there is no boundary at all (Fn::If with
+    # AWS::NoValue): bglint then judges the role as unbounded.
+    absent_unless: str = ""
+
+    @property
+    def bounds(self) -> bool:
+        """A document that applies whatever the stack's parameters: the only kind that limits."""
+        return self.state is BoundaryState.DOCUMENT and not self.absent_unless
 
 
 @dataclass

@@ -133,6 +133,13 @@ def lacks_boundary(subject: Subject, params: dict[str, Any]) -> Iterator[Hit]:
             "set a permissions boundary that caps the role to the install's resources",
             "boundary",
         )
+    elif role.boundary.absent_unless:
+        yield Hit(
+            role.boundary.loc,
+            f"has a permissions boundary only when condition '{role.boundary.absent_unless}' holds; otherwise none",
+            "make the boundary unconditional",
+            "boundary",
+        )
     elif role.boundary.state is BoundaryState.EMPTY:
         written = role.boundary.reference or '""'
         yield Hit(
@@ -268,6 +275,8 @@ def uses_unknown_action(subject: Subject, params: dict[str, Any]) -> Iterator[Hi
     perms = subject.permissions
     boundary = (perms.boundary_allows or ()) + perms.boundary_denies
     for scope in perms.allows + perms.denies + boundary:
+        if scope.policy.origin is PolicyOrigin.AWS_MANAGED:
+            continue  # AWS's own documents name retired services; the user cannot fix those
         for pattern, loc in scope.unknown:
             hint = subject.catalog.suggest(pattern)
             fix = f"did you mean '{hint}'?" if hint else "check the service prefix and action name"

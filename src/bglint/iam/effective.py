@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from bglint.iam.catalog import Catalog
-from bglint.model import BoundaryState, Condition, Location, Policy, Role, Statement
+from bglint.model import Condition, Location, Policy, Role, Statement
 
 _PLACEHOLDER = re.compile(r"\$\{[^}]*\}")
 
@@ -138,7 +138,7 @@ def analyse(role: Role, catalog: Catalog) -> Permissions:
             (allows if statement.is_allow else denies).append(scope)
     boundary_allows: tuple[Scope, ...] | None = None
     boundary_denies: list[Scope] = []
-    if role.boundary is not None and role.boundary.state is BoundaryState.DOCUMENT:
+    if role.boundary is not None and role.boundary.bounds:
         expanded = [expand_statement(s, p, catalog) for p in role.boundary.policies for s in p.statements]
         boundary_allows = tuple(s for s in expanded if s.statement.is_allow)
         boundary_denies = [s for s in expanded if not s.statement.is_allow]

@@ -23,7 +23,7 @@ from bglint.load.nodes import Mapping, Pos, pos_in, pos_of, text_in
 from bglint.load.policy import Locate, PolicyReader
 from bglint.load.references import is_reference, resolve
 from bglint.load.selection import Selection
-from bglint.load.toml_pos import load_toml, string_body_line
+from bglint.load.toml_pos import load_toml, string_body_pos
 from bglint.model import (
     Boundary,
     BoundaryState,
@@ -225,16 +225,24 @@ def _named_policy(app: _App, item: dict[str, Any], shown: str, logical: str) -> 
         return
     entry, entry_file = app.named[name]
     if isinstance(entry.get("contents"), str):
-        yield _document_policy(app, entry, "contents", entry_file, "contents", name, PolicyOrigin.INLINE)
+        yield _document_policy(app, entry, "contents", entry_file, "", name, PolicyOrigin.INLINE)
 
 
 def _document_policy(
     app: _App, owner: dict[str, Any], key: str, shown: str, logical: str, name: str, origin: PolicyOrigin
 ) -> Policy:
-    loc = Location(shown, *pos_in(owner, key), f"{logical}.{key}" if logical else key)
-    statements, source, known = _read_document(app, owner, key, shown, logical)
+    where = f"{logical}.{key}" if logical else key
+    loc = Location(shown, *pos_in(owner, key), where)
+    statements, source, known = _read_document(app, owner, key, shown, where)
     return Policy(
-        name=name, origin=origin, loc=loc, statements=statements, source=source, document_known=known, has_contents=True
+        name=name,
+        origin=origin,
+        loc=loc,
+        statements=statements,
+        source=source,
+        document_known=known,
+        has_contents=True,
+        arn=source if not known else "",
     )
 
 
@@ -271,13 +279,17 @@ def _read_document(
     value: str = owner[key]
     line, col = pos_in(owner, key)
     if not is_reference(value):
-        first_line = string_body_line(owner, key)
+        body_line, body_col = string_body_pos(owner, key)
 
         def locate(pos: Pos, lg: str) -> Location:
-            return Location(shown, first_line + pos[0] - 1, pos[1], lg)
+            # JSON positions are relative to the string; its first line starts mid-line.
+            col = pos[1] + body_col - 1 if pos[0] == 1 else pos[1]
+            return Location(shown, body_line + pos[0] - 1, col, lg)
 
         return _parse_json(app, value, shown, locate, logical), "", True
     resolved = resolve(value, app.root)
+    if resolved.remote:
+        return (), value, False  # reported by BG009: bglint fetches nothing
     if resolved.path is None:
         app.errors.append(InputError(shown, f"{logical}: {resolved.problem}", line, col))
         return (), "", False

@@ -82,7 +82,10 @@ def _collect(path: Path, apps: dict[Path, str], templates: dict[Path, tuple[str,
         loaded.errors.append(InputError(str(path), "no such file or directory"))
         return
     if path.is_dir():
+        before = len(apps) + len(templates)
         _walk(path, apps, templates)
+        if len(apps) + len(templates) == before:
+            loaded.errors.append(InputError(str(path), "no Nuon app config or CloudFormation template found here"))
         return
     app = _app_of(path)
     if app is not None:

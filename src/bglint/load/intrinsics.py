@@ -76,6 +76,16 @@ class Renderer:
         else:
             yield Rendered("${" + name + "}", here)
 
+    def absent_when(self, value: Any) -> str:
+        """The condition under which `value` (e.g. a boundary) may be absent or empty, else ""."""
+        if not (isinstance(value, dict) and isinstance(value.get("Fn::If"), list) and len(value["Fn::If"]) == 3):
+            return ""
+        condition, *branches = value["Fn::If"]
+        for branch in branches:
+            if not any(r.text.strip() for r in self.items(branch)) or self.absent_when(branch):
+                return str(condition)
+        return ""
+
     def _branches(self, node: Any, here: Pos) -> Iterator[Rendered]:
         arg = node.get("Fn::If")
         if not (isinstance(arg, list) and len(arg) == 3):

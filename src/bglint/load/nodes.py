@@ -65,6 +65,13 @@ def pos_in(container: Any, key: str | int) -> Pos:
     return pos_of(container)
 
 
+def key_pos_in(container: Any, key: str) -> Pos:
+    """Where `key` itself is written (a mapping value's position is its first child's)."""
+    if isinstance(container, Mapping):
+        return container.key_pos.get(key) or container.pos
+    return pos_of(container)
+
+
 def pos_of(value: Any) -> Pos:
     """Position of a located container; UNKNOWN for anything else."""
     return getattr(value, "pos", UNKNOWN)

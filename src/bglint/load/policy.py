@@ -7,12 +7,13 @@ the rest of the document is still checked.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
 from bglint.errors import InputError
 from bglint.load.intrinsics import Renderer
-from bglint.load.nodes import Pos, pos_in, pos_of, text_in
+from bglint.load.nodes import UNKNOWN, Pos, pos_in, pos_of, text_in
 from bglint.model import Condition, Location, Principal, Statement
 
 Locate = Callable[[Pos, str], Location]
@@ -28,17 +29,24 @@ class PolicyReader:
         self.renderer = renderer or Renderer()
         self.errors: list[InputError] = []
 
-    def statements(self, doc: Any, logical: str) -> tuple[Statement, ...]:
-        if isinstance(doc, str) and doc.strip() in ("", "{}"):
+    def statements(self, doc: Any, logical: str, where: Pos = UNKNOWN) -> tuple[Statement, ...]:
+        """The statements of `doc`; `where` is the place to blame when `doc` itself has none."""
+        here = pos_of(doc) if pos_of(doc) != UNKNOWN else where
+        if doc is None:
+            self._error(where, f"{logical}: missing")
             return ()
+        if isinstance(doc, str):
+            doc = self._json_text(doc, logical, here)
+            if doc is None:
+                return ()
         if not isinstance(doc, dict):
-            self._error(pos_of(doc), f"{logical}: a policy document must be a mapping")
+            self._error(here, f"{logical}: a policy document must be a mapping, got {type(doc).__name__}")
             return ()
         if not doc:
             return ()
         raw = doc.get("Statement")
         if raw is None:
-            self._error(pos_of(doc), f"{logical}: policy document has no 'Statement'")
+            self._error(here, f"{logical}: policy document has no 'Statement'")
             return ()
         items = raw if isinstance(raw, list) else [raw]
         result = []
@@ -48,6 +56,16 @@ class PolicyReader:
             if statement is not None:
                 result.append(statement)
         return tuple(result)
+
+    def _json_text(self, text: str, logical: str, here: Pos) -> Any:
+        """CloudFormation also takes a policy document as a JSON string; "" and "{}" mean none."""
+        if text.strip() in ("", "{}"):
+            return None
+        try:
+            return json.loads(text)
+        except ValueError as exc:
+            self._error(here, f"{logical}: policy document is not valid JSON: {exc}")
+            return None
 
     def _statement(self, item: Any, where: Pos, logical: str) -> Statement | None:
         if not isinstance(item, dict):

@@ -21,12 +21,13 @@ def is_reference(value: str) -> bool:
 class Resolved:
     path: Path | None  # the file to read, when one was found
     problem: str = ""  # why there is none
+    remote: bool = False  # a remote reference: not an error, but its document is unknown
     ambiguous_with: Path | None = None  # another candidate with different content
 
 
 def resolve(value: str, app_dir: Path) -> Resolved:
     if value.startswith(_REMOTE):
-        return Resolved(None, f"remote reference '{value}' is not fetched")
+        return Resolved(None, f"remote reference '{value}' is not fetched", remote=True)
     relative = value.removeprefix("file://").removeprefix("file:")
     if Path(relative).is_absolute():
         return Resolved(None, f"absolute path '{value}' is outside the app directory")
@@ -36,8 +37,10 @@ def resolve(value: str, app_dir: Path) -> Resolved:
     if not found:
         tried = ", ".join(str(c.relative_to(root)) for c in candidates)
         return Resolved(None, f"'{value}' not found (tried {tried})")
-    chosen = found[0].resolve()
-    if not chosen.is_relative_to(root):
+    inside = [c for c in found if c.resolve().is_relative_to(root)]
+    if not inside:
         return Resolved(None, f"'{value}' points outside the app directory")
-    other = found[1] if len(found) > 1 and found[1].read_bytes() != found[0].read_bytes() else None
+    chosen = inside[0].resolve()
+    # Compare only with a candidate that is itself inside the app: nothing outside is read.
+    other = inside[1] if len(inside) > 1 and inside[1].read_bytes() != inside[0].read_bytes() else None
     return Resolved(chosen, ambiguous_with=other)

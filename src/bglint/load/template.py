@@ -10,10 +10,11 @@ from typing import Any
 from bglint.errors import InputError
 from bglint.iam.managed import managed_policy
 from bglint.load.intrinsics import Renderer
-from bglint.load.nodes import Pos, pos_in, pos_of, table_in, text_in
+from bglint.load.nodes import Pos, key_pos_in, pos_in, pos_of, table_in, text_in
 from bglint.load.policy import PolicyReader
 from bglint.load.selection import Selection
 from bglint.model import (
+    ACCESS_LEVELS,
     Boundary,
     BoundaryState,
     Document,
@@ -78,7 +79,9 @@ def _policy_resource(tpl: _Template, rid: str, body: dict[str, Any]) -> Policy:
         name=rid,
         origin=PolicyOrigin.ATTACHED,
         loc=tpl.locate(pos_in(tpl.resources, rid), logical),
-        statements=tpl.reader.statements(props.get("PolicyDocument"), f"{logical}/PolicyDocument"),
+        statements=tpl.reader.statements(
+            props.get("PolicyDocument"), f"{logical}/PolicyDocument", pos_in(tpl.resources, rid)
+        ),
     )
 
 
@@ -92,7 +95,7 @@ def _role(tpl: _Template, rid: str, body: dict[str, Any], selection: Selection) 
     is_bg, why = selection.classify(names, tags)
     if isinstance(meta.get("break_glass"), bool):
         is_bg, why = meta["break_glass"], "Metadata bglint.break_glass"
-    level, level_source = _level(meta, selection, names)
+    level, level_source = _level(tpl, meta, selection, names)
     role = Role(
         name=rid,
         loc=tpl.locate(pos_in(tpl.resources, rid), logical),
@@ -105,7 +108,9 @@ def _role(tpl: _Template, rid: str, body: dict[str, Any], selection: Selection) 
         gate_condition=text_in(body, "Condition"),
         deletion_policy=text_in(body, "DeletionPolicy"),
         trust=tpl.reader.statements(
-            props.get("AssumeRolePolicyDocument"), f"{logical}/Properties/AssumeRolePolicyDocument"
+            props.get("AssumeRolePolicyDocument"),
+            f"{logical}/Properties/AssumeRolePolicyDocument",
+            key_pos_in(body, "Properties"),
         ),
     )
     role.policies.extend(_inline_policies(tpl, props.get("Policies"), f"{logical}/Properties/Policies"))
@@ -120,11 +125,21 @@ def _bglint_metadata(body: dict[str, Any]) -> dict[str, Any]:
     return table_in(table_in(body, "Metadata"), "bglint")
 
 
-def _level(meta: dict[str, Any], selection: Selection, names: list[str]) -> tuple[str, str]:
-    if isinstance(meta.get("level"), str):
-        return meta["level"], "Metadata bglint.level"
-    level = selection.level_for(names)
-    return (level, "config") if level else ("", "")
+def _level(tpl: _Template, meta: dict[str, Any], selection: Selection, names: list[str]) -> tuple[str, str]:
+    declared = meta.get("level")
+    if declared is None:
+        level = selection.level_for(names)
+        return (level, "config") if level else ("", "")
+    if isinstance(declared, str) and declared.lower() in ACCESS_LEVELS:
+        return declared.lower(), "Metadata bglint.level"
+    tpl.reader.errors.append(
+        InputError(
+            tpl.path,
+            f"bglint.level must be one of {', '.join(ACCESS_LEVELS)}, got {declared!r}",
+            *pos_in(meta, "level"),
+        )
+    )
+    return "", ""
 
 
 def _tags(tpl: _Template, raw: Any) -> dict[str, str]:
@@ -157,7 +172,9 @@ def _inline_policies(tpl: _Template, raw: Any, logical: str) -> list[Policy]:
                 name=name if isinstance(name, str) else f"Policies[{index}]",
                 origin=PolicyOrigin.INLINE,
                 loc=tpl.locate(pos_in(raw, index), here),
-                statements=tpl.reader.statements(item.get("PolicyDocument"), f"{here}/PolicyDocument"),
+                statements=tpl.reader.statements(
+                    item.get("PolicyDocument"), f"{here}/PolicyDocument", pos_in(raw, index)
+                ),
             )
         )
     return result
@@ -167,9 +184,12 @@ def _managed_arns(tpl: _Template, props: dict[str, Any], logical: str) -> list[P
     raw = props.get("ManagedPolicyArns")
     if raw is None:
         return []
+    # Logical paths name the ARN, not its index: an Fn::If earlier in the list would shift indexes.
     return [
-        _policy_by_reference(tpl, rendered.text, tpl.locate(rendered.pos, f"{logical}[{index}]"), rendered.conditional)
-        for index, rendered in enumerate(tpl.renderer.items(raw, pos_in(props, "ManagedPolicyArns")))
+        _policy_by_reference(
+            tpl, rendered.text, tpl.locate(rendered.pos, f"{logical}/{rendered.text}"), rendered.conditional
+        )
+        for rendered in tpl.renderer.items(raw, pos_in(props, "ManagedPolicyArns"))
     ]
 
 
@@ -216,13 +236,16 @@ def _attached_by_roles(tpl: _Template, rid: str) -> list[Policy]:
     return result
 
 
-def _boundary(tpl: _Template, props: dict[str, Any], logical: str) -> Boundary:
+def _boundary(tpl: _Template, props: dict[str, Any], logical: str) -> Boundary | None:
     raw = props.get("PermissionsBoundary")
+    if raw == {"Ref": "AWS::NoValue"}:
+        return None
     loc = tpl.locate(pos_in(props, "PermissionsBoundary"), logical)
     options = [r for r in tpl.renderer.items(raw, pos_in(props, "PermissionsBoundary")) if r.text.strip()]
     if not options:
-        return Boundary(BoundaryState.EMPTY, loc, reference=str(raw) if raw is not None else "")
+        return Boundary(BoundaryState.EMPTY, loc, reference=raw if isinstance(raw, str) else "")
     policies = tuple(_policy_by_reference(tpl, r.text, tpl.locate(r.pos, logical), r.conditional) for r in options)
     known = all(p.document_known for p in policies)
     state = BoundaryState.DOCUMENT if known else BoundaryState.UNKNOWN
-    return Boundary(state, loc, policies, reference=", ".join(r.text for r in options))
+    reference = ", ".join(r.text for r in options)
+    return Boundary(state, loc, policies, reference, absent_unless=tpl.renderer.absent_when(raw))

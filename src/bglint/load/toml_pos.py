@@ -40,11 +40,11 @@ _ERROR_AT = re.compile(r"\s*\(at (?:line (\d+), column (\d+)|end of document)\)\
 class TomlTable(Mapping):
     """A located TOML table that also knows where each string value's content starts."""
 
-    __slots__ = ("body_line",)
+    __slots__ = ("body_pos",)
 
     def __init__(self, pos: Pos = UNKNOWN) -> None:
         super().__init__(pos)
-        self.body_line: dict[str, int] = {}
+        self.body_pos: dict[str, Pos] = {}
 
 
 def load_toml(text: str, path: str) -> Mapping:
@@ -62,15 +62,15 @@ def load_toml(text: str, path: str) -> Mapping:
         raise InputError(path, "TOML is nested too deeply") from None
 
 
-def string_body_line(mapping: dict[str, Any], key: str) -> int:
-    """The file line where the content of the string at `key` begins.
+def string_body_pos(mapping: dict[str, Any], key: str) -> Pos:
+    """Where the content of the string at `key` begins (line, column).
 
-    TOML drops a newline right after an opening `\"\"\"` or `'''`, so for
-    `contents = \"\"\"` + newline + `{` the content starts on the next line.
+    TOML drops a newline right after the opening triple quote of a multi-line string, so
+    for `contents = <triple quote><newline>{` the content starts on the next line, column 1.
     """
-    if isinstance(mapping, TomlTable) and key in mapping.body_line:
-        return mapping.body_line[key]
-    return pos_in(mapping, key)[0]
+    if isinstance(mapping, TomlTable) and key in mapping.body_pos:
+        return mapping.body_pos[key]
+    return pos_in(mapping, key)
 
 
 def _syntax_error(exc: tomllib.TOMLDecodeError, text: str, path: str) -> InputError:
@@ -105,8 +105,8 @@ def _build_table(value: dict[str, Any], path: Path, scanner: _Scanner, fallback:
         key_pos = scanner.key_pos.get(child, table.pos)
         value_pos = scanner.value_pos.get(child, key_pos)
         table.put(key, _build(item, child, scanner, value_pos), key_pos, value_pos)
-        if child in scanner.body_line:
-            table.body_line[key] = scanner.body_line[child]
+        if child in scanner.body_pos:
+            table.body_pos[key] = scanner.body_pos[child]
     return table
 
 
@@ -118,7 +118,7 @@ class _Scanner:
         self.line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
         self.key_pos: dict[Path, Pos] = {}
         self.value_pos: dict[Path, Pos] = {}
-        self.body_line: dict[Path, int] = {}
+        self.body_pos: dict[Path, Pos] = {}
         # Elements seen so far of each array of tables, by the array's resolved path.
         self.aot_len: dict[Path, int] = {}
 
@@ -195,14 +195,14 @@ class _Scanner:
         text = self.text
         if text.startswith('"""', i):
             end = _end(_ML_BASIC, text, i)
-            self.body_line[path] = self.pos(self._ml_body_start(i + 3, basic=True))[0]
+            self.body_pos[path] = self.pos(self._ml_body_start(i + 3, basic=True))
             return end
         if text.startswith("'''", i):
             end = _end(_ML_LITERAL, text, i)
-            self.body_line[path] = self.pos(self._ml_body_start(i + 3, basic=False))[0]
+            self.body_pos[path] = self.pos(self._ml_body_start(i + 3, basic=False))
             return end
         if text.startswith('"', i) or text.startswith("'", i):
-            self.body_line[path] = self.pos(i)[0]
+            self.body_pos[path] = self.pos(i + 1)  # after the opening quote
             return _end(_BASIC if text.startswith('"', i) else _LITERAL, text, i)
         if text.startswith("[", i):
             return self._array(i + 1, path)

