@@ -196,6 +196,7 @@ def boundary_does_not_bound(subject: Subject, params: dict[str, Any]) -> Iterato
         return
     every = subject.catalog.all_actions()
     on_star = frozenset().union(*(s.actions for s in perms.boundary_allows if s.on_every_resource and s.unconditional))
+    on_star -= frozenset().union(*(s.actions for s in perms.boundary_denies if s.certain_deny))
     iam = subject.catalog.expand("iam:*")
     if on_star >= every:
         why = "allows every action on every resource"

@@ -18,6 +18,7 @@ from bglint.iam.catalog import Catalog
 from bglint.model import Condition, Location, Policy, Role, Statement
 
 _PLACEHOLDER = re.compile(r"\$\{[^}]*\}")
+_TEMPLATED = re.compile(r"\$\{[^}]*\}|\{\{[^}]*\}\}")
 
 
 @dataclass(frozen=True)
@@ -42,10 +43,20 @@ class Scope:
     def certain_deny(self) -> bool:
         """A Deny that surely applies everywhere: no conditions, every resource, no Fn::If."""
         s = self.statement
-        return not s.is_allow and not s.conditions and not s.conditional and "*" in s.resources and not s.not_resource
+        return (
+            not s.is_allow
+            and not s.conditions
+            and not s.conditional
+            and not self.policy.conditional
+            and "*" in s.resources
+            and not s.not_resource
+        )
 
     def covers(self, resource: str) -> bool:
-        matched = any(_resource_matches(p, resource) for p in self.statement.resources)
+        patterns = self.statement.resources
+        if self.statement.is_allow:
+            patterns = tuple(_TEMPLATED.sub("*", p) for p in patterns)
+        matched = any(_resource_matches(p, resource) for p in patterns)
         return not matched if self.statement.not_resource else matched
 
 
@@ -121,7 +132,11 @@ class Permissions:
     @staticmethod
     def _denied(key: str, resource: str, denies: Iterable[Scope]) -> bool:
         return any(
-            key in s.actions and not s.statement.conditions and not s.statement.conditional and s.covers(resource)
+            key in s.actions
+            and not s.statement.conditions
+            and not s.statement.conditional
+            and not s.policy.conditional
+            and s.covers(resource)
             for s in denies
         )
 

@@ -17,7 +17,12 @@ from bglint.model import Condition
 
 POSITIVE = ("StringEquals", "StringLike", "StringEqualsIgnoreCase", "ArnEquals", "ArnLike")
 NEGATIVE = ("StringNotEquals", "StringNotLike", "StringNotEqualsIgnoreCase", "ArnNotEquals", "ArnNotLike")
-_INSTALL_SPECIFIC = re.compile(r"\.nuon\.install\.(id|name)|\$\{[^}]*install[^}]*\}", re.IGNORECASE)
+_INSTALL_SPECIFIC = re.compile(
+    r"\.nuon\.install\.(id|name)|\$\{[^}]*install[^}]*\}|\$\{[A-Za-z0-9]+\.[A-Za-z0-9.]+\}|\$\{AWS::Stack(Name|Id)\}",
+    re.IGNORECASE,
+)
+_NETWORK_ID = re.compile(r"\b(?:subnet|vpc)-[0-9a-f]+\b")
+_NETWORK_ARN = re.compile(r":(?:subnet|vpc)/(?:(?:subnet|vpc)-[0-9a-f]+|\{\{[^}]*\}\}|\$\{[^}]*\})$")
 
 
 def _operator(condition: Condition) -> str:
@@ -39,7 +44,7 @@ def has_network_condition(
 ) -> bool:
     allowed = set(allowed_ids)
     for cond in conditions:
-        limited = not allowed or all(any(i in value for i in allowed) for value in cond.values)
+        limited = not allowed or all(set(_NETWORK_ID.findall(v) or ["?"]) <= allowed for v in cond.values)
         if cond.key.lower() in ("ec2:subnet", "ec2:vpc") and _operator(cond) in operators and limited:
             return True
     return False
@@ -58,7 +63,10 @@ def names_network_resources(scope: Scope, allowed_ids: Iterable[str]) -> bool:
     return (
         bool(resources)
         and not scope.statement.not_resource
-        and all((":subnet/" in r or ":vpc/" in r) and (not allowed or any(i in r for i in allowed)) for r in resources)
+        and all(
+            _NETWORK_ARN.search(r) and (not allowed or set(_NETWORK_ID.findall(r) or ["?"]) <= set(allowed))
+            for r in resources
+        )
     )
 
 
@@ -85,7 +93,16 @@ class Scoping:
             unscoped = [s.actions for s in self.perms.boundary_allows if not self.statement_scoped(s)]
             covered |= frozenset().union(*scoped) - frozenset().union(*unscoped)
         denies = (*self.perms.denies, *self.perms.boundary_denies)
-        covered.update(*(s.actions for s in denies if "*" in s.statement.resources and self.deny_scoped(s)))
+        covered.update(
+            *(
+                s.actions
+                for s in denies
+                if "*" in s.statement.resources
+                and not s.statement.conditional
+                and not s.policy.conditional
+                and self.deny_scoped(s)
+            )
+        )
         return frozenset(covered)
 
 

@@ -190,7 +190,7 @@ def _policy(app: _App, item: dict[str, Any], shown: str, logical: str) -> Iterat
     loc = Location(shown, *pos_of(item), logical)
     managed = item.get("managed_policy_name")
     if isinstance(managed, str):
-        document = managed_policy(managed)
+        document = managed_policy(managed if managed.startswith("arn:") else f"arn:aws:iam::aws:policy/{managed}")
         at = pos_in(item, "managed_policy_name")
         reader = PolicyReader(shown, lambda _p, lg: Location(shown, *at, lg))
         yield Policy(

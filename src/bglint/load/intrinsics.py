@@ -7,11 +7,14 @@ marked conditional; `AWS::NoValue` yields nothing; parameters yield their Defaul
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from bglint.load.nodes import Pos, pos_in, pos_of
+
+_SUB_VAR = re.compile(r"\$\{([A-Za-z0-9]+)\}")
 
 
 @dataclass(frozen=True)
@@ -66,7 +69,7 @@ class Renderer:
         elif name == "Fn::Sub":
             template = arg[0] if isinstance(arg, list) and arg else arg
             if isinstance(template, str):
-                yield Rendered(template, here)
+                yield Rendered(_SUB_VAR.sub(lambda m: str(self.defaults.get(m.group(1), m.group(0))), template), here)
         elif name == "Fn::GetAtt":
             parts = arg.split(".", 1) if isinstance(arg, str) else arg
             if isinstance(parts, list):
