@@ -120,7 +120,11 @@ def _try_repo(repo: Path, hook_repo: Path, tmp_path: Path) -> subprocess.Complet
     start = time.perf_counter()
     proc = subprocess.run(
         [sys.executable, "-m", "pre_commit", "try-repo", str(hook_repo), "bglint", "--verbose"],
-        cwd=repo, env=env, capture_output=True, text=True, check=False,
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     elapsed = time.perf_counter() - start
     output = proc.stdout + proc.stderr
@@ -135,8 +139,9 @@ def _try_repo(repo: Path, hook_repo: Path, tmp_path: Path) -> subprocess.Complet
 
 def test_hook_lints_whole_app_when_one_file_changes(hook_repo: Path, tmp_path: Path) -> None:
     # byo-vpc: the customer brings the network, so BG002 (no boundary) is an error.
-    repo = _app_repo(tmp_path, {"stack.toml": STACK.format(vpc="byo-vpc/default"),
-                                "break_glass.toml": ADMIN_BREAK_GLASS})
+    repo = _app_repo(
+        tmp_path, {"stack.toml": STACK.format(vpc="byo-vpc/default"), "break_glass.toml": ADMIN_BREAK_GLASS}
+    )
     proc = _try_repo(repo, hook_repo, tmp_path)
     output = proc.stdout + proc.stderr
 
@@ -147,9 +152,14 @@ def test_hook_lints_whole_app_when_one_file_changes(hook_repo: Path, tmp_path: P
 
 def test_hook_passes_clean_app(hook_repo: Path, tmp_path: Path) -> None:
     # vpc/eks: a vendor-managed network.
-    repo = _app_repo(tmp_path, {"stack.toml": STACK.format(vpc="vpc/eks"),
-                                "break_glass.toml": BUCKET_BREAK_GLASS,
-                                "permissions/break_glass_boundary.json": BUCKET_POLICY})
+    repo = _app_repo(
+        tmp_path,
+        {
+            "stack.toml": STACK.format(vpc="vpc/eks"),
+            "break_glass.toml": BUCKET_BREAK_GLASS,
+            "permissions/break_glass_boundary.json": BUCKET_POLICY,
+        },
+    )
     proc = _try_repo(repo, hook_repo, tmp_path)
     output = proc.stdout + proc.stderr
 

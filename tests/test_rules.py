@@ -26,8 +26,8 @@ STACK_URL = {
     VENDOR: "https://nuon-artifacts.s3.us-west-2.amazonaws.com/aws-cloudformation-templates/vpc/eks/stack.yaml",
 }
 ROLE = "{{.nuon.install.id}}-break-glass"
-# Role findings in a template point at the first line of the role's body.
-ROLE_BODY = "Type: AWS::IAM::Role"
+# Role findings in a template point at the role's logical id.
+ROLE_BODY = "  BreakGlassRole:"
 INSTALL_TAG = {"StringEquals": {"aws:ResourceTag/install.nuon.co/id": "{{.nuon.install.id}}"}}
 
 

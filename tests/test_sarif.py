@@ -66,7 +66,10 @@ def _bglint_sarif(cwd: Path, *paths: str) -> Path:
     out = cwd / "bglint.sarif"
     proc = subprocess.run(
         [sys.executable, "-m", "bglint", "check", *paths, "--format", "sarif", "--output", str(out)],
-        cwd=cwd, capture_output=True, text=True, check=False,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     # 1 = findings at error level, which every fixture here is built to have.
     assert proc.returncode == 1, f"exit {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
@@ -111,9 +114,20 @@ def test_multitool_reports_no_errors(sarif_path: Path, tmp_path: Path) -> None:
     verdict = tmp_path / "v.sarif"
     # A list, no shell: "Gh;Sarif" must reach the tool as one argument.
     proc = subprocess.run(
-        [str(_tool(MULTITOOL)), "validate", "--rule-kind", "Gh;Sarif", "--log", "ForceOverwrite",
-         "--output", str(verdict), str(sarif_path)],
-        capture_output=True, text=True, check=False,
+        [
+            str(_tool(MULTITOOL)),
+            "validate",
+            "--rule-kind",
+            "Gh;Sarif",
+            "--log",
+            "ForceOverwrite",
+            "--output",
+            str(verdict),
+            str(sarif_path),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     # The exit code reports whether the analysis ran; its findings are in the output log.
     assert proc.returncode == 0 and verdict.is_file(), proc.stdout + proc.stderr

@@ -71,8 +71,8 @@ Conditions:
   BreakglassFooEnabled: !Equals [!Ref EnableBreakglassFoo, "true"]
   Wide: !Equals [!Ref AWS::Region, us-east-1]
 Resources:
-  BreakglassFoo:
-    Type: AWS::IAM::Role                           # <role>
+  BreakglassFoo:                                   # <role>
+    Type: AWS::IAM::Role
     Condition: BreakglassFooEnabled
     DeletionPolicy: Retain
     Properties:
@@ -131,7 +131,7 @@ def main_role() -> Role:
 
 def test_role_location_gate_condition_and_deletion_policy(main_role: Role) -> None:
     assert main_role.loc.path == "stack.yaml"
-    # A role is located where its resource body starts (findings about the role point there).
+    # A role is located at its logical id (findings about the role point there).
     assert main_role.loc.line == line_of(MAIN, "# <role>")
     assert main_role.source_kind == "cloudformation"
     assert main_role.platform == "aws"

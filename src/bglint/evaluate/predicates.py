@@ -13,7 +13,7 @@ from typing import Any
 from bglint.evaluate.subject import Hit, Subject
 from bglint.iam.effective import Scope
 from bglint.iam.scoping import network_scoping, tag_scoping
-from bglint.model import BoundaryState, PolicyOrigin
+from bglint.model import BoundaryState, Location, PolicyOrigin
 
 Predicate = Callable[[Subject, dict[str, Any]], Iterator[Hit]]
 PREDICATES: dict[str, Predicate] = {}
@@ -54,19 +54,26 @@ _PROMINENT = ("ec2", "iam", "s3", "rds", "eks", "ecs", "lambda", "kms", "secrets
 # -- helpers ---------------------------------------------------------------------------
 
 
+_LEVEL_RANK = {"Permissions management": 0, "Write": 1, "Tagging": 2, "Read": 3, "List": 4}
+
+
 def _named(subject: Subject, keys: Iterable[str], most: int = 4) -> str:
-    """`ec2:RunInstances, ec2:CreateVpc and 12 more`, or by service when there are many."""
-    ordered = sorted(keys)
-    services = sorted({key.split(":")[0] for key in ordered})
+    """`ec2:CreateRoute, ec2:DeleteVpc and 12 more`, changes first; by service when there are many."""
+    ordered = sorted(keys, key=lambda key: (_LEVEL_RANK.get(_access(subject, key), 5), key))
+    services = {key.split(":")[0] for key in ordered}
     if len(services) > most:
-        return f"in {len(services)} services, among them {_services(_PROMINENT, services)}"
+        return f"in {len(services)} services, among them {_services(services)}"
     shown = ", ".join(_canonical(subject, key) for key in ordered[:most])
     return f"{shown} and {len(ordered) - most} more" if len(ordered) > most else shown
 
 
-def _services(first: tuple[str, ...], services: list[str]) -> str:
-    ordered = [s for s in first if s in services] + [s for s in services if s not in first]
-    return ", ".join(ordered[:6])
+def _services(services: set[str]) -> str:
+    named = [s for s in _PROMINENT if s in services]
+    return ", ".join(named or sorted(services)[:6])
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def _access(subject: Subject, key: str) -> str:
@@ -150,6 +157,20 @@ def lacks_boundary(subject: Subject, params: dict[str, Any]) -> Iterator[Hit]:
         )
 
 
+def _loose_by_place(
+    scopes: Iterable[Scope], loose_of: Callable[[Scope], frozenset[str]]
+) -> Iterator[tuple[Location, Scope, frozenset[str]]]:
+    """Loose actions per statement; an AWS-managed policy's statements count as one place."""
+    merged: dict[Location, tuple[Scope, set[str]]] = {}
+    for scope in scopes:
+        loose = loose_of(scope)
+        if loose:
+            place = scope.policy.loc if scope.policy.origin is PolicyOrigin.AWS_MANAGED else scope.statement.loc
+            merged.setdefault(place, (scope, set()))[1].update(loose)
+    for place, (scope, actions) in merged.items():
+        yield place, scope, frozenset(actions)
+
+
 @predicate
 def lacks_tag_scope(subject: Subject, params: dict[str, Any]) -> Iterator[Hit]:
     """Allows on actions that can take a resource-tag condition but are not scoped to the install."""
@@ -157,15 +178,13 @@ def lacks_tag_scope(subject: Subject, params: dict[str, Any]) -> Iterator[Hit]:
     keys = subject.settings.tag_keys
     scoping = tag_scoping(perms, keys)
     scopable = subject.catalog.tag_scopable()
-    for scope in perms.allows:
-        loose = scoping.loose(scope, perms.effective(scope) & scopable)
-        if loose:
-            yield Hit(
-                scope.statement.loc,
-                f"allows {len(loose)} tag-scopable action(s) ({_named(subject, loose)}) on resources of any install, through {_where(scope)}",
-                f"add a Condition StringEquals aws:ResourceTag/{keys[0]} (the install id) or name the install's resource ARNs",
-                f"tag:{scope.statement.loc.logical}",
-            )
+    for place, scope, loose in _loose_by_place(perms.allows, lambda s: scoping.loose(s, perms.effective(s) & scopable)):
+        yield Hit(
+            place,
+            f"allows {_plural(len(loose), 'tag-scopable action')} ({_named(subject, loose)}) on resources that are not the install's, through {_where(scope)}",
+            f"add a Condition StringEquals aws:ResourceTag/{keys[0]} (the install id) or name the install's resource ARNs",
+            f"tag:{place.logical}",
+        )
 
 
 @predicate
@@ -176,16 +195,16 @@ def lacks_subnet_scope(subject: Subject, params: dict[str, Any]) -> Iterator[Hit
     scoping = network_scoping(perms, ids)
     catalog = subject.catalog
     in_subnets = catalog.on_resource_types("ec2", _NETWORK_RESOURCES) - catalog.at_levels("ec2", ["List"])
-    for scope in perms.allows:
-        loose = scoping.loose(scope, perms.effective(scope) & in_subnets)
-        if loose:
-            target = f"the configured subnets/VPCs ({', '.join(ids)})" if ids else "the install's subnets or VPC"
-            yield Hit(
-                scope.statement.loc,
-                f"allows {len(loose)} EC2 action(s) that act in subnets ({_named(subject, loose)}) in any subnet of the customer's network, through {_where(scope)}",
-                f"add a Condition on ec2:Subnet or ec2:Vpc limiting it to {target}",
-                f"subnet:{scope.statement.loc.logical}",
-            )
+    target = f"the configured subnets/VPCs ({', '.join(ids)})" if ids else "the install's subnets or VPC"
+    for place, scope, loose in _loose_by_place(
+        perms.allows, lambda s: scoping.loose(s, perms.effective(s) & in_subnets)
+    ):
+        yield Hit(
+            place,
+            f"allows {_plural(len(loose), 'EC2 action')} that act in subnets ({_named(subject, loose)}) in any subnet of the customer's network, through {_where(scope)}",
+            f"add a Condition on ec2:Subnet or ec2:Vpc limiting it to {target}",
+            f"subnet:{place.logical}",
+        )
 
 
 @predicate
@@ -263,7 +282,7 @@ def exceeds_access_level(subject: Subject, params: dict[str, Any]) -> Iterator[H
     if changes:
         yield Hit(
             role.loc,
-            f"is declared '{role.level}' ({role.level_source}) but can change the network: {_named(subject, changes)}",
+            f"can change the network, which a '{role.level}' role should not ({role.level_source}): {_named(subject, changes)}",
             "drop the VPC/subnet/route/gateway/security-group write actions or declare the role 'network'",
             "level",
         )
@@ -280,8 +299,11 @@ def uses_unknown_action(subject: Subject, params: dict[str, Any]) -> Iterator[Hi
             continue  # AWS's own documents name retired services; the user cannot fix those
         for pattern, loc in scope.unknown:
             hint = subject.catalog.suggest(pattern)
-            fix = f"did you mean '{hint}'?" if hint else "check the service prefix and action name"
-            yield Hit(loc, f"names '{pattern}', which is not an IAM action in the catalog", fix, f"unknown:{pattern}")
+            detail = f"names '{pattern}', which is not an IAM action in the catalog"
+            if hint:
+                yield Hit(loc, f"{detail} (did you mean '{hint}'?)", f"replace it with '{hint}'", f"unknown:{pattern}")
+            else:
+                yield Hit(loc, detail, "check the service prefix and action name", f"unknown:{pattern}")
 
 
 @predicate
@@ -289,11 +311,13 @@ def has_unknown_policy(subject: Subject, params: dict[str, Any]) -> Iterator[Hit
     role = subject.role
     assert role is not None
     for policy in subject.permissions.unknown_policies:
+        if policy.managed_policy_name:
+            continue  # BG010 reports a managed_policy_name that names no AWS-managed policy
         what = policy.arn or policy.name
         yield Hit(
             policy.loc,
             f"attaches {what}, whose document bglint does not have; it is not assumed harmless",
-            "inline the document or use a policy of the same template so it can be checked",
+            "define the document in the template or app config (or use an AWS-managed policy bglint knows) so it can be checked",
             f"policy:{what}",
         )
     boundary = role.boundary

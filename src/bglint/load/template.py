@@ -78,7 +78,7 @@ def _policy_resource(tpl: _Template, rid: str, body: dict[str, Any]) -> Policy:
     return Policy(
         name=rid,
         origin=PolicyOrigin.ATTACHED,
-        loc=tpl.locate(pos_in(tpl.resources, rid), logical),
+        loc=tpl.locate(key_pos_in(tpl.resources, rid), logical),
         statements=tpl.reader.statements(
             props.get("PolicyDocument"), f"{logical}/PolicyDocument", pos_in(tpl.resources, rid)
         ),
@@ -98,7 +98,7 @@ def _role(tpl: _Template, rid: str, body: dict[str, Any], selection: Selection) 
     level, level_source = _level(tpl, meta, selection, names)
     role = Role(
         name=rid,
-        loc=tpl.locate(pos_in(tpl.resources, rid), logical),
+        loc=tpl.locate(key_pos_in(tpl.resources, rid), logical),
         source_kind="cloudformation",
         break_glass=is_bg,
         break_glass_reason=why,
