@@ -58,13 +58,21 @@ _LEVEL_RANK = {"Permissions management": 0, "Write": 1, "Tagging": 2, "Read": 3,
 
 
 def _named(subject: Subject, keys: Iterable[str], most: int = 4) -> str:
-    """`ec2:CreateRoute, ec2:DeleteVpc and 12 more`, changes first; by service when there are many."""
-    ordered = sorted(keys, key=lambda key: (_LEVEL_RANK.get(_access(subject, key), 5), key))
+    """`ec2:CreateRoute, ec2:DeleteVpc and 12 more`: actions the policies name, then changes, first."""
+    named = _written_actions(subject)
+    ordered = sorted(keys, key=lambda key: (key not in named, _LEVEL_RANK.get(_access(subject, key), 5), key))
     services = {key.split(":")[0] for key in ordered}
     if len(services) > most:
         return f"in {len(services)} services, among them {_services(services)}"
     shown = ", ".join(_canonical(subject, key) for key in ordered[:most])
     return f"{shown} and {len(ordered) - most} more" if len(ordered) > most else shown
+
+
+def _written_actions(subject: Subject) -> frozenset[str]:
+    """Actions a role's own policies name literally (no wildcard): what the author meant."""
+    if subject.role is None:
+        return frozenset()
+    return frozenset(a.lower() for p in subject.role.policies for s in p.statements for a in s.actions if "*" not in a)
 
 
 def _services(services: set[str]) -> str:
