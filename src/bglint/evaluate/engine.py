@@ -6,7 +6,7 @@ import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from bglint.evaluate.predicates import PREDICATES
+from bglint.evaluate.registry import registered
 from bglint.evaluate.rules import Rule
 from bglint.evaluate.subject import Hit, Settings, Subject
 from bglint.model import Document, Location, NetworkKind, Role
@@ -41,7 +41,7 @@ def _document_findings(doc: Document, rules: list[Rule], settings: Settings) -> 
     for rule in rules:
         if rule.applies_to == "document":
             if rule.when.matches(network, "", "aws"):
-                for hit in PREDICATES[rule.predicate](Subject(doc, None, settings), rule.params):
+                for hit in registered()[rule.predicate](Subject(doc, None, settings), rule.params):
                     yield _finding(rule, rule.severity, doc, None, hit)
             continue
         for subject in subjects:
@@ -52,7 +52,7 @@ def _document_findings(doc: Document, rules: list[Rule], settings: Settings) -> 
             if not rule.when.matches(network, role.level, role.platform):
                 continue
             severity = rule.severity_for(network, role.level, role.platform)
-            for hit in PREDICATES[rule.predicate](subject, rule.params):
+            for hit in registered()[rule.predicate](subject, rule.params):
                 yield _finding(rule, severity, doc, role, hit)
 
 

@@ -1,4 +1,4 @@
-"""The one registry of predicates rules may name, one function each.
+"""Predicates about roles and app configs, one function each, named for what they decide.
 
 A predicate looks at a Subject and yields a Hit for every violation it finds, each
 saying what the role can do and the smallest fix. Predicates never open files.
@@ -10,19 +10,11 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+from bglint.evaluate.registry import predicate
 from bglint.evaluate.subject import Hit, Subject
 from bglint.iam.effective import Scope
 from bglint.iam.scoping import network_scoping, tag_scoping
 from bglint.model import BoundaryState, Location, PolicyOrigin
-
-Predicate = Callable[[Subject, dict[str, Any]], Iterator[Hit]]
-PREDICATES: dict[str, Predicate] = {}
-
-
-def predicate(func: Predicate) -> Predicate:
-    PREDICATES[func.__name__] = func
-    return func
-
 
 _TEMPLATE = re.compile(r"\{\{[^}]*\}\}")
 _INSTALL_ID = re.compile(r"\{\{-?\s*\.nuon\.install\.id\s*-?\}\}")

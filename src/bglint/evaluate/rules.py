@@ -9,6 +9,7 @@ from typing import Any
 import yaml
 
 from bglint.errors import InputError
+from bglint.evaluate.registry import registered
 from bglint.paths import data_path
 
 SEVERITIES = ("error", "warning", "note")
@@ -85,7 +86,12 @@ def _load_rule(path: Path, validate: bool) -> Rule:
         raise InputError(str(path), f"invalid YAML: {getattr(exc, 'problem', exc)}", line) from None
     if validate:
         _validate(raw, path)
-    return _rule(raw, str(path))
+    rule = _rule(raw, str(path))
+    predicates = registered()
+    if rule.predicate not in predicates:
+        known = ", ".join(sorted(predicates))
+        raise InputError(str(path), f"unknown predicate '{rule.predicate}' (known: {known})")
+    return rule
 
 
 def _validate(raw: Any, path: Path) -> None:
