@@ -342,8 +342,18 @@ def test_rules_lists_every_shipped_rule(tmp_path: Path) -> None:
     result = run_bglint("rules", cwd=tmp_path)
     assert result.returncode == 0
     ids = [line.split()[0] for line in lines(result.stdout)]
-    assert ids == [f"BG{n:03d}" for n in range(1, 16)]
+    assert ids == sorted(path.stem for path in (REPO / "rules").glob("*.yaml"))
+    assert {f"BG{n:03d}" for n in range(1, 16)} <= set(ids)
     assert all(line.split()[1] in ("error", "warning", "note") for line in lines(result.stdout))
+    assert all(line.split()[2] == "enabled" for line in lines(result.stdout))
+
+
+def test_rules_shows_what_the_config_disables_and_relevels(tmp_path: Path) -> None:
+    (tmp_path / ".bglint.yaml").write_text("disable: [BG015]\nseverity: {BG003: warning}\n", encoding="utf-8")
+    result = run_bglint("rules", cwd=tmp_path)
+    rows = {line.split()[0]: line.split() for line in lines(result.stdout)}
+    assert rows["BG015"][2] == "disabled"
+    assert rows["BG003"][1:3] == ["warning", "enabled"]
 
 
 def test_explain_is_case_insensitive_and_prints_the_rationale(tmp_path: Path) -> None:

@@ -71,7 +71,7 @@ def settings_of(config: Config) -> Settings:
 def run_check(paths: list[Path], options: CheckOptions) -> CheckResult:
     rules, errors = active_rules(options)
     loaded = load_documents(paths, options)
-    findings = evaluate(loaded.documents, rules, settings_of(options.config))
+    findings = evaluate(loaded.documents, rules, settings_of(options.config), options.config.ignore)
     return CheckResult(rules, loaded.documents, findings, errors + loaded.errors, loaded.skipped)
 
 

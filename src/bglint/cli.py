@@ -85,14 +85,41 @@ _app_config_option = click.option(
 _paths_argument = click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 
 
+def _output_spec(
+    _ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]
+) -> list[tuple[str, Path | None]]:
+    from bglint.report.formats import FORMATS
+
+    specs: list[tuple[str, Path | None]] = []
+    for value in values:
+        fmt, _, target = value.partition(":")
+        if fmt not in FORMATS:
+            raise click.BadParameter(f"{fmt!r} is not one of {', '.join(FORMATS)}")
+        specs.append((fmt, Path(target) if target else None))
+    return specs or [("text", None)]
+
+
 @main.command()
 @_paths_argument
-@click.option("--format", "fmt", type=click.Choice(("text", "json", "sarif")), default="text", show_default=True)
+@click.option(
+    "--format",
+    "formats",
+    multiple=True,
+    callback=_output_spec,
+    metavar="FORMAT[:FILE]",
+    help="text (default), json, sarif, github, markdown or junit; repeat for several, "
+    "e.g. --format sarif:bglint.sarif --format text.",
+)
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here.")
 @click.option(
     "--fail-on",
     type=click.Choice(("error", "warning", "note", "never")),
     help="Lowest severity that makes the exit code 1 (default: error).",
+)
+@click.option(
+    "--baseline",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Report only findings not in this baseline (see `bglint baseline create`); list fixed ones.",
 )
 @_config_option
 @click.option(
@@ -107,9 +134,10 @@ _paths_argument = click.argument("paths", nargs=-1, required=True, type=click.Pa
 @_app_config_option
 def check(
     paths: tuple[Path, ...],
-    fmt: str,
+    formats: list[tuple[str, Path | None]],
     output: Path | None,
     fail_on: str | None,
+    baseline: Path | None,
     config_file: Path | None,
     rules_dirs: tuple[Path, ...],
     all_roles: bool,
@@ -117,27 +145,108 @@ def check(
     app_config: Path | None,
 ) -> None:
     """Check app config directories and CloudFormation templates."""
-    from bglint.check import CheckOptions, run_check
-    from bglint.report import Report, at_or_above
+    from bglint.report import at_or_above, visible
 
     config = _config(config_file, paths)
+    report = _checked(paths, config, rules_dirs, all_roles, network, app_config, baseline)
+    if output is not None and len(formats) == 1 and formats[0][1] is None:
+        formats = [(formats[0][0], output)]
+    for fmt, target in formats:
+        _write(_render(report, fmt), target)
+    _print_errors(report.errors)
+    if report.errors:
+        sys.exit(EXIT_ERROR)
+    threshold = fail_on or config.fail_on or "error"
+    sys.exit(EXIT_FINDINGS if any(at_or_above(f.severity, threshold) for f in visible(report)) else EXIT_CLEAN)
+
+
+def _checked(
+    paths: tuple[Path, ...],
+    config: Config,
+    rules_dirs: tuple[Path, ...],
+    all_roles: bool,
+    network: str | None,
+    app_config: Path | None,
+    baseline: Path | None = None,
+) -> Report:
+    """Run the check pipeline and wrap the result as a report (with the baseline applied)."""
+    from bglint.check import CheckOptions, run_check
+    from bglint.report import Report
+
     result = run_check(list(paths), CheckOptions(config, rules_dirs, all_roles, network or "", app_config))
-    report = Report(
+    findings, baselined = result.findings, 0
+    stale: list[str] = []
+    if baseline is not None:
+        from bglint.evaluate.baseline import compare
+        from bglint.load.baseline import load_baseline
+
+        try:
+            findings, baselined, stale = compare(findings, load_baseline(baseline))
+        except InputError as exc:
+            result.errors.append(exc)
+    return Report(
         __version__,
         _provenance(),
         result.rules,
-        result.findings,
+        findings,
         result.errors,
         result.documents,
         result.skipped,
         _repo_root(Path.cwd()),
+        baselined,
+        stale,
     )
-    _write(_render(report, fmt), output)
-    _print_errors(result.errors)
-    if result.errors:
-        sys.exit(EXIT_ERROR)
-    threshold = fail_on or config.fail_on or "error"
-    sys.exit(EXIT_FINDINGS if any(at_or_above(f.severity, threshold) for f in result.findings) else EXIT_CLEAN)
+
+
+@main.group()
+def baseline() -> None:
+    """Record today's findings so a gate reports only new ones."""
+
+
+@baseline.command("create")
+@_paths_argument
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path(".bglint-baseline.json"),
+    show_default=True,
+)
+@_config_option
+@_all_roles_option
+@_network_option
+@_app_config_option
+def baseline_create(
+    paths: tuple[Path, ...],
+    output: Path,
+    config_file: Path | None,
+    all_roles: bool,
+    network: str | None,
+    app_config: Path | None,
+) -> None:
+    """Write the current findings (suppressed ones excluded) to a baseline file."""
+    from bglint.report.baseline import render_baseline
+
+    report = _checked(paths, _config(config_file, paths), (), all_roles, network, app_config)
+    _write(render_baseline(report), output)
+    _print_errors(report.errors)
+    click.echo(f"wrote {len(report.findings) - len(report.suppressed())} findings to {output}", err=True)
+    sys.exit(EXIT_ERROR if report.errors else EXIT_CLEAN)
+
+
+@main.group("config")
+def config_group() -> None:
+    """Inspect the bglint configuration."""
+
+
+@config_group.command("show")
+@click.argument("path", required=False, type=click.Path(path_type=Path), default=Path("."))
+@_config_option
+def config_show(path: Path, config_file: Path | None) -> None:
+    """Print the effective configuration and where each value comes from."""
+    from bglint.report.config_view import render_config
+
+    click.echo(render_config(_config(config_file, (path,))), nl=False)
 
 
 @main.command()
@@ -170,10 +279,13 @@ def permissions(
 
 
 @main.command("rules")
-def list_rules() -> None:
-    """List the rules: id, default severity, title."""
+@_config_option
+def list_rules(config_file: Path | None) -> None:
+    """List the rules: id, severity (after the config), enabled, title."""
+    config = _config(config_file, (Path("."),))
     for rule in _shipped_rules():
-        click.echo(f"{rule.id}  {rule.severity:<8} {rule.title}")
+        enabled = "disabled" if rule.id in config.disable else "enabled"
+        click.echo(f"{rule.id}  {config.severity.get(rule.id, rule.severity):<8} {enabled:<9} {rule.title}")
 
 
 @main.command()
@@ -198,17 +310,9 @@ def _shipped_rules() -> list[Rule]:
 
 
 def _render(report: Report, fmt: str) -> str:
-    if fmt == "json":
-        from bglint.report.json_report import render_json
+    from bglint.report.formats import render
 
-        return render_json(report)
-    if fmt == "sarif":
-        from bglint.report.sarif import render_sarif
-
-        return render_sarif(report)
-    from bglint.report.text import render_text
-
-    return render_text(report)
+    return render(report, fmt)
 
 
 def _write(text: str, output: Path | None) -> None:

@@ -5,6 +5,7 @@ Loaders build these; rules read them; nothing here opens a file or judges.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -129,7 +130,32 @@ class Role:
     gate_condition: str = ""  # the CloudFormation Condition that gates the role
     deletion_policy: str = ""
     role_name: str = ""  # IAM RoleName as written (may hold templates)
-    suppressed: tuple[str, ...] = ()
+    suppressions: tuple[Suppression, ...] = ()  # written on the role (Metadata, a TOML comment)
+    # Break-glass workflow facts (templates only): how long a session lasts, what a replacement keeps.
+    max_session_duration: int | None = None  # seconds; None when not set (AWS default: 3600) or not a number
+    max_session_loc: Location | None = None
+    update_replace_policy: str = ""
+
+
+@dataclass(frozen=True)
+class Suppression:
+    """A governed exception: which rule, why, who owns it, until when, and where it is written."""
+
+    rule: str
+    reason: str
+    loc: Location
+    source: str  # metadata | toml-comment | config
+    owner: str = ""
+    until: str = ""  # ISO date; after it the suppression stops suppressing
+    role: str = ""  # role name pattern (config suppressions); "" = the role it is written on
+    path: str = ""  # path glob (config suppressions)
+
+    def expired(self, today: dt.date) -> bool:
+        return bool(self.until) and dt.date.fromisoformat(self.until) < today
+
+    def current(self, today: dt.date) -> bool:
+        """Justified and not expired: only then does it suppress."""
+        return bool(self.reason) and not self.expired(today)
 
 
 @dataclass(frozen=True)
@@ -167,3 +193,74 @@ class Document:
     role_references: list[RoleReference] = field(default_factory=list)
     notes: list[ConfigNote] = field(default_factory=list)
     references: list[tuple[str, str]] = field(default_factory=list)  # (as written, file used)
+    # The break-glass workflow around the roles: the app's runbook and the Quick-create links it
+    # shares (apps), the template's parameters and every resource of the stack (templates).
+    runbook: Runbook | None = None
+    runbook_searched: tuple[str, ...] = ()  # where an app's runbook was looked for; () for templates
+    quickcreate_links: list[QuickCreateLink] = field(default_factory=list)
+    parameters: tuple[Parameter, ...] = ()
+    stack_resources: tuple[StackResource, ...] = ()
+
+
+@dataclass(frozen=True)
+class RunbookLink:
+    url: str
+    text: str  # the link text; "" for a bare URL
+    loc: Location
+
+
+@dataclass(frozen=True)
+class RunbookSection:
+    """A heading and the lines under it, up to the next heading of the same or a higher level."""
+
+    title: str  # "" for the text before the first heading
+    level: int  # 1-6; 0 for the text before the first heading
+    loc: Location
+    lines: tuple[tuple[int, str], ...] = ()  # (line number, text), subsections included
+
+
+@dataclass(frozen=True)
+class Runbook:
+    """A Markdown runbook, reduced to what rules read: headings with their lines, and links."""
+
+    path: str
+    lines: tuple[str, ...]  # the text, comments and front matter blanked; lines[0] is line 1
+    sections: tuple[RunbookSection, ...] = ()
+    links: tuple[RunbookLink, ...] = ()
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A CloudFormation template parameter."""
+
+    name: str
+    loc: Location
+    type: str = "String"
+    default: str | None = None  # None: no Default, so a value is required
+    no_echo: bool = False
+    allowed_values: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class QuickCreateLink:
+    """A CloudFormation console Quick-create link found in a runbook or app config."""
+
+    url: str
+    loc: Location
+    template: str = ""  # the local template whose file name the link's templateURL ends with
+    parameters: tuple[Parameter, ...] | None = None  # that template's parameters; None when unknown
+
+
+@dataclass(frozen=True)
+class StackResource:
+    """One resource of a template, with the facts that decide whether access outlives the stack."""
+
+    logical_id: str
+    type: str
+    loc: Location
+    deletion_policy: str = ""
+    update_replace_policy: str = ""
+    # IAM policies: the principals they attach to, as rendered (`${Rid}` for a resource of this stack)
+    attaches_to: tuple[tuple[str, str], ...] = ()  # (Roles | Users | Groups | RoleName..., name)
+    # Custom resources and Lambda functions with inline code: what suggests they manage IAM
+    iam_mentions: tuple[str, ...] = ()

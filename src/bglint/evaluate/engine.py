@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -9,7 +10,7 @@ from dataclasses import dataclass
 from bglint.evaluate.registry import registered
 from bglint.evaluate.rules import Rule
 from bglint.evaluate.subject import Hit, Settings, Subject
-from bglint.model import Document, Location, NetworkKind, Role
+from bglint.model import Document, Location, NetworkKind, Role, Suppression
 
 _NETWORK_PHRASE = {
     NetworkKind.CUSTOMER_MANAGED: "In a customer-managed network",
@@ -28,10 +29,29 @@ class Finding:
     document: str
     role: str
     fingerprint: str
+    suppression: Suppression | None = None  # set when a current, justified suppression covers it
 
 
-def evaluate(documents: list[Document], rules: list[Rule], settings: Settings) -> list[Finding]:
+def evaluate(
+    documents: list[Document],
+    rules: list[Rule],
+    settings: Settings,
+    configured: tuple[Suppression, ...] = (),
+    today: dt.date | None = None,
+) -> list[Finding]:
+    from bglint.evaluate.suppress import apply_suppressions
+
     findings = [f for doc in documents for f in _document_findings(doc, rules, settings)]
+    findings, use = apply_suppressions(findings, documents, configured, today or dt.date.today())
+    # The suppressions themselves are judged last: expired, unjustified or unused ones.
+    governance = Document(path="", kind="suppressions")
+    subject = Subject(governance, None, settings, suppressions=tuple(use), today=today or dt.date.today())
+    for rule in rules:
+        if rule.applies_to == "suppressions":
+            findings += [
+                _finding(rule, rule.severity, governance, None, hit)
+                for hit in registered()[rule.predicate](subject, rule.params)
+            ]
     return sorted(findings, key=lambda f: (f.loc.path, f.loc.line, f.loc.col, f.rule.id, f.message))
 
 
@@ -39,6 +59,8 @@ def _document_findings(doc: Document, rules: list[Rule], settings: Settings) -> 
     network = doc.network.kind
     subjects = [Subject(doc, role, settings) for role in doc.roles]
     for rule in rules:
+        if rule.applies_to == "suppressions":
+            continue
         if rule.applies_to == "document":
             if rule.when.matches(network, "", "aws"):
                 for hit in registered()[rule.predicate](Subject(doc, None, settings), rule.params):

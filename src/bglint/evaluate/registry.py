@@ -24,7 +24,10 @@ def predicate(func: Predicate) -> Predicate:
 
 
 # Every module that defines predicates; a new topic adds its module here.
-_MODULES = ("bglint.evaluate.predicates",)
+_MODULES = (
+    "bglint.evaluate.predicates",
+    "bglint.evaluate.predicates_suppressions",
+)
 
 
 def registered() -> dict[str, Predicate]:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 from dataclasses import dataclass, field
 
 from bglint.iam.catalog import Catalog, load_catalog
 from bglint.iam.effective import Permissions, analyse
-from bglint.model import Document, Location, Role
+from bglint.model import Document, Location, Role, Suppression
 
 DEFAULT_TAG_KEYS = ("install.nuon.co/id",)
 
@@ -36,6 +37,9 @@ class Subject:
     document: Document
     role: Role | None
     settings: Settings = field(default_factory=Settings)
+    # For the suppression rules only: every suppression, with whether a finding used it.
+    suppressions: tuple[tuple[Suppression, bool], ...] = ()
+    today: dt.date = field(default_factory=dt.date.today)
 
     @property
     def catalog(self) -> Catalog:

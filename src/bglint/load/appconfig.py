@@ -23,6 +23,7 @@ from bglint.load.nodes import Mapping, Pos, pos_in, pos_of, text_in
 from bglint.load.policy import Locate, PolicyReader
 from bglint.load.references import is_reference, resolve
 from bglint.load.selection import Selection
+from bglint.load.suppressions import from_comments
 from bglint.load.toml_pos import load_toml, string_body_pos
 from bglint.model import (
     Boundary,
@@ -54,6 +55,7 @@ class _App:
     errors: list[InputError] = field(default_factory=list)
     named: dict[str, tuple[dict[str, Any], str]] = field(default_factory=dict)  # name -> (entry, file)
     platform: str = "aws"  # the app's cloud, the default for its roles
+    texts: dict[str, str] = field(default_factory=dict)  # file shown -> text, for suppression comments
 
     def display(self, path: Path) -> str:
         return str(Path(self.display_root) / path.relative_to(self.root))
@@ -64,10 +66,12 @@ class _App:
             return None
         shown = self.display(path)
         try:
-            data = load_toml(read_text(path, shown), shown)
+            text = read_text(path, shown)
+            data = load_toml(text, shown)
         except InputError as exc:
             self.errors.append(exc)
             return None
+        self.texts[shown] = text
         problems, warnings = validate_config(data, kind, shown)
         self.errors.extend(problems)
         for warning in warnings:
@@ -98,7 +102,19 @@ def load_app(
                 app.doc.roles.append(_role(app, entry, app.display(root / "break_glass.toml"), f"role[{index}]", True))
     _load_permission_roles(app)
     _load_role_references(app)
+    _attach_comment_suppressions(app)
     return app.doc, app.errors
+
+
+def _attach_comment_suppressions(app: _App) -> None:
+    """`# bglint: ignore ...` comments go to the role whose table they sit in (or right above)."""
+    for shown, text in app.texts.items():
+        roles = sorted((r for r in app.doc.roles if r.loc.path == shown), key=lambda r: r.loc.line)
+        if not roles or "bglint:" not in text:
+            continue
+        found = from_comments(text, shown, [(r.loc.line, r.name) for r in roles], app.errors)
+        for role in roles:
+            role.suppressions += tuple(found.get(role.name, ()))
 
 
 def _app_platform(stack: Mapping | None, runner: Mapping | None) -> str:

@@ -5,6 +5,7 @@ Discovered from the first checked path upwards; `--config FILE` names one.
 
 from __future__ import annotations
 
+import datetime as dt
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +15,8 @@ import yaml
 
 from bglint.errors import InputError
 from bglint.load.files import read_text
+from bglint.load.suppressions import from_list
+from bglint.model import Location, Suppression
 from bglint.paths import data_path
 
 CONFIG_NAMES = (".bglint.yaml", ".bglint.yml")
@@ -33,6 +36,8 @@ class Config:
     apps: dict[str, str] = field(default_factory=dict)  # app path (relative to config) -> network kind
     break_glass_roles: tuple[str, ...] = ()
     levels: dict[str, str] = field(default_factory=dict)
+    ignore: tuple[Suppression, ...] = ()
+    written: frozenset[str] = frozenset()  # the keys the file sets (the rest are defaults)
 
 
 def find_config(start: Path) -> Path | None:
@@ -61,8 +66,13 @@ def load_config(path: Path) -> Config:
         raise InputError(
             shown, f"invalid config: {getattr(exc, 'problem', exc)}", mark.line + 1 if mark else 0
         ) from None
+    raw = _dates_as_text(raw)
     _validate(raw, shown)
     base = path.parent
+    errors: list[InputError] = []
+    ignore = from_list(raw.get("ignore", []), Location(shown, 0, 0, "ignore"), "config", errors)
+    if errors:
+        raise errors[0]
     return Config(
         path=shown,
         rules_dirs=tuple(base / d for d in raw.get("rules", ())),
@@ -76,7 +86,18 @@ def load_config(path: Path) -> Config:
         apps={str((base / k).resolve()): v.get("network", "") for k, v in raw.get("apps", {}).items()},
         break_glass_roles=tuple(raw.get("break-glass-roles", ())),
         levels=dict(raw.get("levels", {})),
+        ignore=tuple(ignore),
+        written=frozenset(raw),
     )
+
+
+def _dates_as_text(value: Any) -> Any:
+    """YAML reads `until: 2026-12-31` as a date; the schema and the model want its text."""
+    if isinstance(value, dict):
+        return {key: _dates_as_text(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_dates_as_text(item) for item in value]
+    return value.isoformat() if isinstance(value, dt.date) else value
 
 
 def _validate(raw: Any, shown: str) -> None:

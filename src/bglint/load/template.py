@@ -13,6 +13,7 @@ from bglint.load.intrinsics import Renderer
 from bglint.load.nodes import Pos, key_pos_in, pos_in, pos_of, table_in, text_in
 from bglint.load.policy import PolicyReader
 from bglint.load.selection import Selection
+from bglint.load.suppressions import from_list
 from bglint.model import (
     ACCESS_LEVELS,
     Boundary,
@@ -118,6 +119,9 @@ def _role(tpl: _Template, rid: str, body: dict[str, Any], selection: Selection) 
     role.policies.extend(_attached_by_roles(tpl, rid))
     if "PermissionsBoundary" in props:
         role.boundary = _boundary(tpl, props, f"{logical}/Properties/PermissionsBoundary")
+    if "ignore" in meta:
+        where = tpl.locate(key_pos_in(meta, "ignore"), f"{logical}/Metadata/bglint")
+        role.suppressions = tuple(from_list(meta["ignore"], where, "metadata", tpl.reader.errors))
     return role
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bglint.model import Document, Policy, Role
+from bglint.model import Document, Policy, Role, Suppression
 from bglint.report import Report
 
 REPORT_FORMAT = "1"
@@ -17,10 +17,12 @@ def render_json(report: Report) -> str:
         "format": REPORT_FORMAT,
         "tool": {"name": "bglint", "version": report.version, "data": report.provenance},
         "summary": {
-            "findings": len(report.findings),
+            "findings": sum(counts.values()),
             **counts,
             "input_errors": len(report.errors),
             "documents": len(report.documents),
+            "suppressed": len(report.suppressed()),
+            "baselined": report.baselined,
         },
         "findings": [
             {
@@ -38,14 +40,29 @@ def render_json(report: Report) -> str:
                 "role": f.role,
                 "fingerprint": f.fingerprint,
                 "help": f.rule.help,
+                "suppression": _suppression(f.suppression),
             }
             for f in report.findings
         ],
+        "stale_baseline": report.stale,
         "errors": [{"path": e.path, "line": e.line, "column": e.col, "message": e.message} for e in report.errors],
         "documents": [_document(doc) for doc in report.documents],
         "skipped": report.skipped,
     }
     return json.dumps(data, indent=2) + "\n"
+
+
+def _suppression(suppression: Suppression | None) -> dict[str, Any] | None:
+    if suppression is None:
+        return None
+    return {
+        "reason": suppression.reason,
+        "owner": suppression.owner,
+        "until": suppression.until,
+        "source": suppression.source,
+        "path": suppression.loc.path,
+        "line": suppression.loc.line,
+    }
 
 
 def _document(doc: Document) -> dict[str, Any]:

@@ -69,6 +69,16 @@ def _result(finding: Finding, rule_index: dict[str, int], root: Path) -> dict[st
         "locations": [{"physicalLocation": location}],
         "partialFingerprints": {"bglintFingerprint/v1": finding.fingerprint},
     }
+    if finding.suppression is not None:
+        written = finding.suppression.source != "config"
+        result["suppressions"] = [
+            {
+                "kind": "inSource" if written else "external",
+                "status": "accepted",
+                "justification": finding.suppression.reason,
+                "properties": {"owner": finding.suppression.owner, "until": finding.suppression.until},
+            }
+        ]
     if finding.loc.logical:
         result["locations"][0]["logicalLocations"] = [
             {"fullyQualifiedName": f"{finding.role}/{finding.loc.logical}" if finding.role else finding.loc.logical}

@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
-from bglint.report import Report
+from bglint.report import Report, visible
 from bglint.report.escape import for_terminal
 
 
 def render_text(report: Report) -> str:
+    shown = visible(report)
     lines = [
         f"{_where(f.loc.path, f.loc.line, f.loc.col)}: {f.rule.id} [{f.severity}] {for_terminal(f.message)}"
-        for f in report.findings
+        for f in shown
     ]
     counts = report.counts()
-    total = len(report.findings)
+    total = len(shown)
     parts = ", ".join(f"{n} {kind}{'s' if n != 1 else ''}" for kind, n in reversed(counts.items()) if n)
     summary = f"Found {total} finding{'s' if total != 1 else ''}" + (f" ({parts})" if parts else "")
     summary += f" in {len(report.documents)} document{'s' if len(report.documents) != 1 else ''}"
     if report.errors:
         summary += f"; {len(report.errors)} input error{'s' if len(report.errors) != 1 else ''}"
+    if report.suppressed():
+        summary += f"; {len(report.suppressed())} suppressed"
+    if report.baselined or report.stale:
+        summary += f"; {report.baselined} in the baseline, {len(report.stale)} fixed since"
     lines.append(summary + ".")
     lines.extend(
         f"skipped {for_terminal(path)}: not a CloudFormation template or Nuon app config" for path in report.skipped

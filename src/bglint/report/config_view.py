@@ -1,0 +1,29 @@
+"""`bglint config show`: the effective configuration, each value with where it came from."""
+
+from __future__ import annotations
+
+from bglint.evaluate.subject import DEFAULT_TAG_KEYS
+from bglint.load.config import Config
+
+
+def render_config(config: Config) -> str:
+    values: list[tuple[str, object]] = [
+        ("network", config.network or "(inferred per app: stack.toml, sandbox.toml)"),
+        ("apps", {k: {"network": v} for k, v in config.apps.items()}),
+        ("tag-keys", list(config.tag_keys or DEFAULT_TAG_KEYS)),
+        ("subnet-ids", list(config.subnet_ids)),
+        ("vpc-ids", list(config.vpc_ids)),
+        ("break-glass-roles", list(config.break_glass_roles)),
+        ("levels", config.levels),
+        ("rules", [str(d) for d in config.rules_dirs]),
+        ("disable", list(config.disable)),
+        ("severity", config.severity),
+        ("fail-on", config.fail_on or "error"),
+        ("ignore", [f"{s.rule}: {s.reason}" + (f" (until {s.until})" if s.until else "") for s in config.ignore]),
+    ]
+    origin = config.path or "no config file found"
+    lines = [f"# config file: {origin}"]
+    for key, value in values:
+        source = config.path if key in config.written else "default"
+        lines.append(f"{key}: {value}    # from {source}")
+    return "\n".join(lines) + "\n"
