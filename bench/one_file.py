@@ -40,7 +40,7 @@ def main() -> int:
     cfn_lint = shutil.which("cfn-lint")
     for path in args.paths:
         is_template = path.is_file()
-        tools = {"bglint": bglint + [str(path)]}
+        tools = {"bglint": [*bglint, str(path)]}
         if is_template and cfn_lint:
             tools["cfn-lint"] = [cfn_lint, str(path)]
         for command in tools.values():  # warm the page cache and the bytecode cache

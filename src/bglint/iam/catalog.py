@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from bglint.iam.glob import glob_regex
 from bglint.paths import data_path
 
 AccessLevel = Literal["List", "Read", "Write", "Permissions management", "Tagging"]
@@ -76,6 +77,7 @@ class Catalog:
         self._services: dict[str, _Service] = {}
         self._actions: dict[str, Action] = {}
         self._expanded: dict[str, frozenset[str]] = {}
+        self._masks: dict[str, Any] = doc.get("masks", {})
 
     @property
     def provenance(self) -> dict[str, str]:
@@ -115,6 +117,7 @@ class Catalog:
         lowered = pattern.lower()
         hit = self._expanded.get(lowered)
         if hit is None:
+            _bound(self._expanded)
             self._expanded[lowered] = hit = self._expand(lowered)
         return hit
 
@@ -169,6 +172,113 @@ class Catalog:
                 if keyset in tagged or not tagged_resources.isdisjoint(resources)
             )
         return frozenset(found)
+
+    def at_level(self, level: str) -> frozenset[str]:
+        """Keys of every action (all services) with this access level."""
+        return self._by_level[LEVELS.index(level)]
+
+    @functools.cached_property
+    def _by_level(self) -> list[frozenset[str]]:
+        groups: list[set[str]] = [set() for _ in LEVELS]
+        for prefix, raw in self._raw_services.items():
+            for row in raw["actions"]:
+                groups[row[1]].add(f"{prefix}:{row[0].lower()}")
+        return [frozenset(group) for group in groups]
+
+    # -- action sets as integers: bit i is the i-th action in sorted key order. Set algebra
+    # on ~22k actions is then a few machine words per operation instead of 22k hash probes.
+
+    @functools.cached_property
+    def _order(self) -> list[str]:
+        # Sorted keys without a global sort: services in key order, then each one's names.
+        return [
+            f"{prefix}:{name}"
+            for prefix in sorted(self._raw_services, key=lambda p: p + ":")
+            for name in sorted({row[0].lower() for row in self._raw_services[prefix]["actions"]})
+        ]
+
+    @functools.cached_property
+    def _index(self) -> dict[str, int]:
+        return {key: i for i, key in enumerate(self._order)}
+
+    def to_bits(self, keys: Iterable[str]) -> int:
+        # Set bytes, then make one int: OR-ing 1 << i per key would copy the int each time.
+        index = self._index
+        buffer = bytearray((len(self._order) + 7) // 8)
+        for key in keys:
+            i = index.get(key)
+            if i is not None:
+                buffer[i >> 3] |= 1 << (i & 7)
+        return int.from_bytes(buffer, "little")
+
+    def to_keys(self, bits: int) -> frozenset[str]:
+        order = self._order
+        return frozenset(order[i] for i, digit in enumerate(reversed(bin(bits)[2:])) if digit == "1")
+
+    def warm(self) -> None:
+        """Build the derived tables now (e.g. before forking workers that would each build them)."""
+        for table in (self.all_bits, self.tag_scopable_bits, self._service_spans, self._index):
+            assert table is not None
+
+    def first_keys(self, bits: int, count: int) -> list[str]:
+        """The `count` alphabetically first keys of a set, without converting all of it."""
+        found: list[str] = []
+        while bits and len(found) < count:
+            low = bits & -bits
+            found.append(self._order[low.bit_length() - 1])
+            bits ^= low
+        return found
+
+    def expand_bits(self, pattern: str) -> int:
+        if pattern == "*":
+            return self.all_bits
+        lowered = pattern.lower()
+        hit = self._expanded_bits.get(lowered)
+        if hit is None:
+            # Not through expand(): its cache keeps each key set (up to ~1 MB) of every pattern.
+            _bound(self._expanded_bits)
+            self._expanded_bits[lowered] = hit = self.to_bits(self._expand(lowered))
+        return hit
+
+    @functools.cached_property
+    def _expanded_bits(self) -> dict[str, int]:
+        return {}
+
+    @functools.cached_property
+    def all_bits(self) -> int:
+        return (1 << len(self._order)) - 1
+
+    @functools.cached_property
+    def tag_scopable_bits(self) -> int:
+        # The build script stores the derived masks; computing them costs ~50 ms per process.
+        stored = self._masks.get("tag_scopable")
+        return int(stored, 16) if stored else self.to_bits(self.tag_scopable())
+
+    @functools.cache  # noqa: B019  (one catalog per process)
+    def level_bits(self, level: str) -> int:
+        stored = self._masks.get("levels")
+        return int(stored[LEVELS.index(level)], 16) if stored else self.to_bits(self.at_level(level))
+
+    def derived_masks(self) -> dict[str, Any]:
+        """What the build script stores so that loading skips the derivation."""
+        return {
+            "tag_scopable": format(self.to_bits(self.tag_scopable()), "x"),
+            "levels": [format(self.to_bits(self.at_level(level)), "x") for level in LEVELS],
+        }
+
+    @functools.cached_property
+    def _service_spans(self) -> list[tuple[str, int]]:
+        """(service, mask of its actions); keys are sorted, so each service is one run of bits."""
+        spans = []
+        start = 0
+        for prefix in sorted(self._raw_services, key=lambda p: p + ":"):
+            count = len({row[0].lower() for row in self._raw_services[prefix]["actions"]})
+            spans.append((prefix, ((1 << count) - 1) << start))
+            start += count
+        return spans
+
+    def services_in(self, bits: int) -> list[str]:
+        return [prefix for prefix, mask in self._service_spans if bits & mask]
 
     def at_levels(self, prefix: str, levels: Iterable[str]) -> frozenset[str]:
         """Keys of a service's actions whose access level is one of `levels`."""
@@ -250,9 +360,16 @@ def _has_wildcard(text: str) -> bool:
 
 
 def _compile(pattern: str) -> re.Pattern[str]:
-    """IAM wildcards only: unlike fnmatch, "[" is literal. `*` may span the ":"."""
-    parts = (".*" if ch == "*" else "." if ch == "?" else re.escape(ch) for ch in pattern)
-    return re.compile("".join(parts), re.DOTALL)
+    """IAM wildcards only: unlike fnmatch, "[" is literal. `*` may span the ":". Linear time."""
+    return glob_regex(pattern)
+
+
+_CACHE_LIMIT = 4096  # patterns come from untrusted files: their caches must not grow without end
+
+
+def _bound(cache: dict[str, Any]) -> None:
+    if len(cache) >= _CACHE_LIMIT:
+        cache.clear()
 
 
 def _closest(word: str, candidates: Iterable[str]) -> str | None:

@@ -5,6 +5,10 @@ complement). A Deny is assumed to apply only when it is unconditional, covers ev
 resource and is not under a CloudFormation `Fn::If`; an Allow with IAM conditions is
 "allowed under conditions" and keeps them. A boundary is an upper bound: an action
 outside every boundary Allow, or hit by an unconditional boundary Deny, is not held.
+
+Action sets are integers (one bit per catalog action, see `Catalog.to_bits`): the
+`*_bits` members are what rules compute with; the frozenset properties are the same
+sets as action keys, for people and tests.
 """
 
 from __future__ import annotations
@@ -12,9 +16,10 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bglint.iam.catalog import Catalog
+from bglint.iam.glob import glob_regex
 from bglint.model import Condition, Location, Policy, Role, Statement
 
 _PLACEHOLDER = re.compile(r"\$\{[^}]*\}")
@@ -27,9 +32,15 @@ class Scope:
 
     statement: Statement
     policy: Policy
-    actions: frozenset[str]
+    bits: int
     # (pattern, location) of Action entries that match no known action
     unknown: tuple[tuple[str, Location], ...] = ()
+    catalog: Catalog | None = field(default=None, compare=False, repr=False)
+
+    @functools.cached_property
+    def actions(self) -> frozenset[str]:
+        assert self.catalog is not None
+        return self.catalog.to_keys(self.bits)
 
     @property
     def on_every_resource(self) -> bool:
@@ -74,6 +85,7 @@ class Decision:
 @dataclass(frozen=True)
 class Permissions:
     role: Role
+    catalog: Catalog
     allows: tuple[Scope, ...]
     denies: tuple[Scope, ...]
     boundary_allows: tuple[Scope, ...] | None  # None: no boundary document applies
@@ -81,58 +93,80 @@ class Permissions:
     unknown_policies: tuple[Policy, ...]  # documents bglint does not have: never assumed harmless
 
     @functools.cached_property
-    def denied(self) -> frozenset[str]:
+    def denied_bits(self) -> int:
         """Actions an explicit, certain Deny removes on every resource."""
-        return _union(s.actions for s in self.denies if s.certain_deny)
+        return _union(s.bits for s in self.denies if s.certain_deny)
 
     @functools.cached_property
-    def boundary_ceiling(self) -> frozenset[str] | None:
+    def boundary_ceiling_bits(self) -> int | None:
         """Every action the boundary can let through (on some resource, under some condition)."""
         if self.boundary_allows is None:
             return None
-        allowed = _union(s.actions for s in self.boundary_allows)
-        return allowed - _union(s.actions for s in self.boundary_denies if s.certain_deny)
+        allowed = _union(s.bits for s in self.boundary_allows)
+        return allowed & ~_union(s.bits for s in self.boundary_denies if s.certain_deny)
 
-    def effective(self, scope: Scope) -> frozenset[str]:
+    def effective_bits(self, scope: Scope) -> int:
         """What one Allow statement really grants after Denies and the boundary."""
-        held = scope.actions - self.denied
-        ceiling = self.boundary_ceiling
+        held = scope.bits & ~self.denied_bits
+        ceiling = self.boundary_ceiling_bits
         return held if ceiling is None else held & ceiling
 
     @functools.cached_property
+    def all_effective_bits(self) -> int:
+        return _union(self.effective_bits(s) for s in self.allows)
+
+    @functools.cached_property
+    def unconditional_bits(self) -> int:
+        """Actions held on every resource with no condition at all."""
+        held = _union(s.bits for s in self.allows if s.on_every_resource and s.unconditional)
+        held &= ~self.denied_bits
+        if self.boundary_allows is None:
+            return held
+        bound = _union(s.bits for s in self.boundary_allows if s.on_every_resource and s.unconditional)
+        return held & bound & ~_union(s.bits for s in self.boundary_denies if s.certain_deny)
+
+    # The same sets as action keys.
+
+    @property
+    def denied(self) -> frozenset[str]:
+        return self.catalog.to_keys(self.denied_bits)
+
+    @property
+    def boundary_ceiling(self) -> frozenset[str] | None:
+        ceiling = self.boundary_ceiling_bits
+        return None if ceiling is None else self.catalog.to_keys(ceiling)
+
+    def effective(self, scope: Scope) -> frozenset[str]:
+        return self.catalog.to_keys(self.effective_bits(scope))
+
+    @functools.cached_property
     def all_effective(self) -> frozenset[str]:
-        return _union(self.effective(s) for s in self.allows)
+        return self.catalog.to_keys(self.all_effective_bits)
 
     @functools.cached_property
     def unconditional_on_star(self) -> frozenset[str]:
-        """Actions held on every resource with no condition at all."""
-        held = _union(s.actions for s in self.allows if s.on_every_resource and s.unconditional)
-        held -= self.denied
-        if self.boundary_allows is None:
-            return held
-        bound = _union(s.actions for s in self.boundary_allows if s.on_every_resource and s.unconditional)
-        return held & (bound - _union(s.actions for s in self.boundary_denies if s.certain_deny))
+        return self.catalog.to_keys(self.unconditional_bits)
 
     def can(self, action: str, resource: str = "*") -> Decision:
         """Can the role do `action` on `resource`, and under which conditions?"""
-        key = action.lower()
-        identity = [s for s in self.allows if key in s.actions and s.covers(resource)]
-        if not identity or self._denied(key, resource, self.denies):
+        bit = self.catalog.to_bits([action.lower()])
+        identity = [s for s in self.allows if s.bits & bit and s.covers(resource)]
+        if not bit or not identity or self._denied(bit, resource, self.denies):
             return Decision(False)
         conditions = _fewest_conditions(identity)
         via = tuple(identity)
         if self.boundary_allows is not None:
-            bound = [s for s in self.boundary_allows if key in s.actions and s.covers(resource)]
-            if not bound or self._denied(key, resource, self.boundary_denies):
+            bound = [s for s in self.boundary_allows if s.bits & bit and s.covers(resource)]
+            if not bound or self._denied(bit, resource, self.boundary_denies):
                 return Decision(False)
             conditions += _fewest_conditions(bound)
             via += tuple(bound)
         return Decision(True, conditions, via)
 
     @staticmethod
-    def _denied(key: str, resource: str, denies: Iterable[Scope]) -> bool:
+    def _denied(bit: int, resource: str, denies: Iterable[Scope]) -> bool:
         return any(
-            key in s.actions
+            s.bits & bit
             and not s.statement.conditions
             and not s.statement.conditional
             and not s.policy.conditional
@@ -158,33 +192,43 @@ def analyse(role: Role, catalog: Catalog) -> Permissions:
         boundary_allows = tuple(s for s in expanded if s.statement.is_allow)
         boundary_denies = [s for s in expanded if not s.statement.is_allow]
     return Permissions(
-        role, tuple(allows), tuple(denies), boundary_allows, tuple(boundary_denies), tuple(unknown_policies)
+        role, catalog, tuple(allows), tuple(denies), boundary_allows, tuple(boundary_denies), tuple(unknown_policies)
     )
 
 
 def expand_statement(statement: Statement, policy: Policy, catalog: Catalog) -> Scope:
-    matched: set[str] = set()
+    bits, unknown = _expand_actions(statement.actions, statement.not_action, statement.is_allow, catalog)
+    located = tuple((statement.actions[i], statement.action_loc(i)) for i in unknown)
+    return Scope(statement, policy, bits, located, catalog)
+
+
+@functools.lru_cache(maxsize=4096)
+def _expand_actions(
+    patterns: tuple[str, ...], not_action: bool, is_allow: bool, catalog: Catalog
+) -> tuple[int, tuple[int, ...]]:
+    """(actions, indexes of patterns that match nothing); cached: policies repeat across files."""
+    matched = 0
     unknown = []
-    for index, pattern in enumerate(statement.actions):
+    for index, written in enumerate(patterns):
+        pattern = written
         if "${" in pattern:
             # A parameter or Sub variable could name anything: assume the widest match for
             # an Allow, and assume nothing for a Deny.
-            if not statement.is_allow:
+            if not is_allow:
                 continue
             pattern = _PLACEHOLDER.sub("*", pattern)
-        found = catalog.expand(pattern) if ":" in pattern or pattern == "*" else frozenset()
+        found = catalog.expand_bits(pattern) if ":" in pattern or pattern == "*" else 0
         if not found:
-            unknown.append((pattern, statement.action_loc(index)))
+            unknown.append(index)
         matched |= found
-    actions = catalog.all_actions() - matched if statement.not_action else frozenset(matched)
-    return Scope(statement, policy, frozenset(actions), tuple(unknown))
+    return (catalog.all_bits & ~matched if not_action else matched), tuple(unknown)
 
 
-def _union(sets: Iterable[frozenset[str]]) -> frozenset[str]:
-    result: set[str] = set()
+def _union(sets: Iterable[int]) -> int:
+    result = 0
     for item in sets:
         result |= item
-    return frozenset(result)
+    return result
 
 
 def _fewest_conditions(scopes: list[Scope]) -> tuple[Condition, ...]:
@@ -192,10 +236,8 @@ def _fewest_conditions(scopes: list[Scope]) -> tuple[Condition, ...]:
     return min((s.statement.conditions for s in scopes), key=len)
 
 
-@functools.cache
 def _resource_regex(pattern: str) -> re.Pattern[str]:
-    parts = (".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
-    return re.compile("".join(parts), re.DOTALL)
+    return glob_regex(pattern)  # linear time, and a bounded cache: patterns come from files
 
 
 def _resource_matches(pattern: str, resource: str) -> bool:

@@ -78,32 +78,29 @@ class Scoping:
     statement_scoped: Callable[[Scope], bool]  # the statement itself carries the scoping
     deny_scoped: Callable[[Scope], bool]  # a Deny that removes everything outside the scoping
 
-    def loose(self, scope: Scope, candidates: frozenset[str]) -> frozenset[str]:
-        """Which of `candidates`, granted by `scope`, are not scoped at all."""
+    def loose(self, scope: Scope, candidates: int) -> int:
+        """Which of `candidates` (an action bitset), granted by `scope`, are not scoped at all."""
         if self.statement_scoped(scope):
-            return frozenset()
-        return candidates - self.covered
+            return 0
+        return candidates & ~self.covered
 
     @functools.cached_property
-    def covered(self) -> frozenset[str]:
+    def covered(self) -> int:
         """Actions scoped whichever statement grants them: by the boundary or by a scoping Deny."""
-        covered: set[str] = set()
+        covered = 0
         if self.perms.boundary_allows is not None:
-            scoped = [s.actions for s in self.perms.boundary_allows if self.statement_scoped(s)]
-            unscoped = [s.actions for s in self.perms.boundary_allows if not self.statement_scoped(s)]
-            covered |= frozenset().union(*scoped) - frozenset().union(*unscoped)
-        denies = (*self.perms.denies, *self.perms.boundary_denies)
-        covered.update(
-            *(
-                s.actions
-                for s in denies
-                if "*" in s.statement.resources
-                and not s.statement.conditional
-                and not s.policy.conditional
-                and self.deny_scoped(s)
-            )
-        )
-        return frozenset(covered)
+            scoped = unscoped = 0
+            for s in self.perms.boundary_allows:
+                if self.statement_scoped(s):
+                    scoped |= s.bits
+                else:
+                    unscoped |= s.bits
+            covered |= scoped & ~unscoped
+        for s in (*self.perms.denies, *self.perms.boundary_denies):
+            certain = "*" in s.statement.resources and not s.statement.conditional and not s.policy.conditional
+            if certain and self.deny_scoped(s):
+                covered |= s.bits
+        return covered
 
 
 def tag_scoping(perms: Permissions, tag_keys: tuple[str, ...]) -> Scoping:

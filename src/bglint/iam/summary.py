@@ -32,12 +32,13 @@ def summarise(perms: Permissions, catalog: Catalog, tag_keys: tuple[str, ...]) -
     scoping = tag_scoping(perms, tag_keys)
     worst: dict[str, str] = {}
     conditional: dict[str, bool] = {}
-    scopable = catalog.tag_scopable()
+    scopable = catalog.tag_scopable_bits
     for scope in perms.allows:
-        granted = perms.effective(scope)
-        loose = scoping.loose(scope, granted & scopable)
-        for key in granted:
-            state = UNSCOPABLE if key not in scopable else NOT_SCOPED if key in loose else SCOPED
+        granted_bits = perms.effective_bits(scope)
+        loose = catalog.to_keys(scoping.loose(scope, granted_bits & scopable))
+        tagged = catalog.to_keys(granted_bits & scopable)
+        for key in catalog.to_keys(granted_bits):
+            state = UNSCOPABLE if key not in tagged else NOT_SCOPED if key in loose else SCOPED
             # One unscoped grant is enough for the action to be unscoped.
             if worst.get(key) != NOT_SCOPED:
                 worst[key] = state

@@ -1,0 +1,134 @@
+"""Benchmark bglint against cfn-lint and checkov on the same inputs, in the same run.
+
+    bash bench/setup_peers.sh            # once: checkov in its own virtualenv
+    python bench/run.py [--templates 1000] [--runs 3]
+
+Generates the inputs (bench/generate.py, fixed seed), then times, alternating the tools
+run by run: one template, one app config, and the whole set of templates; plus the bare
+PyYAML CSafeLoader parse of the same files as the floor. Prints medians, min/max, peak
+memory and the ratios peer/bglint from this run. Compare ratios, not absolute times: the
+machine is shared and noisy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+CHECKOV = HERE / ".peers" / "checkov" / "bin" / "checkov"
+PARSE_ONLY = (
+    "import sys, yaml\n"
+    "for name in sys.argv[1:]:\n"
+    "    with open(name, encoding='utf-8') as handle:\n"
+    "        yaml.compose(handle.read(), Loader=yaml.CSafeLoader)\n"
+)
+
+
+def timed(command: list[str]) -> tuple[float, int]:
+    """(wall seconds, peak RSS in MB of the command and the children it waited for)."""
+    wrapped = ["/usr/bin/time", "-f", "%M", *command] if Path("/usr/bin/time").exists() else command
+    start = time.perf_counter()
+    done = subprocess.run(wrapped, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=False)
+    wall = time.perf_counter() - start
+    last = done.stderr.strip().splitlines()[-1:] if wrapped is not command else []
+    peak = int(last[0]) // 1024 if last and last[0].isdigit() else 0
+    return wall, peak
+
+
+def measure(tools: dict[str, list[str]], runs: int) -> dict[str, tuple[list[float], int]]:
+    samples: dict[str, list[float]] = {name: [] for name in tools}
+    peaks: dict[str, int] = dict.fromkeys(tools, 0)
+    for command in tools.values():
+        timed(command)  # warm the page cache and bytecode caches
+    for run in range(runs):
+        order = list(tools.items())
+        for name, command in order if run % 2 == 0 else reversed(order):  # alternate who goes first
+            wall, peak = timed(command)
+            samples[name].append(wall)
+            peaks[name] = max(peaks[name], peak)
+    return {name: (samples[name], peaks[name]) for name in tools}
+
+
+def report(title: str, results: dict[str, tuple[list[float], int]], per: int = 1) -> None:
+    print(f"\n{title}")
+    base = statistics.median(results["bglint"][0]) if "bglint" in results else None
+    for name, (values, peak) in results.items():
+        median = statistics.median(values)
+        line = f"  {name:16} median {median:8.3f} s  (min {min(values):.3f}, max {max(values):.3f})"
+        if per > 1:
+            line += f"  {median / per * 1000:7.2f} ms/file"
+        line += f"  peak {peak:4d} MB"
+        if base and name != "bglint":
+            line += f"  ratio {name}/bglint {median / base:6.1f}x"
+        print(line)
+
+
+def identical_output(bglint: list[str], path: Path) -> bool:
+    """The parallel run prints exactly what a single process prints, ordering included."""
+    one = subprocess.run([*bglint, "--jobs", "1", str(path)], capture_output=True, text=True, check=False).stdout
+    many = subprocess.run([*bglint, str(path)], capture_output=True, text=True, check=False).stdout
+    return one == many
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--templates", type=int, default=1000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--peer-runs", type=int, default=1, help="runs of the slow peers on the whole set")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="bglint-bench-"))
+    try:
+        subprocess.run(
+            [sys.executable, str(HERE / "generate.py"), str(work), "--templates", str(args.templates)], check=True
+        )
+        run_all(work, args)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+def run_all(work: Path, args: argparse.Namespace) -> None:
+    templates = sorted((work / "templates").glob("*.yaml"))
+    one_template, one_app = templates[0], sorted((work / "apps").iterdir())[0]
+    bglint = [sys.executable, "-m", "bglint", "check"]
+    cfn_lint = shutil.which("cfn-lint")
+    # name -> (command for one file, command for the whole directory of templates)
+    peers: dict[str, tuple[Callable[[str], list[str]], list[str]]] = {}
+    if cfn_lint:
+        peers["cfn-lint"] = (lambda f: [cfn_lint, f], [cfn_lint, *(str(t) for t in templates)])
+    if CHECKOV.exists():
+        checkov = [str(CHECKOV), "--quiet", "--compact", "--framework", "cloudformation"]
+        peers["checkov"] = (lambda f: [*checkov, "-f", f], [*checkov, "-d", str(work / "templates")])
+    print(f"{os.cpu_count()} cores; {len(templates)} templates; python {sys.version.split()[0]}")
+    print(f"peers: {', '.join(peers) or 'none installed (bash bench/setup_peers.sh)'}")
+
+    single = {"bglint": [*bglint, str(one_template)]} | {n: one(str(one_template)) for n, (one, _) in peers.items()}
+    report("one template (the pre-commit case)", measure(single, args.runs))
+    report("one app config", measure({"bglint": [*bglint, str(one_app)]}, args.runs))
+
+    every = [str(t) for t in templates]
+    floor = [sys.executable, "-c", PARSE_ONLY, *every]
+    whole = {
+        "bglint": [*bglint, str(work / "templates")],
+        "bglint --jobs 1": [*bglint, "--jobs", "1", str(work / "templates")],
+        "CSafeLoader parse": floor,
+    }
+    results = measure(whole, args.runs)
+    results |= measure({n: many for n, (_, many) in peers.items()}, args.peer_runs)
+    report(f"all {len(templates)} templates", results, per=len(templates))
+    bare = statistics.median(results["CSafeLoader parse"][0])
+    print(f"  whole bglint run / bare parse: {statistics.median(results['bglint'][0]) / bare:.2f}x")
+    print(f"  output identical with --jobs 1: {identical_output(bglint, work / 'templates')}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
