@@ -23,7 +23,7 @@ def suppression_expired(subject: Subject, params: dict[str, Any]) -> Iterator[Hi
                 suppression.loc,
                 f"{_who(suppression)} expired on {suppression.until} and no longer suppresses",
                 "fix what it hid, or renew `until` with a current reason",
-                f"expired:{suppression.rule}:{suppression.loc.logical}",
+                f"expired:{suppression.rule}:{suppression.loc.path}:{suppression.loc.logical}",
             )
 
 
@@ -35,7 +35,7 @@ def suppression_unjustified(subject: Subject, params: dict[str, Any]) -> Iterato
                 suppression.loc,
                 f"{_who(suppression)} has no reason, so it does not suppress",
                 "add `reason` saying why the finding is acceptable",
-                f"unjustified:{suppression.rule}:{suppression.loc.logical}",
+                f"unjustified:{suppression.rule}:{suppression.loc.path}:{suppression.loc.logical}",
             )
 
 
@@ -47,5 +47,5 @@ def suppression_unused(subject: Subject, params: dict[str, Any]) -> Iterator[Hit
                 suppression.loc,
                 f"{_who(suppression)} matches no finding",
                 "remove it: what it suppressed is gone (or the rule id, role or path is wrong)",
-                f"unused:{suppression.rule}:{suppression.loc.logical}",
+                f"unused:{suppression.rule}:{suppression.loc.path}:{suppression.loc.logical}",
             )

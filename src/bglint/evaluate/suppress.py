@@ -9,11 +9,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import replace
 from fnmatch import fnmatchcase
+from pathlib import Path
 
 from bglint.evaluate.engine import Finding
 from bglint.model import Document, Suppression
 
-Use = tuple[Suppression, bool]  # (suppression, used by a finding)
+Use = tuple[Suppression, bool]  # (suppression, used by a finding, or not judged in this run)
 
 
 def apply_suppressions(
@@ -30,6 +31,13 @@ def apply_suppressions(
             used.add(id(match))
             finding = replace(finding, suppression=match)
         result.append(finding)
+    # A config suppression scoped (by `role`/`path`) to roles or files this run did not check,
+    # e.g. another app in a pre-commit run, cannot be judged unused: count it as used.
+    checked = _checked_files(documents, findings)
+    names = {role.name for doc in documents for role in doc.roles}
+    for suppression in configured:
+        if not _in_scope(suppression, checked, names):
+            used.add(id(suppression))
     return result, [(s, id(s) in used) for s in every]
 
 
@@ -39,5 +47,31 @@ def _matches(suppression: Suppression, finding: Finding) -> bool:
     if suppression.source != "config":
         return True  # written on the role itself: it is already scoped to that role
     return (not suppression.role or fnmatchcase(finding.role, suppression.role)) and (
-        not suppression.path or fnmatchcase(finding.loc.path, suppression.path)
+        not suppression.path or _path_matches(suppression, finding.loc.path)
     )
+
+
+def _path_matches(suppression: Suppression, path: str) -> bool:
+    """`path:` patterns are relative to the config file's directory, like its `rules` and `apps`.
+
+    A file outside that directory is matched as it is shown (relative to where bglint runs).
+    """
+    base = Path(suppression.loc.path).resolve().parent
+    try:
+        relative = Path(path).resolve().relative_to(base).as_posix()
+    except (ValueError, OSError):
+        relative = Path(path).as_posix()
+    return fnmatchcase(relative, suppression.path)
+
+
+def _checked_files(documents: list[Document], findings: list[Finding]) -> set[str]:
+    files = {doc.path for doc in documents} | {f.loc.path for f in findings}
+    files |= {role.loc.path for doc in documents for role in doc.roles}
+    files |= {used for doc in documents for _written, used in doc.references}
+    return files
+
+
+def _in_scope(suppression: Suppression, files: set[str], names: set[str]) -> bool:
+    if suppression.role and not any(fnmatchcase(name, suppression.role) for name in names):
+        return False
+    return not suppression.path or any(_path_matches(suppression, path) for path in files)

@@ -6,7 +6,7 @@ Discovered from the first checked path upwards; `--config FILE` names one.
 from __future__ import annotations
 
 import datetime as dt
-import tomllib
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,8 +14,12 @@ from typing import Any
 import yaml
 
 from bglint.errors import InputError
-from bglint.load.files import read_text
+from bglint.limits import Limits
+from bglint.load.cfn_yaml import load_yaml
+from bglint.load.files import read_text, resolved
+from bglint.load.nodes import Mapping, pos_in
 from bglint.load.suppressions import from_list
+from bglint.load.toml_pos import load_toml
 from bglint.model import Location, Suppression
 from bglint.paths import data_path
 
@@ -38,39 +42,51 @@ class Config:
     levels: dict[str, str] = field(default_factory=dict)
     ignore: tuple[Suppression, ...] = ()
     written: frozenset[str] = frozenset()  # the keys the file sets (the rest are defaults)
+    runbook: str = ""  # the break-glass runbook's path, relative to each app directory
+    app_runbooks: dict[str, str] = field(default_factory=dict)  # resolved app path -> runbook path
+    limits: Limits = field(default_factory=Limits)  # per-file resource limits for untrusted input
 
 
 def find_config(start: Path) -> Path | None:
-    folder = start.resolve()
+    folder = resolved(start) or Path(os.path.abspath(start))  # a symlink loop is reported later
     folder = folder if folder.is_dir() else folder.parent
     for candidate in (folder, *folder.parents):
         for name in CONFIG_NAMES:
             if (candidate / name).is_file():
                 return candidate / name
         pyproject = candidate / "pyproject.toml"
-        if pyproject.is_file() and b"[tool.bglint]" in pyproject.read_bytes():
+        if pyproject.is_file() and _has_tool_bglint(pyproject):
             return pyproject
     return None
 
 
+def _has_tool_bglint(pyproject: Path) -> bool:
+    """Any spelling of a `tool.bglint` table (a header, dotted keys, an inline table)."""
+    try:  # bounded: a pyproject.toml can be a FIFO, a link to /dev/zero or 10 MB of keys
+        return "bglint" in load_toml(read_text(pyproject, str(pyproject)), str(pyproject)).get("tool", {})
+    except InputError:
+        return False  # not ours to report: the user never pointed bglint at it
+
+
 def load_config(path: Path) -> Config:
-    shown = str(path)
+    shown = _shown(path)
     text = read_text(path, shown)
+    # The line-numbered loaders, so findings about config suppressions point at their line.
+    if path.name == "pyproject.toml":
+        raw = load_toml(text, shown).get("tool", {}).get("bglint", Mapping())
+    else:
+        raw = load_yaml(text, shown) or Mapping()
+    if not isinstance(raw, dict):
+        raise InputError(shown, "invalid config: expected a mapping of settings")
     try:
-        if path.name == "pyproject.toml":
-            raw = tomllib.loads(text).get("tool", {}).get("bglint", {})
-        else:
-            raw = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
-    except (tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise InputError(
-            shown, f"invalid config: {getattr(exc, 'problem', exc)}", mark.line + 1 if mark else 0
-        ) from None
-    raw = _dates_as_text(raw)
-    _validate(raw, shown)
+        raw = _dates_as_text(raw)
+        _validate(raw, shown)
+    except RecursionError:
+        raise InputError(shown, "invalid config: nested too deeply") from None
     base = path.parent
     errors: list[InputError] = []
-    ignore = from_list(raw.get("ignore", []), Location(shown, 0, 0, "ignore"), "config", errors)
+    line, col = pos_in(raw, "ignore")
+    ignore = from_list(raw.get("ignore", []), Location(shown, line, col, "ignore"), "config", errors)
     if errors:
         raise errors[0]
     return Config(
@@ -88,16 +104,30 @@ def load_config(path: Path) -> Config:
         levels=dict(raw.get("levels", {})),
         ignore=tuple(ignore),
         written=frozenset(raw),
+        runbook=raw.get("runbook", ""),
+        app_runbooks={
+            str((base / k).resolve()): v["runbook"] for k, v in raw.get("apps", {}).items() if "runbook" in v
+        },
+        limits=Limits.from_config(raw.get("limits", {})),
     )
 
 
 def _dates_as_text(value: Any) -> Any:
-    """YAML reads `until: 2026-12-31` as a date; the schema and the model want its text."""
+    """TOML reads `until = 2026-12-31` as a date; the schema and the model want its text."""
     if isinstance(value, dict):
-        return {key: _dates_as_text(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_dates_as_text(item) for item in value]
+        for key, item in value.items():
+            value[key] = _dates_as_text(item)
+    elif isinstance(value, list):
+        value[:] = [_dates_as_text(item) for item in value]
     return value.isoformat() if isinstance(value, dt.date) else value
+
+
+def _shown(path: Path) -> str:
+    """The config's path as findings name it: relative to the working directory when inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
 
 
 def _validate(raw: Any, shown: str) -> None:

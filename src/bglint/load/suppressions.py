@@ -12,7 +12,7 @@ import re
 import shlex
 from typing import Any
 
-from bglint.errors import InputError
+from bglint.errors import InputError, shown
 from bglint.load.nodes import pos_in, pos_of
 from bglint.model import Location, Suppression
 
@@ -37,7 +37,7 @@ def from_mapping(raw: Any, loc: Location, source: str, errors: list[InputError])
         until = until.isoformat()
     if until and not _valid_date(until):
         where = pos_in(raw, "until")
-        errors.append(InputError(loc.path, f"suppression `until` must be a date (YYYY-MM-DD), got {until!r}", *where))
+        errors.append(InputError(loc.path, f"suppression `until` must be a date (YYYY-MM-DD), got {shown(until)}", *where))
         return None
     return Suppression(
         rule=raw["rule"],
@@ -88,8 +88,10 @@ def from_comments(
 
 def _owner_of(number: int, lines: list[str], owners: list[tuple[int, str]]) -> str:
     for header, role in owners:
+        # "Right above" means in the comment block touching the header: a blank line ends
+        # the block, so a comment at the end of the previous role's table stays with that role.
         between = lines[number : header - 1]
-        if header > number and all(not ln.strip() or ln.lstrip().startswith("#") for ln in between):
+        if header > number and all(ln.lstrip().startswith("#") for ln in between):
             return role
     above = [role for header, role in owners if header <= number]
     return above[-1] if above else owners[0][1]
@@ -105,7 +107,7 @@ def _parse_comment(body: str, loc: Location, errors: list[InputError]) -> Suppre
     for word in words[1:]:
         key, sep, value = word.partition("=")
         if not sep or key not in _FIELDS:
-            errors.append(InputError(loc.path, f"bglint ignore comment: unknown part {word!r}", loc.line, loc.col))
+            errors.append(InputError(loc.path, f"bglint ignore comment: unknown part {shown(word)}", loc.line, loc.col))
             return None
         fields[key] = value
     return from_mapping(fields, loc, "toml-comment", errors)

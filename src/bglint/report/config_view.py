@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from bglint.evaluate.subject import DEFAULT_TAG_KEYS
 from bglint.load.config import Config
+from bglint.model import Suppression
+from bglint.report.escape import for_terminal
 
 
 def render_config(config: Config) -> str:
@@ -19,11 +21,19 @@ def render_config(config: Config) -> str:
         ("disable", list(config.disable)),
         ("severity", config.severity),
         ("fail-on", config.fail_on or "error"),
-        ("ignore", [f"{s.rule}: {s.reason}" + (f" (until {s.until})" if s.until else "") for s in config.ignore]),
+        ("ignore", [_suppression(s) for s in config.ignore]),
     ]
     origin = config.path or "no config file found"
-    lines = [f"# config file: {origin}"]
+    lines = [f"# config file: {for_terminal(origin)}"]
     for key, value in values:
         source = config.path if key in config.written else "default"
-        lines.append(f"{key}: {value}    # from {source}")
+        lines.append(for_terminal(f"{key}: {value}    # from {source}"))  # values are the file's text
     return "\n".join(lines) + "\n"
+
+
+def _suppression(suppression: Suppression) -> str:
+    """One suppression with its scope: without `role`/`path` it covers every role and file."""
+    scope = [f"{key} {value}" for key, value in (("role", suppression.role), ("path", suppression.path)) if value]
+    extra = [f"{key} {value}" for key, value in (("owner", suppression.owner), ("until", suppression.until)) if value]
+    details = "; ".join(scope + extra)
+    return f"{suppression.rule}: {suppression.reason}" + (f" ({details})" if details else "")

@@ -1,15 +1,48 @@
-"""Make file content safe to echo: no terminal control sequences, one line."""
+"""Make file content safe to echo: no terminal control sequences, one line.
+
+Input is untrusted (bglint runs on pull requests), and whatever it echoes lands in a
+terminal, a CI log, a PR comment or a code-scanning page. In a GitHub Actions log every
+output line is also parsed for workflow commands: `::cmd ...::data` at the start of a line,
+and the legacy `##[cmd ...]data` anywhere in it (`stop-commands`, `add-mask`, `error`...).
+"""
 
 from __future__ import annotations
 
+import html
 import re
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# C0 and C1 controls (ANSI escapes, newlines); bidi overrides and isolates (text that reads
+# differently from what it is); line and paragraph separators; U+FFFE/U+FFFF, which XML 1.0
+# (JUnit) does not allow.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufffe\uffff]")
+_LEGACY_COMMAND = "##["
 
 
 def for_terminal(text: str) -> str:
-    """Replace control characters (ANSI escapes, newlines) with visible escapes."""
-    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
+    """Replace control characters (ANSI escapes, newlines) with visible escapes.
+
+    Also breaks up `##[`, which a GitHub Actions runner takes as a command anywhere in a line.
+    """
+    escaped = _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
+    return escaped.replace(_LEGACY_COMMAND, "##\\x5b") if _LEGACY_COMMAND in escaped else escaped
+
+
+def for_terminal_line(text: str) -> str:
+    """`for_terminal` for text that starts an output line (a path): it cannot start with `::`."""
+    escaped = for_terminal(text)
+    stripped = escaped.lstrip()
+    if stripped.startswith("::"):
+        return escaped[: len(escaped) - len(stripped)] + "\\x3a" + stripped[1:]
+    return escaped
+
+
+def for_json_text(text: str) -> str:
+    """Serialized JSON (a JSON or SARIF report) that a CI log can show: the same data, no `##[`.
+
+    `#` only occurs inside JSON strings, where `\\u005b` is `[`: the document decodes to the
+    very same values, but no line of it can be taken for a legacy workflow command.
+    """
+    return text.replace(_LEGACY_COMMAND, "##\\u005b")
 
 
 def for_github_data(text: str) -> str:
@@ -22,10 +55,42 @@ def for_github_property(text: str) -> str:
     return for_github_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
+_ANNOTATIONS = ("error", "warning", "notice", "debug")
+
+
+def for_github_annotation(command: str, message: str, **properties: str | int) -> str:
+    """One complete workflow-command line, e.g. `::error file=a.yaml,line=3,title=BG001::text`.
+
+    Only annotation commands can be made; every property value and the message are encoded
+    (see the runner's ActionCommand: `%`, CR, LF in data; also `:` and `,` in properties), so
+    nothing in them can end the line, add a property or start another command. Control
+    characters are shown escaped first (GitHub renders ANSI colours in logs). Property names
+    must be plain words; properties whose value is "" or 0 are left out.
+    """
+    if command not in _ANNOTATIONS:
+        raise ValueError(f"not an annotation command: {command!r}")
+    props = []
+    for name, value in properties.items():
+        if not name.isidentifier():
+            raise ValueError(f"bad property name: {name!r}")
+        if value not in ("", 0):
+            props.append(f"{name}={for_github_property(for_terminal(str(value)))}")
+    head = f"::{command} {','.join(props)}" if props else f"::{command}"
+    return f"{head}::{for_github_data(for_terminal(message))}"
+
+
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~])")
+# GitHub turns @name into a mention (a notification) and @org/team into a team mention.
+_MENTION = re.compile(r"@(?=[A-Za-z0-9])")
 
 
 def for_markdown(text: str) -> str:
-    """Inline Markdown text (also inside a table cell): no markup, no HTML, one line."""
+    """Inline Markdown text (also inside a table cell): no markup, no HTML, no mentions, one line."""
     one_line = for_terminal(text)
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", one_line.replace("&", "&amp;"))
+    escaped = _MARKDOWN_SPECIAL.sub(r"\\\1", one_line.replace("&", "&amp;"))
+    return _MENTION.sub("@\u200b", escaped)  # a zero-width space: shown the same, pings nobody
+
+
+def for_html(text: str) -> str:
+    """Text for an HTML element or a quoted attribute: markup escaped, controls visible."""
+    return html.escape(for_terminal(text), quote=True)

@@ -20,4 +20,8 @@ FORMATS = {
 def render(report: Report, fmt: str) -> str:
     module, function = FORMATS[fmt]
     text: str = getattr(importlib.import_module(module), function)(report)
+    if fmt in ("json", "sarif"):  # printed to a CI log, a file name must not make a command
+        from bglint.report.escape import for_json_text
+
+        text = for_json_text(text)
     return text

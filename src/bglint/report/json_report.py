@@ -106,7 +106,7 @@ def _policy(policy: Policy) -> dict[str, Any]:
         "name": policy.name,
         "origin": str(policy.origin),
         "document_known": policy.document_known,
-        "statements": len(policy.statements),
+        "statements": policy.statement_count,
         "file": policy.source or policy.loc.path,
         "line": policy.loc.line,
     }

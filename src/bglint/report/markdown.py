@@ -23,16 +23,16 @@ def render_markdown(report: Report) -> str:
     if shown:
         lines += ["| | rule | where | finding |", "|---|---|---|---|"]
         lines += [
-            f"| {_ICON[f.severity]} | {f.rule.id} | `{for_markdown(_where(f.loc.path, f.loc.line))}` | {for_markdown(f.message)} |"
+            f"| {_ICON[f.severity]} | {f.rule.id} | {for_markdown(_where(f.loc.path, f.loc.line))} | {for_markdown(f.message)} |"
             for f in shown
         ]
     if report.errors:
         lines += ["", "### Input errors", ""]
-        lines += [f"- `{for_markdown(_where(e.path, e.line))}`: {for_markdown(e.message)}" for e in report.errors]
+        lines += [f"- {for_markdown(_where(e.path, e.line))}: {for_markdown(e.message)}" for e in report.errors]
     if report.suppressed():
         lines += ["", "### Suppressed", ""]
         lines += [
-            f"- {f.rule.id} at `{for_markdown(_where(f.loc.path, f.loc.line))}`: {for_markdown(f.suppression.reason)}"
+            f"- {f.rule.id} at {for_markdown(_where(f.loc.path, f.loc.line))}: {for_markdown(f.suppression.reason)}"
             + (f" (owner {for_markdown(f.suppression.owner)})" if f.suppression.owner else "")
             + (f", until {f.suppression.until}" if f.suppression.until else "")
             for f in report.suppressed()
@@ -45,4 +45,6 @@ def render_markdown(report: Report) -> str:
 
 
 def _where(path: str, line: int) -> str:
+    # Shown as escaped text, not in a code span: inside backticks Markdown shows the
+    # escapes themselves (`app/break\\_glass\\.toml`) and a backtick in a name ends the span.
     return f"{path}:{line}" if line else path

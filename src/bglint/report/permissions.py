@@ -8,7 +8,7 @@ from typing import Any
 
 from bglint.iam.summary import NOT_SCOPED, RoleSummary
 from bglint.model import ACCESS_LEVELS, Document, Role
-from bglint.report.escape import for_terminal
+from bglint.report.escape import for_json_text, for_terminal, for_terminal_line
 
 RoleView = tuple[Document, Role, RoleSummary]
 _LIST_UP_TO = 8  # a service's actions are listed one by one up to this many
@@ -16,7 +16,7 @@ _LIST_UP_TO = 8  # a service's actions are listed one by one up to this many
 
 def render_permissions(views: list[RoleView], fmt: str) -> str:
     if fmt == "json":
-        return json.dumps([_json(view) for view in views], indent=2) + "\n"
+        return for_json_text(json.dumps([_json(view) for view in views], indent=2) + "\n")
     lines: list[str] = []
     for level in (*ACCESS_LEVELS, ""):
         group = [view for view in views if view[1].level == level]
@@ -31,8 +31,8 @@ def _text(view: RoleView) -> list[str]:
     doc, role, summary = view
     boundary = role.boundary.state if role.boundary else "none"
     lines = [
-        f"{for_terminal(role.loc.path)}:{role.loc.line}: role {for_terminal(role.name)}",
-        f"  network: {doc.network.kind} ({doc.network.signal}); boundary: {boundary}",
+        f"{for_terminal_line(role.loc.path)}:{role.loc.line}: role {for_terminal(role.name)}",
+        f"  network: {doc.network.kind} ({for_terminal(doc.network.signal)}); boundary: {boundary}",
     ]
     lines += [f"  ! {for_terminal(p)}: document unknown, may grant more" for p in summary.unknown_policies]
     for service, grants in sorted(summary.services.items()):

@@ -83,7 +83,14 @@ def _result(finding: Finding, rule_index: dict[str, int], root: Path) -> dict[st
         result["locations"][0]["logicalLocations"] = [
             {"fullyQualifiedName": f"{finding.role}/{finding.loc.logical}" if finding.role else finding.loc.logical}
         ]
+    if not finding.loc.line and _is_live(finding.loc.path):  # a deployed role (bglint audit): no file, its ARN
+        result["locations"] = [{"logicalLocations": [{"fullyQualifiedName": finding.loc.path, "kind": "resource"}]}]
     return result
+
+
+def _is_live(path: str) -> bool:
+    """An AWS resource or account read by `bglint audit` (an ARN, aws://<account>), not a file."""
+    return path.startswith(("arn:", "aws://")) or path == "aws"
 
 
 def _invocation(report: Report) -> dict[str, Any]:
@@ -93,7 +100,10 @@ def _invocation(report: Report) -> dict[str, Any]:
         location: dict[str, Any] = {"artifactLocation": _artifact(error.path, report.root)}
         if error.line:
             location["region"] = {"startLine": error.line, **({"startColumn": error.col} if error.col else {})}
-        note["locations"] = [{"physicalLocation": location}]
+        if not _is_live(error.path):
+            note["locations"] = [{"physicalLocation": location}]
+        else:
+            note["message"]["text"] = f"{error.path}: {error.message}"
         notes.append(note)
     return {"executionSuccessful": not report.errors, "toolExecutionNotifications": notes}
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bglint.report import Report, visible
-from bglint.report.escape import for_terminal
+from bglint.report.escape import for_terminal, for_terminal_line
 
 
 def render_text(report: Report) -> str:
@@ -31,11 +31,11 @@ def render_text(report: Report) -> str:
 
 
 def render_error(error: object) -> str:
-    return for_terminal(str(error))
+    return for_terminal_line(str(error))
 
 
 def _where(path: str, line: int, col: int) -> str:
-    where = for_terminal(path)
+    where = for_terminal_line(path)  # it starts the line: never a workflow command
     if line:
         where += f":{line}:{col or 1}"
     return where
