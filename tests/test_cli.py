@@ -13,6 +13,7 @@ from jsonschema import Draft202012Validator
 
 from bglint.iam.catalog import load_catalog
 from conftest import run_bglint, write_tree
+from runbooks import runbook
 
 REPO = Path(__file__).resolve().parents[1]
 REPORT_SCHEMA = REPO / "schemas" / "report.schema.json"
@@ -54,6 +55,8 @@ contents = """
 {RESTART_ON_INSTALL}"""
 ''',
     "permissions/boundary.json": RESTART_ON_INSTALL,
+    # A complete break-glass runbook (BG020), naming the role with its access level.
+    "RUNBOOK.md": runbook({"{{.nuon.install.id}}-bg": "sandbox"}),
 }
 
 # The common real-world shape in a BYO-VPC app: administrator, no boundary.
@@ -79,7 +82,7 @@ TRUST = """\
         Version: "2012-10-17"
         Statement:
           - Effect: Allow
-            Principal: {AWS: arn:aws:iam::111122223333:root}
+            Principal: {AWS: arn:aws:iam::111122223333:role/vendor-support}
             Action: sts:AssumeRole
 """
 

@@ -6,16 +6,17 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from bglint.errors import InputError
-from bglint.evaluate.engine import Finding, evaluate
+from bglint.evaluate.engine import Finding, conclude, document_findings
 from bglint.evaluate.rules import Rule, load_rules, shipped_rules_dir
 from bglint.evaluate.subject import DEFAULT_TAG_KEYS, Settings
 from bglint.iam.catalog import load_catalog
 from bglint.iam.effective import analyse
 from bglint.iam.summary import summarise
 from bglint.load.config import Config
-from bglint.load.discover import Loaded, LoadOptions, load_paths
+from bglint.load.discover import Loaded, LoadOptions, Plan, load_plan, plan_paths
 from bglint.load.selection import Selection
 from bglint.model import Document
+from bglint.parallel import fan_out
 from bglint.report.permissions import RoleView
 
 
@@ -26,6 +27,7 @@ class CheckOptions:
     all_roles: bool = False
     network: str = ""  # --network overrides the config
     app_config: Path | None = None
+    jobs: int = 1  # processes for evaluating many documents
 
 
 @dataclass
@@ -56,11 +58,20 @@ def active_rules(options: CheckOptions) -> tuple[list[Rule], list[InputError]]:
 
 
 def load_documents(paths: list[Path], options: CheckOptions) -> Loaded:
+    return load_plan(plan_paths(paths), _load_options(options))
+
+
+def _load_options(options: CheckOptions) -> LoadOptions:
     config = options.config
     selection = Selection(all_roles=options.all_roles, patterns=config.break_glass_roles, levels=config.levels)
-    return load_paths(
-        paths,
-        LoadOptions(selection, options.network or config.network, config.apps, options.app_config),
+    return LoadOptions(
+        selection,
+        options.network or config.network,
+        config.apps,
+        options.app_config,
+        config.runbook,
+        config.app_runbooks,
+        limits=config.limits,
     )
 
 
@@ -69,10 +80,33 @@ def settings_of(config: Config) -> Settings:
 
 
 def run_check(paths: list[Path], options: CheckOptions) -> CheckResult:
+    """Load and evaluate; with jobs > 1, independent pieces (an app, a batch of templates) run
+    in worker processes. The result is the same whatever `jobs` is, in the same order."""
     rules, errors = active_rules(options)
-    loaded = load_documents(paths, options)
-    findings = evaluate(loaded.documents, rules, settings_of(options.config), options.config.ignore)
-    return CheckResult(rules, loaded.documents, findings, errors + loaded.errors, loaded.skipped)
+    settings = settings_of(options.config)
+    load_options = _load_options(options)
+    plan = plan_paths(paths)
+    pieces = plan.split(options.jobs * 4) if options.jobs > 1 else [plan]
+    if len(pieces) > 1:
+        load_catalog().warm()  # once, before forking: workers inherit the tables
+
+    def check_piece(piece: Plan) -> tuple[Loaded, list[Finding]]:
+        loaded = load_plan(piece, load_options)
+        # Each document within its time budget: one that runs out becomes an input error.
+        found = loaded.evaluate_each(lambda doc: document_findings(doc, rules, settings))
+        loaded.documents = (
+            [doc.without_statements() for doc in loaded.documents] if len(pieces) > 1 else loaded.documents
+        )
+        return loaded, found
+
+    results = fan_out(check_piece, pieces, options.jobs)
+    documents = sorted((d for loaded, _ in results for d in loaded.documents), key=lambda d: (d.kind != "app", d.path))
+    findings = conclude([f for _, found in results for f in found], documents, rules, settings, options.config.ignore)
+    input_errors = sorted(
+        (e for loaded, _ in results for e in loaded.errors), key=lambda e: (e.path, e.line, e.col, e.message)
+    )
+    skipped = sorted(s for loaded, _ in results for s in loaded.skipped)
+    return CheckResult(rules, documents, findings, errors + input_errors, skipped)
 
 
 def permission_views(documents: list[Document], role_name: str | None, settings: Settings) -> list[RoleView]:

@@ -21,6 +21,10 @@ if TYPE_CHECKING:
     from bglint.report import Report
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+_EXIT_CODES = (
+    "Exit codes: 0 nothing at or above --fail-on; 1 findings at or above it; "
+    "2 usage or input errors (the findings for the other files are still written)."
+)
 _NETWORKS = ("customer-managed", "vendor-managed", "unknown")
 
 
@@ -82,6 +86,13 @@ _app_config_option = click.option(
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="App config directory whose context (network kind) applies to the templates checked.",
 )
+_rules_option = click.option(
+    "--rules",
+    "rules_dirs",
+    multiple=True,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="An extra directory of rule YAML files (repeatable).",
+)
 _paths_argument = click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 
 
@@ -99,7 +110,7 @@ def _output_spec(
     return specs or [("text", None)]
 
 
-@main.command()
+@main.command(epilog=_EXIT_CODES)
 @_paths_argument
 @click.option(
     "--format",
@@ -122,16 +133,16 @@ def _output_spec(
     help="Report only findings not in this baseline (see `bglint baseline create`); list fixed ones.",
 )
 @_config_option
-@click.option(
-    "--rules",
-    "rules_dirs",
-    multiple=True,
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="An extra directory of rule YAML files (repeatable).",
-)
+@_rules_option
 @_all_roles_option
 @_network_option
 @_app_config_option
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=1),
+    help="Processes for large runs (default: every core). The output is the same for any value.",
+)
 def check(
     paths: tuple[Path, ...],
     formats: list[tuple[str, Path | None]],
@@ -143,14 +154,18 @@ def check(
     all_roles: bool,
     network: str | None,
     app_config: Path | None,
+    jobs: int | None,
 ) -> None:
     """Check app config directories and CloudFormation templates."""
+    from bglint.parallel import default_jobs
     from bglint.report import at_or_above, visible
 
     config = _config(config_file, paths)
-    report = _checked(paths, config, rules_dirs, all_roles, network, app_config, baseline)
-    if output is not None and len(formats) == 1 and formats[0][1] is None:
-        formats = [(formats[0][0], output)]
+    report = _checked(paths, config, rules_dirs, all_roles, network, app_config, baseline, jobs or default_jobs())
+    if output is not None:
+        if len(formats) > 1:
+            raise click.UsageError("--output goes with a single --format; write FORMAT:FILE for several")
+        formats = [(formats[0][0], formats[0][1] or output)]
     for fmt, target in formats:
         _write(_render(report, fmt), target)
     _print_errors(report.errors)
@@ -168,12 +183,14 @@ def _checked(
     network: str | None,
     app_config: Path | None,
     baseline: Path | None = None,
+    jobs: int = 1,
 ) -> Report:
     """Run the check pipeline and wrap the result as a report (with the baseline applied)."""
     from bglint.check import CheckOptions, run_check
     from bglint.report import Report
 
-    result = run_check(list(paths), CheckOptions(config, rules_dirs, all_roles, network or "", app_config))
+    options = CheckOptions(config, rules_dirs, all_roles, network or "", app_config, jobs)
+    result = run_check(list(paths), options)
     findings, baselined = result.findings, 0
     stale: list[str] = []
     if baseline is not None:
@@ -213,6 +230,7 @@ def baseline() -> None:
     show_default=True,
 )
 @_config_option
+@_rules_option
 @_all_roles_option
 @_network_option
 @_app_config_option
@@ -220,6 +238,7 @@ def baseline_create(
     paths: tuple[Path, ...],
     output: Path,
     config_file: Path | None,
+    rules_dirs: tuple[Path, ...],
     all_roles: bool,
     network: str | None,
     app_config: Path | None,
@@ -227,7 +246,7 @@ def baseline_create(
     """Write the current findings (suppressed ones excluded) to a baseline file."""
     from bglint.report.baseline import render_baseline
 
-    report = _checked(paths, _config(config_file, paths), (), all_roles, network, app_config)
+    report = _checked(paths, _config(config_file, paths), rules_dirs, all_roles, network, app_config)
     _write(render_baseline(report), output)
     _print_errors(report.errors)
     click.echo(f"wrote {len(report.findings) - len(report.suppressed())} findings to {output}", err=True)
@@ -280,19 +299,26 @@ def permissions(
 
 @main.command("rules")
 @_config_option
-def list_rules(config_file: Path | None) -> None:
-    """List the rules: id, severity (after the config), enabled, title."""
+@_rules_option
+def list_rules(config_file: Path | None, rules_dirs: tuple[Path, ...]) -> None:
+    """List the rules (shipped and the config's): id, severity after the config, enabled, title."""
+    from bglint.report.escape import for_terminal
+
     config = _config(config_file, (Path("."),))
-    for rule in _shipped_rules():
+    for rule in _all_rules(config, rules_dirs):
         enabled = "disabled" if rule.id in config.disable else "enabled"
-        click.echo(f"{rule.id}  {config.severity.get(rule.id, rule.severity):<8} {enabled:<9} {rule.title}")
+        title = for_terminal(rule.title)  # a user rule file's text
+        click.echo(f"{rule.id}  {config.severity.get(rule.id, rule.severity):<8} {enabled:<9} {title}")
 
 
 @main.command()
 @click.argument("rule_id")
-def explain(rule_id: str) -> None:
+@_config_option
+@_rules_option
+def explain(rule_id: str, config_file: Path | None, rules_dirs: tuple[Path, ...]) -> None:
     """Print a rule's rationale, remediation and example."""
-    found = next((r for r in _shipped_rules() if r.id == rule_id.upper()), None)
+    config = _config(config_file, (Path("."),))
+    found = next((r for r in _all_rules(config, rules_dirs) if r.id == rule_id.upper()), None)
     if found is None:
         _fail(InputError(rule_id, "no such rule (see `bglint rules`)"))
     click.echo(
@@ -303,10 +329,14 @@ def explain(rule_id: str) -> None:
         click.echo(f"Example:\n{found.example}\n")
 
 
-def _shipped_rules() -> list[Rule]:
+def _all_rules(config: Config, rules_dirs: tuple[Path, ...]) -> list[Rule]:
+    """Shipped rules and the user's, disabled ones included (the listing says which)."""
     from bglint.evaluate.rules import load_rules, shipped_rules_dir
 
-    return load_rules([shipped_rules_dir()], validate=False)[0]
+    rules, errors = load_rules([shipped_rules_dir(), *config.rules_dirs, *rules_dirs], validate=True)
+    if errors:
+        _fail(errors[0])
+    return rules
 
 
 def _render(report: Report, fmt: str) -> str:
@@ -326,10 +356,10 @@ def _write(text: str, output: Path | None) -> None:
 
 
 def _print_errors(errors: list[InputError]) -> None:
-    from bglint.report.escape import for_terminal
+    from bglint.report.escape import for_terminal_line
 
     for error in errors:
-        click.echo(for_terminal(str(error)), err=True)
+        click.echo(for_terminal_line(str(error)), err=True)
 
 
 def _fail(error: InputError) -> NoReturn:
@@ -343,3 +373,12 @@ def _repo_root(start: Path) -> Path:
         if (folder / ".git").exists():
             return folder
     return start
+
+
+from bglint.cli_quickcreate import quickcreate  # noqa: E402  (a command in its own module)
+
+main.add_command(quickcreate)
+
+from bglint.cli_audit import audit  # noqa: E402  (a command in its own module; imports no boto3)
+
+main.add_command(audit)

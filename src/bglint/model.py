@@ -6,7 +6,7 @@ Loaders build these; rules read them; nothing here opens a file or judges.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 
@@ -89,6 +89,11 @@ class Policy:
     # Nuon config facts, kept so integrity rules can judge them.
     managed_policy_name: str = ""
     has_contents: bool = False
+    statement_count: int = -1  # kept when the statements are dropped (see Document.without_statements)
+
+    def __post_init__(self) -> None:
+        if self.statement_count < 0:
+            self.statement_count = len(self.statements)
 
 
 class BoundaryState(StrEnum):
@@ -135,6 +140,32 @@ class Role:
     max_session_duration: int | None = None  # seconds; None when not set (AWS default: 3600) or not a number
     max_session_loc: Location | None = None
     update_replace_policy: str = ""
+    # bglint audit only: how the deployed role differs from its definition, and what IAM says of it.
+    drift: tuple[Drift, ...] = ()
+    deployed: Deployed | None = None
+
+
+@dataclass(frozen=True)
+class Drift:
+    """One way a deployed role differs from its definition in an app config or template."""
+
+    kind: str  # policy-added | policy-missing | policy-changed | boundary-* | trust-widened | not-defined
+    subject: str  # the policy, boundary or principal concerned
+    detail: str  # in words, for the finding
+    definition: Location | None = None  # where the role is defined, when it is
+
+
+@dataclass(frozen=True)
+class Deployed:
+    """What IAM says of a role in a live account (bglint audit); credentials are never kept."""
+
+    arn: str
+    account: str
+    path: str = "/"
+    tags: tuple[tuple[str, str], ...] = ()
+    created: str = ""  # ISO 8601
+    last_used: str = ""  # ISO 8601; "" when IAM has no record
+    last_used_region: str = ""
 
 
 @dataclass(frozen=True)
@@ -196,10 +227,35 @@ class Document:
     # The break-glass workflow around the roles: the app's runbook and the Quick-create links it
     # shares (apps), the template's parameters and every resource of the stack (templates).
     runbook: Runbook | None = None
-    runbook_searched: tuple[str, ...] = ()  # where an app's runbook was looked for; () for templates
+    # where an app's runbook was looked for; () for templates, and when it was found but unreadable
+    runbook_searched: tuple[str, ...] = ()
     quickcreate_links: list[QuickCreateLink] = field(default_factory=list)
     parameters: tuple[Parameter, ...] = ()
     stack_resources: tuple[StackResource, ...] = ()
+    # The path relative to the enclosing git work tree: fingerprints must not depend on the
+    # directory bglint runs from or on how the path was typed.
+    identity: str = ""
+
+    def without_statements(self) -> Document:
+        """A copy that drops policy statements (reports need only their count): cheap to send
+        back from a worker process once the document has been evaluated."""
+        roles = [
+            replace(
+                role,
+                policies=[replace(p, statements=(), statement_count=p.statement_count) for p in role.policies],
+                boundary=replace(
+                    role.boundary,
+                    policies=tuple(
+                        replace(p, statements=(), statement_count=p.statement_count) for p in role.boundary.policies
+                    ),
+                )
+                if role.boundary
+                else None,
+                trust=(),
+            )
+            for role in self.roles
+        ]
+        return replace(self, roles=roles)
 
 
 @dataclass(frozen=True)

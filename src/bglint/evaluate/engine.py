@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -12,6 +13,7 @@ from bglint.evaluate.rules import Rule
 from bglint.evaluate.subject import Hit, Settings, Subject
 from bglint.model import Document, Location, NetworkKind, Role, Suppression
 
+_ROLE_INDEX = re.compile(r"\brole\[\d+\]\.?")
 _NETWORK_PHRASE = {
     NetworkKind.CUSTOMER_MANAGED: "In a customer-managed network",
     NetworkKind.VENDOR_MANAGED: "In a vendor-managed network",
@@ -39,13 +41,31 @@ def evaluate(
     configured: tuple[Suppression, ...] = (),
     today: dt.date | None = None,
 ) -> list[Finding]:
+    findings = [f for doc in documents for f in document_findings(doc, rules, settings)]
+    return conclude(findings, documents, rules, settings, configured, today)
+
+
+def document_findings(doc: Document, rules: list[Rule], settings: Settings) -> list[Finding]:
+    """The findings of one document, before suppressions: documents are independent here."""
+    return list(_document_findings(doc, rules, settings))
+
+
+def conclude(
+    findings: list[Finding],
+    documents: list[Document],
+    rules: list[Rule],
+    settings: Settings,
+    configured: tuple[Suppression, ...] = (),
+    today: dt.date | None = None,
+) -> list[Finding]:
+    """Apply suppressions, judge the suppressions themselves, and order the findings."""
     from bglint.evaluate.suppress import apply_suppressions
 
-    findings = [f for doc in documents for f in _document_findings(doc, rules, settings)]
-    findings, use = apply_suppressions(findings, documents, configured, today or dt.date.today())
+    day = today or dt.date.today()
+    findings, use = apply_suppressions(findings, documents, configured, day)
     # The suppressions themselves are judged last: expired, unjustified or unused ones.
     governance = Document(path="", kind="suppressions")
-    subject = Subject(governance, None, settings, suppressions=tuple(use), today=today or dt.date.today())
+    subject = Subject(governance, None, settings, suppressions=tuple(use), today=day)
     for rule in rules:
         if rule.applies_to == "suppressions":
             findings += [
@@ -87,6 +107,8 @@ def _finding(rule: Rule, severity: str, doc: Document, role: Role | None, hit: H
         "fix": hit.fix,
     }
     message = rule.message.format_map(values)
-    identity = "\x00".join((rule.id, doc.path, values["role"], hit.key))
+    # Line-independent, and independent of a role's position in its file (its name is here).
+    key = _ROLE_INDEX.sub("", hit.key)
+    identity = "\x00".join((rule.id, doc.identity or doc.path, values["role"], key))
     fingerprint = hashlib.sha256(identity.encode()).hexdigest()[:32]
     return Finding(rule, severity, message, hit.fix, hit.loc, doc.path, values["role"], fingerprint)

@@ -6,12 +6,14 @@ saying what the role can do and the smallest fix. Predicates never open files.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from bglint.evaluate.registry import predicate
 from bglint.evaluate.subject import Hit, Subject
+from bglint.iam.catalog import Catalog
 from bglint.iam.effective import Scope
 from bglint.iam.scoping import network_scoping, tag_scoping
 from bglint.model import BoundaryState, Location, PolicyOrigin
@@ -46,25 +48,41 @@ _PROMINENT = ("ec2", "iam", "s3", "rds", "eks", "ecs", "lambda", "kms", "secrets
 # -- helpers ---------------------------------------------------------------------------
 
 
-_LEVEL_RANK = {"Permissions management": 0, "Write": 1, "Tagging": 2, "Read": 3, "List": 4}
+_LEVEL_ORDER = ("Permissions management", "Write", "Tagging", "Read", "List")
 
 
-def _named(subject: Subject, keys: Iterable[str], most: int = 4) -> str:
+def _named(subject: Subject, bits: int, most: int = 4) -> str:
     """`ec2:CreateRoute, ec2:DeleteVpc and 12 more`: actions the policies name, then changes, first."""
-    named = _written_actions(subject)
-    ordered = sorted(keys, key=lambda key: (key not in named, _LEVEL_RANK.get(_access(subject, key), 5), key))
-    services = {key.split(":")[0] for key in ordered}
+    catalog = subject.catalog
+    services = catalog.services_in(bits)
     if len(services) > most:
-        return f"in {len(services)} services, among them {_services(services)}"
-    shown = ", ".join(_canonical(subject, key) for key in ordered[:most])
-    return f"{shown} and {len(ordered) - most} more" if len(ordered) > most else shown
+        return f"in {len(services)} services, among them {_services(set(services))}"
+    ordered: list[str] = []
+    left = bits
+    for group in (_written_actions(subject), *(catalog.level_bits(level) for level in _LEVEL_ORDER), bits):
+        taken = catalog.first_keys(left & group, most - len(ordered))
+        ordered += taken
+        left &= ~catalog.to_bits(taken)
+        if len(ordered) == most:
+            break
+    count = bits.bit_count()
+    shown = ", ".join(_canonical(subject, key) for key in ordered)
+    return f"{shown} and {count - most} more" if count > most else shown
 
 
-def _written_actions(subject: Subject) -> frozenset[str]:
+def _written_actions(subject: Subject) -> int:
     """Actions a role's own policies name literally (no wildcard): what the author meant."""
     if subject.role is None:
-        return frozenset()
-    return frozenset(a.lower() for p in subject.role.policies for s in p.statements for a in s.actions if "*" not in a)
+        return 0
+    written = (a.lower() for p in subject.role.policies for s in p.statements for a in s.actions if "*" not in a)
+    return subject.catalog.to_bits(written)
+
+
+def _union(sets: Iterable[int]) -> int:
+    result = 0
+    for bits in sets:
+        result |= bits
+    return result
 
 
 def _services(services: set[str]) -> str:
@@ -74,11 +92,6 @@ def _services(services: set[str]) -> str:
 
 def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
-
-
-def _access(subject: Subject, key: str) -> str:
-    action = subject.catalog.lookup(key)
-    return action.access_level if action else ""
 
 
 def _canonical(subject: Subject, key: str) -> str:
@@ -106,23 +119,14 @@ def _rendered_name(name: str) -> str:
 def grants_admin(subject: Subject, params: dict[str, Any]) -> Iterator[Hit]:
     """Admin-equivalent on every resource: all actions, all but a few, or full IAM write."""
     perms = subject.permissions
-    held = perms.unconditional_on_star
-    every = subject.catalog.all_actions()
-    share = float(params.get("share", 0.9))
-    iam_write = subject.catalog.at_levels("iam", ["Write", "Permissions management"])
-    if held >= every:
-        what = "can perform every action on every resource"
-    elif len(held) >= share * len(every):
-        missing = sorted({key.split(":")[0] for key in every - held})
-        what = f"can perform {len(held)} of {len(every)} actions on every resource (all but {', '.join(missing[:5])})"
-    elif iam_write <= held:
-        what = "holds full IAM write on every resource (iam:CreateRole, iam:AttachRolePolicy, ...): it can grant itself anything"
-    else:
+    what = _admin_reason(subject, float(params.get("share", 0.9)))
+    if not what:
         return
-    contributing = [s for s in perms.allows if s.on_every_resource and s.unconditional and s.actions & held]
-    source = max(contributing, key=lambda s: len(s.actions & held))
+    held = perms.unconditional_bits
+    contributing = [s for s in perms.allows if s.on_every_resource and s.unconditional and s.bits & held]
+    source = max(contributing, key=lambda s: (s.bits & held).bit_count())
     yield Hit(
-        source.statement.loc,
+        _place(source),
         f"{what}, through {_where(source)}",
         "grant the specific actions the runbook needs instead of an all-powerful policy",
         "admin",
@@ -157,18 +161,55 @@ def lacks_boundary(subject: Subject, params: dict[str, Any]) -> Iterator[Hit]:
         )
 
 
-def _loose_by_place(
-    scopes: Iterable[Scope], loose_of: Callable[[Scope], frozenset[str]]
-) -> Iterator[tuple[Location, Scope, frozenset[str]]]:
+def _admin_reason(subject: Subject, share: float) -> str:
+    """Why the role is admin-equivalent on every resource, or "" when it is not."""
+    catalog = subject.catalog
+    held = subject.permissions.unconditional_bits
+    every = catalog.all_bits
+    iam_write = _iam_write_bits(catalog)
+    total, count = every.bit_count(), held.bit_count()
+    if held == every:
+        return "can perform every action on every resource"
+    if count >= share * total:
+        missing = catalog.services_in(every & ~held)
+        return f"can perform {count} of {total} actions on every resource (all but {', '.join(missing[:5])})"
+    if iam_write & ~held == 0:
+        return "holds full IAM write on every resource (iam:CreateRole, iam:AttachRolePolicy, ...): it can grant itself anything"
+    return ""
+
+
+@functools.cache
+def _iam_write_bits(catalog: Catalog) -> int:
+    return catalog.to_bits(catalog.at_levels("iam", ["Write", "Permissions management"]))
+
+
+@functools.cache
+def _network_change_bits(catalog: Catalog) -> int:
+    """EC2 writes to VPCs, subnets, routes, gateways and security groups."""
+    return catalog.to_bits(k for k in catalog.at_levels("ec2", ["Write"]) if _NETWORK_CHANGE.search(k))
+
+
+@functools.cache
+def _in_subnet_bits(catalog: Catalog) -> int:
+    """EC2 actions on resources that live in subnets (List-level ones excepted)."""
+    return catalog.to_bits(catalog.on_resource_types("ec2", _NETWORK_RESOURCES)) & ~catalog.level_bits("List")
+
+
+def _place(scope: Scope) -> Location:
+    """Where to point for a grant: the statement, or the reference to an AWS-managed policy."""
+    return scope.policy.loc if scope.policy.origin is PolicyOrigin.AWS_MANAGED else scope.statement.loc
+
+
+def _loose_by_place(scopes: Iterable[Scope], loose_of: Callable[[Scope], int]) -> Iterator[tuple[Location, Scope, int]]:
     """Loose actions per statement; an AWS-managed policy's statements count as one place."""
-    merged: dict[Location, tuple[Scope, set[str]]] = {}
+    merged: dict[Location, tuple[Scope, int]] = {}
     for scope in scopes:
         loose = loose_of(scope)
         if loose:
-            place = scope.policy.loc if scope.policy.origin is PolicyOrigin.AWS_MANAGED else scope.statement.loc
-            merged.setdefault(place, (scope, set()))[1].update(loose)
+            first, before = merged.get(_place(scope), (scope, 0))
+            merged[_place(scope)] = (first, before | loose)
     for place, (scope, actions) in merged.items():
-        yield place, scope, frozenset(actions)
+        yield place, scope, actions
 
 
 @predicate
@@ -177,11 +218,13 @@ def lacks_tag_scope(subject: Subject, params: dict[str, Any]) -> Iterator[Hit]:
     perms = subject.permissions
     keys = subject.settings.tag_keys
     scoping = tag_scoping(perms, keys)
-    scopable = subject.catalog.tag_scopable()
-    for place, scope, loose in _loose_by_place(perms.allows, lambda s: scoping.loose(s, perms.effective(s) & scopable)):
+    scopable = subject.catalog.tag_scopable_bits
+    for place, scope, loose in _loose_by_place(
+        perms.allows, lambda s: scoping.loose(s, perms.effective_bits(s) & scopable)
+    ):
         yield Hit(
             place,
-            f"allows {_plural(len(loose), 'tag-scopable action')} ({_named(subject, loose)}) on resources that are not the install's, through {_where(scope)}",
+            f"allows {_plural(loose.bit_count(), 'tag-scopable action')} ({_named(subject, loose)}) on resources that are not the install's, through {_where(scope)}",
             f"add a Condition StringEquals aws:ResourceTag/{keys[0]} (the install id) or name the install's resource ARNs",
             f"tag:{place.logical}",
         )
@@ -193,15 +236,14 @@ def lacks_subnet_scope(subject: Subject, params: dict[str, Any]) -> Iterator[Hit
     perms = subject.permissions
     ids = subject.settings.subnet_ids + subject.settings.vpc_ids
     scoping = network_scoping(perms, ids)
-    catalog = subject.catalog
-    in_subnets = catalog.on_resource_types("ec2", _NETWORK_RESOURCES) - catalog.at_levels("ec2", ["List"])
+    in_subnets = _in_subnet_bits(subject.catalog)
     target = f"the configured subnets/VPCs ({', '.join(ids)})" if ids else "the install's subnets or VPC"
     for place, scope, loose in _loose_by_place(
-        perms.allows, lambda s: scoping.loose(s, perms.effective(s) & in_subnets)
+        perms.allows, lambda s: scoping.loose(s, perms.effective_bits(s) & in_subnets)
     ):
         yield Hit(
             place,
-            f"allows {_plural(len(loose), 'EC2 action')} that act in subnets ({_named(subject, loose)}) in any subnet of the customer's network, through {_where(scope)}",
+            f"allows {_plural(loose.bit_count(), 'EC2 action')} that act in subnets ({_named(subject, loose)}) in any subnet of the customer's network, through {_where(scope)}",
             f"add a Condition on ec2:Subnet or ec2:Vpc limiting it to {target}",
             f"subnet:{place.logical}",
         )
@@ -213,20 +255,19 @@ def boundary_does_not_bound(subject: Subject, params: dict[str, Any]) -> Iterato
     perms = subject.permissions
     if role is None or role.boundary is None or perms.boundary_allows is None:
         return
-    every = subject.catalog.all_actions()
-    on_star = frozenset().union(*(s.actions for s in perms.boundary_allows if s.on_every_resource and s.unconditional))
-    on_star -= frozenset().union(*(s.actions for s in perms.boundary_denies if s.certain_deny))
-    iam = subject.catalog.expand("iam:*")
-    if on_star >= every:
+    catalog = subject.catalog
+    on_star = _union(s.bits for s in perms.boundary_allows if s.on_every_resource and s.unconditional)
+    on_star &= ~_union(s.bits for s in perms.boundary_denies if s.certain_deny)
+    if on_star == catalog.all_bits:
         why = "allows every action on every resource"
-    elif iam <= on_star:
+    elif catalog.expand_bits("iam:*") & ~on_star == 0:
         why = "allows iam:* on every resource, so the role can lift its own boundary"
     else:
         # A boundary that lets every granted change through, on every resource and with no
         # condition, removes nothing. One that mirrors a read-only role is fine.
-        granted = frozenset().union(*(s.actions for s in perms.allows)) - perms.denied
-        changes = {key for key in granted if _access(subject, key) not in ("List", "Read")}
-        if not changes or not granted <= on_star:
+        granted = _union(s.bits for s in perms.allows) & ~perms.denied_bits
+        changes = granted & ~catalog.level_bits("List") & ~catalog.level_bits("Read")
+        if not changes or granted & ~on_star:
             return
         why = "lets every action the role's own policies allow through, on every resource, so it removes nothing"
     yield Hit(
@@ -267,7 +308,7 @@ def can_escape_boundary(subject: Subject, params: dict[str, Any]) -> Iterator[Hi
 
 
 def _admin_equivalent(subject: Subject) -> bool:
-    return any(True for _ in grants_admin(subject, {}))
+    return bool(_admin_reason(subject, 0.9))
 
 
 @predicate
@@ -277,8 +318,7 @@ def exceeds_access_level(subject: Subject, params: dict[str, Any]) -> Iterator[H
     if role.level not in ("component", "runner", "sandbox"):
         return
     perms = subject.permissions
-    writes = subject.catalog.at_levels("ec2", ["Write"])
-    changes = {key for key in perms.all_effective & writes if _NETWORK_CHANGE.search(key)}
+    changes = perms.all_effective_bits & _network_change_bits(subject.catalog)
     if changes:
         yield Hit(
             role.loc,

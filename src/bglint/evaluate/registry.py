@@ -27,6 +27,8 @@ def predicate(func: Predicate) -> Predicate:
 _MODULES = (
     "bglint.evaluate.predicates",
     "bglint.evaluate.predicates_suppressions",
+    "bglint.evaluate.predicates_workflow",
+    "bglint.evaluate.predicates_audit",
 )
 
 

@@ -10,6 +10,8 @@ import yaml
 
 from bglint.errors import InputError
 from bglint.evaluate.registry import registered
+from bglint.load.cfn_yaml import check_shape
+from bglint.load.files import read_text
 from bglint.paths import data_path
 
 SEVERITIES = ("error", "warning", "note")
@@ -76,16 +78,19 @@ def load_rules(dirs: list[Path], validate: bool) -> tuple[list[Rule], list[Input
 
 
 def _load_rule(path: Path, validate: bool) -> Rule:
+    text = read_text(path, str(path))  # bounded, and only a regular file
+    check_shape(text, str(path))  # deep nesting would crash libyaml's composer
     try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(str(path), f"cannot read rule: {exc}") from None
+        raw = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else 0
         raise InputError(str(path), f"invalid YAML: {getattr(exc, 'problem', exc)}", line) from None
     if validate:
-        _validate(raw, path)
+        try:
+            _validate(raw, path)
+        except RecursionError:
+            raise InputError(str(path), "invalid rule: nested too deeply") from None
     rule = _rule(raw, str(path))
     predicates = registered()
     if rule.predicate not in predicates:

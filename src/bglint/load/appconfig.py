@@ -14,13 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from bglint.errors import InputError
-from bglint.iam.managed import managed_policy
 from bglint.load.appschema import validate_config
 from bglint.load.files import read_text
 from bglint.load.json_pos import load_json
 from bglint.load.network import decide_network
 from bglint.load.nodes import Mapping, Pos, pos_in, pos_of, text_in
-from bglint.load.policy import Locate, PolicyReader
+from bglint.load.policy import Locate, PolicyReader, aws_managed_statements
 from bglint.load.references import is_reference, resolve
 from bglint.load.selection import Selection
 from bglint.load.suppressions import from_comments
@@ -62,11 +61,11 @@ class _App:
 
     def read(self, path: Path, kind: str) -> Mapping | None:
         """A TOML file of the app, schema-checked; None when absent or unreadable."""
-        if not path.exists():
+        if not path.exists() and not path.is_symlink():  # a broken or looping symlink is an error
             return None
         shown = self.display(path)
         try:
-            text = read_text(path, shown)
+            text = read_text(path, shown, root=self.root)  # a symlink may not lead out of the app
             data = load_toml(text, shown)
         except InputError as exc:
             self.errors.append(exc)
@@ -206,15 +205,15 @@ def _policy(app: _App, item: dict[str, Any], shown: str, logical: str) -> Iterat
     loc = Location(shown, *pos_of(item), logical)
     managed = item.get("managed_policy_name")
     if isinstance(managed, str):
-        document = managed_policy(managed if managed.startswith("arn:") else f"arn:aws:iam::aws:policy/{managed}")
-        at = pos_in(item, "managed_policy_name")
-        reader = PolicyReader(shown, lambda _p, lg: Location(shown, *at, lg))
+        statements = aws_managed_statements(
+            managed if managed.startswith("arn:") else f"arn:aws:iam::aws:policy/{managed}"
+        )
         yield Policy(
             name=managed,
             origin=PolicyOrigin.AWS_MANAGED,
-            loc=Location(shown, *at, f"{logical}.managed_policy_name"),
-            statements=reader.statements(document, f"{logical}/{managed}") if document else (),
-            document_known=document is not None,
+            loc=Location(shown, *pos_in(item, "managed_policy_name"), f"{logical}.managed_policy_name"),
+            statements=statements or (),
+            document_known=statements is not None,
             arn=f"arn:aws:iam::aws:policy/{managed}",
             managed_policy_name=managed,
             has_contents="contents" in item,
@@ -268,18 +267,16 @@ def _boundary(app: _App, entry: dict[str, Any], shown: str, logical: str) -> Bou
     if not isinstance(raw, str) or raw.strip() in ("", "{}"):
         return Boundary(BoundaryState.EMPTY, loc, reference=str(raw))
     if raw.startswith("arn:"):
-        managed = managed_policy(raw)
-        reader = PolicyReader(shown, lambda _p, lg: loc)
-        statements = reader.statements(managed, logical) if managed else ()
+        statements = aws_managed_statements(raw)
         policy = Policy(
             raw,
-            PolicyOrigin.AWS_MANAGED if managed else PolicyOrigin.EXTERNAL,
+            PolicyOrigin.AWS_MANAGED if statements is not None else PolicyOrigin.EXTERNAL,
             loc,
-            statements,
-            document_known=managed is not None,
+            statements or (),
+            document_known=statements is not None,
             arn=raw,
         )
-        state = BoundaryState.DOCUMENT if managed else BoundaryState.UNKNOWN
+        state = BoundaryState.DOCUMENT if statements is not None else BoundaryState.UNKNOWN
         return Boundary(state, loc, (policy,), raw)
     statements, source, known = _read_document(app, entry, "permissions_boundary", shown, logical)
     if known and not statements:

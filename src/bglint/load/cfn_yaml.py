@@ -7,6 +7,7 @@ long form and recording the position of every container, key and value.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Callable, Iterator
 from typing import Any, Protocol
@@ -15,12 +16,10 @@ import yaml
 from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from bglint.errors import InputError
+from bglint import limits
+from bglint.errors import InputError, shown
 from bglint.load.json_pos import load_json
 from bglint.load.nodes import Mapping, Pos, Sequence
-
-MAX_DEPTH = 1000
-MAX_VALUES = 2_000_000
 
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -94,11 +93,27 @@ def load_yaml(text: str, path: str) -> Any:
     return _Builder(path, lines, loader).build(root)
 
 
+def check_shape(text: str, path: str) -> None:
+    """Refuse YAML nested deeper than `max_depth` or holding more than `max_values` values.
+
+    For callers of `yaml.load` (config, rule files): libyaml's composer recurses in C and
+    crashes the interpreter on deep nesting, so the limits are checked on the flat event stream
+    first. Cheap text bounds skip the event pass for small, shallow documents.
+    """
+    with contextlib.suppress(yaml.YAMLError):  # a syntax error: the caller's own parse reports it
+        _check_shape(text, _LINE_BREAK.split(text), path)
+
+
+def _check_shape(text: str, lines: list[str], path: str) -> None:
+    limit = limits.current()
+    if _nesting_bound(text, lines) > limit.max_depth or 2 * len(text) > limit.max_values:
+        _check_events(text, path)
+
+
 def _compose(text: str, lines: list[str], path: str) -> tuple[Node | None, Any]:
     """The document's node graph, and the loader whose constructors resolve scalars."""
     try:
-        if _nesting_bound(text, lines) > MAX_DEPTH:
-            _check_nesting(text, path)
+        _check_shape(text, lines, path)
         loader = _Loader(text)
         try:
             return loader.get_single_node(), loader
@@ -128,21 +143,27 @@ def _nesting_bound(text: str, lines: list[str]) -> int:
     return text.count("[") + text.count("{") + 2 * max(map(len, lines)) + 2
 
 
-def _check_nesting(text: str, path: str) -> None:
-    """Refuse deep nesting before composing it.
+def _check_events(text: str, path: str) -> None:
+    """Refuse deep nesting and too many values before composing anything.
 
     libyaml's composer recurses in C and crashes the interpreter somewhere past 10,000
-    levels; its event stream is flat, so count the depth there.
+    levels, and composing costs far more per value than parsing; the event stream is flat
+    and cheap, so count depth and values there, stopping at the first excess.
     """
+    limit = limits.current()
     parser = _Loader(text)
-    depth = 0
+    depth = values = 0
     try:
         while parser.check_event():
             event = parser.get_event()
-            if isinstance(event, yaml.CollectionStartEvent):
-                depth += 1
-                if depth > MAX_DEPTH:
-                    raise _too_deep(path, _mark_pos(event.start_mark))
+            if isinstance(event, yaml.NodeEvent):  # scalars, aliases, collection starts
+                values += 1
+                if values > limit.max_values:
+                    raise InputError(path, limits.too_many_values(limit.max_values), *_mark_pos(event.start_mark))
+                if isinstance(event, yaml.CollectionStartEvent):
+                    depth += 1
+                    if depth > limit.max_depth:
+                        raise _too_deep(path, _mark_pos(event.start_mark))
             elif isinstance(event, yaml.CollectionEndEvent):
                 depth -= 1
     finally:
@@ -155,6 +176,7 @@ def _check_expansion(root: Node, path: str) -> None:
     An alias is the very node of its anchor, so the graph is small while its expansion
     can be exponential; sizes are summed bottom-up, once per distinct node.
     """
+    max_values = limits.current().max_values
     sizes: dict[int, int] = {}
     in_progress: set[int] = set()
     stack: list[tuple[Node, bool]] = [(root, False)]
@@ -164,8 +186,9 @@ def _check_expansion(root: Node, path: str) -> None:
         if children_sized:
             in_progress.discard(id(node))
             sizes[id(node)] = size = 1 + sum(sizes[id(child)] for child in children)
-            if size > MAX_VALUES:
-                raise InputError(path, "document expands to too many values (YAML alias bomb?)")
+            if size > max_values:
+                message = f"document expands to more than {max_values} values (YAML alias bomb?; limit max-values)"
+                raise InputError(path, message)
         elif id(node) in in_progress:
             raise InputError(path, "an alias refers to a node containing it", *_pos(node))
         elif id(node) not in sizes:
@@ -192,7 +215,7 @@ def _syntax_error(exc: yaml.MarkedYAMLError, path: str) -> InputError:
 
 
 def _too_deep(path: str, pos: Pos) -> InputError:
-    return InputError(path, f"nesting deeper than {MAX_DEPTH} levels", *pos)
+    return InputError(path, f"nesting deeper than {limits.current().max_depth} levels", *pos)
 
 
 def _line_col(text: str, index: int) -> Pos:
@@ -262,7 +285,7 @@ class _Builder:
         try:
             return construct(self.loader, node)
         except (ValueError, KeyError, IndexError):  # an explicit `!!int abc` or `!!int`
-            raise self.error(node, f"invalid {_tag_name(node.tag)} value {node.value!r}") from None
+            raise self.error(node, f"invalid {_tag_name(node.tag)} value {shown(node.value)}") from None
 
     def intrinsic(self, node: Node, name: str, depth: int) -> Mapping:
         """`!Name value` as `{"Fn::Name": value}`, located at the tag."""
@@ -298,7 +321,7 @@ class _Builder:
         return _pos(node)
 
     def container(self, node: Node, pos: Pos, depth: int) -> Mapping | Sequence:
-        if depth > MAX_DEPTH:
+        if depth > limits.current().max_depth:
             raise _too_deep(self.path, _pos(node))
         container = Mapping(pos) if isinstance(node, MappingNode) else Sequence(pos)
         self.pending.append((node, container, depth))

@@ -7,14 +7,22 @@ an app (as a pre-commit hook passes it) means its whole app directory.
 
 from __future__ import annotations
 
+import functools
 import os
+import stat
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
+from bglint import limits
 from bglint.errors import InputError
+from bglint.limits import Limits
 from bglint.load.appconfig import is_app_dir, load_app
 from bglint.load.cfn_yaml import is_template, load_template_text
-from bglint.load.files import read_text
+from bglint.load.files import outside, read_text, resolved
+from bglint.load.runbook import attach_workflow
 from bglint.load.selection import Selection
 from bglint.load.template import load_template_roles
 from bglint.model import Document, NetworkContext, NetworkKind
@@ -22,12 +30,32 @@ from bglint.model import Document, NetworkContext, NetworkKind
 _TEMPLATE_SUFFIXES = (".yaml", ".yml", ".json", ".template", ".cfn")
 _SKIP_DIRS = {".git", "node_modules", ".venv", "__pycache__", ".terraform"}
 
+T = TypeVar("T")
+
 
 @dataclass
 class Loaded:
     documents: list[Document] = field(default_factory=list)
     errors: list[InputError] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # files given that are neither template nor config
+    spent: dict[str, float] = field(default_factory=dict)  # document path -> seconds its loading took
+
+    def evaluate_each(self, work: Callable[[Document], list[T]]) -> list[T]:
+        """`work(doc)` for every document, each within what its loading left of its time budget.
+
+        A document whose evaluation runs out of time (or fails) becomes one InputError and
+        leaves the report; the other documents' results are kept.
+        """
+        results: list[T] = []
+        budget = limits.current().max_seconds
+        for doc in list(self.documents):
+            seconds = max(budget - self.spent.get(doc.path, 0.0), 0.001) if budget > 0 else 0.0
+            try:
+                results.extend(limits.within_budget(doc.path, functools.partial(work, doc), seconds))
+            except InputError as exc:
+                self.documents.remove(doc)
+                self.errors.append(exc)
+        return results
 
 
 @dataclass(frozen=True)
@@ -36,29 +64,104 @@ class LoadOptions:
     network: str = ""  # the user's statement, for every app and template
     app_networks: dict[str, str] = field(default_factory=dict)  # resolved app dir -> kind
     app_config: Path | None = None  # --app-config: the context for templates given alone
+    runbook: str = ""  # the config's `runbook`: the runbook's path relative to each app dir
+    app_runbooks: dict[str, str] = field(default_factory=dict)  # resolved app dir -> runbook path
+    limits: Limits | None = None  # the config's `limits`, for this process and its workers
+
+
+@dataclass
+class Plan:
+    """What the paths given name: app directories and templates, before anything is parsed."""
+
+    apps: dict[Path, str] = field(default_factory=dict)  # resolved root -> shown
+    templates: dict[Path, tuple[str, bool]] = field(default_factory=dict)  # path -> (shown, given explicitly)
+    errors: list[InputError] = field(default_factory=list)
+
+    def split(self, parts: int) -> list[Plan]:
+        """Independent pieces: each app with its own templates, and the other templates in chunks."""
+        pieces = []
+        loose = dict(self.templates)
+        for root, shown in sorted(self.apps.items()):
+            own = {p: t for p, t in self.templates.items() if p.is_relative_to(root)}
+            for path in own:
+                loose.pop(path, None)
+            pieces.append(Plan({root: shown}, own))
+        items = sorted(loose.items())
+        size = max(1, -(-len(items) // max(1, parts)))
+        pieces += [Plan({}, dict(items[i : i + size])) for i in range(0, len(items), size)]
+        if pieces:
+            pieces[0].errors = list(self.errors)
+        return pieces or [self]
+
+
+def plan_paths(paths: list[Path]) -> Plan:
+    plan = Plan()
+    loaded = Loaded()
+    for path in paths:
+        _collect(path, plan.apps, plan.templates, loaded)
+    plan.errors = loaded.errors
+    return plan
 
 
 def load_paths(paths: list[Path], options: LoadOptions) -> Loaded:
-    loaded = Loaded()
-    apps: dict[Path, str] = {}
-    templates: dict[Path, tuple[str, bool]] = {}  # path -> (shown, given explicitly)
-    for path in paths:
-        _collect(path, apps, templates, loaded)
+    return load_plan(plan_paths(paths), options)
+
+
+def load_plan(plan: Plan, options: LoadOptions) -> Loaded:
+    if options.limits is not None:
+        limits.configure(options.limits)
+    loaded = Loaded(errors=list(plan.errors))
+    apps, templates = plan.apps, plan.templates
     contexts: dict[Path, NetworkContext] = {}
     for root, shown in sorted(apps.items()):
-        doc, errors = load_app(root, shown, options.selection, _stated(options, root))
-        loaded.documents.append(doc)
-        loaded.errors.extend(errors)
-        contexts[root] = doc.network
+
+        def load_one(root: Path = root, shown: str = shown) -> None:
+            doc, errors = load_app(root, shown, options.selection, _stated(options, root))
+            errors += attach_workflow(doc, root, shown, options.app_runbooks.get(str(root)) or options.runbook)
+            loaded.documents.append(doc)
+            loaded.errors.extend(errors)
+            contexts[root] = doc.network
+
+        _within_budget(loaded, shown, load_one)
     if options.app_config is not None and options.app_config.resolve() not in contexts:
         root = options.app_config.resolve()
-        doc, errors = load_app(root, str(options.app_config), options.selection, _stated(options, root))
-        loaded.errors.extend(errors)
-        contexts[root] = doc.network
+
+        def load_context(root: Path = root) -> None:
+            doc, errors = load_app(root, str(options.app_config), options.selection, _stated(options, root))
+            loaded.errors.extend(errors)
+            contexts[root] = doc.network
+
+        _within_budget(loaded, str(options.app_config), load_context)
+        contexts.setdefault(root, NetworkContext(NetworkKind.UNKNOWN, "the --app-config directory could not be read"))
     for path, (shown, explicit) in sorted(templates.items()):
         network = _template_network(path, contexts, options)
-        _load_template(path, shown, explicit, network, options.selection, loaded)
+        load = functools.partial(_load_template, path, shown, explicit, network, options.selection, loaded)
+        _within_budget(loaded, shown, load)
+    for doc in loaded.documents:
+        doc.identity = _identity(Path(doc.path))
     return loaded
+
+
+def _within_budget(loaded: Loaded, shown: str, load: Callable[[], None]) -> None:
+    """Load one document within the time budget; if it fails, keep only the error."""
+    documents, errors, skipped = len(loaded.documents), len(loaded.errors), len(loaded.skipped)
+    started = time.monotonic()
+    try:
+        limits.within_budget(shown, load, stage="load")
+    except InputError as exc:
+        del loaded.documents[documents:], loaded.errors[errors:], loaded.skipped[skipped:]
+        loaded.errors.append(exc)
+    for doc in loaded.documents[documents:]:
+        loaded.spent[doc.path] = time.monotonic() - started
+
+
+def _identity(path: Path) -> str:
+    """The path relative to the enclosing git work tree (else absolute), with forward slashes."""
+    resolved = path.resolve()
+    for folder in resolved.parents if resolved.is_file() else (resolved, *resolved.parents):
+        if (folder / ".git").exists():
+            return resolved.relative_to(folder).as_posix()
+    return resolved.as_posix()
 
 
 def _stated(options: LoadOptions, root: Path) -> NetworkContext | None:
@@ -78,21 +181,28 @@ def _template_network(path: Path, contexts: dict[Path, NetworkContext], options:
 
 
 def _collect(path: Path, apps: dict[Path, str], templates: dict[Path, tuple[str, bool]], loaded: Loaded) -> None:
-    if not path.exists():
-        loaded.errors.append(InputError(str(path), "no such file or directory"))
+    real = resolved(path)
+    if real is None or not path.exists():
+        problem = "symlink loop" if real is None else "broken symlink" if path.is_symlink() else ""
+        loaded.errors.append(InputError(str(path), problem or "no such file or directory"))
         return
     if path.is_dir():
-        before = len(apps) + len(templates)
-        _walk(path, apps, templates)
-        if len(apps) + len(templates) == before:
+        before = len(apps) + len(templates) + len(loaded.errors)
+        _walk(path, apps, templates, loaded.errors)
+        if len(apps) + len(templates) + len(loaded.errors) == before:
             loaded.errors.append(InputError(str(path), "no Nuon app config or CloudFormation template found here"))
         return
+    if real != Path(os.path.abspath(path)):  # reached through a symlink: it may not lead out
+        problem = outside(path, Path.cwd())
+        if problem:
+            loaded.errors.append(InputError(str(path), problem.replace("checked", "current")))
+            return
     app = _app_of(path)
     if app is not None:
         apps.setdefault(app.resolve(), str(app))
-        _add_templates_of(app, apps, templates)
+        _add_templates_of(app, apps, templates, loaded.errors)
     else:
-        templates[path.resolve()] = (str(path), True)
+        templates[real] = (str(path), True)
 
 
 def _app_of(path: Path) -> Path | None:
@@ -104,7 +214,10 @@ def _app_of(path: Path) -> Path | None:
     return None
 
 
-def _walk(top: Path, apps: dict[Path, str], templates: dict[Path, tuple[str, bool]]) -> None:
+def _walk(
+    top: Path, apps: dict[Path, str], templates: dict[Path, tuple[str, bool]], errors: list[InputError]
+) -> None:
+    """Apps and templates under `top`; a template-named symlink that leads out of it is an error."""
     for folder, dirs, files in os.walk(top, followlinks=False):
         dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS and not d.startswith("."))
         here = Path(folder)
@@ -113,13 +226,18 @@ def _walk(top: Path, apps: dict[Path, str], templates: dict[Path, tuple[str, boo
         for name in sorted(files):
             if name.endswith(_TEMPLATE_SUFFIXES) and "permissions" not in here.relative_to(top).parts:
                 candidate = here / name
-                if _mentions_resources(candidate):
+                problem = outside(candidate, top)
+                if problem:
+                    errors.append(InputError(str(candidate), problem))
+                elif _mentions_resources(candidate):
                     templates.setdefault(candidate.resolve(), (str(candidate), False))
 
 
-def _add_templates_of(app: Path, apps: dict[Path, str], templates: dict[Path, tuple[str, bool]]) -> None:
+def _add_templates_of(
+    app: Path, apps: dict[Path, str], templates: dict[Path, tuple[str, bool]], errors: list[InputError]
+) -> None:
     found: dict[Path, tuple[str, bool]] = {}
-    _walk(app, {}, found)
+    _walk(app, {}, found, errors)
     for path, (_shown, _explicit) in found.items():
         templates.setdefault(path, (str(app / path.relative_to(app.resolve())), False))
 
@@ -127,6 +245,8 @@ def _add_templates_of(app: Path, apps: dict[Path, str], templates: dict[Path, tu
 def _mentions_resources(path: Path) -> bool:
     """A cheap look before parsing: a template must say Resources or AWSTemplateFormatVersion."""
     try:
+        if not stat.S_ISREG(path.stat().st_mode):
+            return True  # a pipe or device is never opened here; the loader reports it
         with path.open("rb") as handle:
             head = handle.read(1 << 20)
     except OSError:

@@ -2,7 +2,8 @@
 
 `json.loads` forgets where values came from; this parser keeps the line and column of
 every container, key and value. It is iterative (an explicit stack of open containers),
-so nesting depth is limited by MAX_DEPTH, not by Python's recursion limit.
+so nesting depth is limited by `max_depth`, not by Python's recursion limit; it stops at
+`max_values` values (see bglint.limits).
 """
 
 from __future__ import annotations
@@ -12,10 +13,9 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from bglint import limits
 from bglint.errors import InputError
 from bglint.load.nodes import Mapping, Pos, Sequence
-
-MAX_DEPTH = 1000
 
 _WHITESPACE = re.compile(r"[ \t\n\r]+")
 _NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?")
@@ -43,6 +43,10 @@ class _Parser:
         self.line = 1
         self.line_start = 0  # index of the current line's first character
         self.open: list[Mapping | Sequence] = []
+        limit = limits.current()
+        self.max_depth = limit.max_depth
+        self.max_values = limit.max_values
+        self.values = 0  # keys count too: each costs as much to hold as a value
 
     def parse(self) -> Any:
         self.skip_whitespace()
@@ -118,6 +122,7 @@ class _Parser:
         key_pos = self.pos()
         if self.text[self.index : self.index + 1] != '"':
             raise self.error("expected a string key")
+        self.count()
         key = self.string()
         if key in mapping:
             message = f"duplicate key {key!r} (first at line {mapping.key_pos[key][0]})"
@@ -132,12 +137,13 @@ class _Parser:
 
     def value(self, pos: Pos) -> Any:
         """Read the value at `pos`; a container is opened here and filled by `parse`."""
+        self.count()
         char = self.text[self.index : self.index + 1]
         if char == '"':
             return self.string()
         if char == "{" or char == "[":
-            if len(self.open) >= MAX_DEPTH:
-                raise self.error(f"nesting deeper than {MAX_DEPTH} levels")
+            if len(self.open) >= self.max_depth:
+                raise self.error(f"nesting deeper than {self.max_depth} levels")
             self.index += 1
             container = Mapping(pos) if char == "{" else Sequence(pos)
             self.open.append(container)
@@ -150,6 +156,11 @@ class _Parser:
         elif number := _NUMBER.match(self.text, self.index):
             return self.number(number)
         raise self.error("expected a JSON value" if char else "unexpected end of JSON input")
+
+    def count(self) -> None:
+        self.values += 1
+        if self.values > self.max_values:
+            raise self.error(limits.too_many_values(self.max_values))
 
     def string(self) -> str:
         try:

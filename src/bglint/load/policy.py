@@ -7,12 +7,16 @@ the rest of the document is still checked.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable
 from typing import Any
 
-from bglint.errors import InputError
+from bglint import limits
+from bglint.errors import InputError, shown
+from bglint.iam.managed import managed_policy
 from bglint.load.intrinsics import Renderer
+from bglint.load.json_pos import load_json
 from bglint.load.nodes import UNKNOWN, Pos, pos_in, pos_of, text_in
 from bglint.model import Condition, Location, Principal, Statement
 
@@ -49,6 +53,11 @@ class PolicyReader:
             self._error(here, f"{logical}: policy document has no 'Statement'")
             return ()
         items = raw if isinstance(raw, list) else [raw]
+        max_statements = limits.current().max_statements
+        if len(items) > max_statements:
+            message = f"{logical}: {len(items)} statements, more than {max_statements} (limit max-statements)"
+            self._error(pos_in(doc, "Statement"), message)
+            return ()
         result = []
         for index, item in enumerate(items):
             where = pos_in(raw, index) if isinstance(raw, list) else pos_in(doc, "Statement")
@@ -61,10 +70,20 @@ class PolicyReader:
         """CloudFormation also takes a policy document as a JSON string; "" and "{}" mean none."""
         if text.strip() in ("", "{}"):
             return None
+        if 2 * len(text) > limits.current().max_values:
+            # json.loads has no limits of its own: a long string is first counted by our parser.
+            try:
+                load_json(text, self.path)
+            except InputError as exc:
+                self._error(here, f"{logical}: policy document: {exc.message}")
+                return None
         try:
             return json.loads(text)
         except ValueError as exc:
             self._error(here, f"{logical}: policy document is not valid JSON: {exc}")
+            return None
+        except RecursionError:
+            self._error(here, f"{logical}: policy document is nested too deeply")
             return None
 
     def _statement(self, item: Any, where: Pos, logical: str) -> Statement | None:
@@ -74,7 +93,7 @@ class PolicyReader:
         loc = self.locate(pos_of(item) if pos_of(item) != (0, 0) else where, logical)
         effect = item.get("Effect")
         if effect not in ("Allow", "Deny"):
-            self._error(pos_in(item, "Effect"), f"{logical}: Effect must be Allow or Deny, got {effect!r}")
+            self._error(pos_in(item, "Effect"), f"{logical}: Effect must be Allow or Deny, got {shown(effect)}")
             return None
         action_key = "NotAction" if "NotAction" in item else "Action"
         resource_key = "NotResource" if "NotResource" in item else "Resource"
@@ -141,3 +160,17 @@ class PolicyReader:
     def _error(self, pos: Pos, message: str) -> None:
         loc = self.locate(pos, "")
         self.errors.append(InputError(loc.path or self.path, message, loc.line, loc.col))
+
+
+@functools.cache
+def aws_managed_statements(name_or_arn: str) -> tuple[Statement, ...] | None:
+    """The statements of a pinned AWS-managed policy, parsed once per process.
+
+    Their locations name the policy, not a file: findings point at the reference instead.
+    """
+    document = managed_policy(name_or_arn)
+    if document is None:
+        return None
+    name = name_or_arn.rsplit("/", 1)[-1]
+    source = f"aws-managed:{name}"
+    return PolicyReader(source, lambda _pos, logical: Location(source, 0, 0, logical)).statements(document, name)

@@ -7,12 +7,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bglint.errors import InputError
-from bglint.iam.managed import managed_policy
+from bglint.errors import InputError, shown
 from bglint.load.intrinsics import Renderer
 from bglint.load.nodes import Pos, key_pos_in, pos_in, pos_of, table_in, text_in
-from bglint.load.policy import PolicyReader
+from bglint.load.policy import PolicyReader, aws_managed_statements
 from bglint.load.selection import Selection
+from bglint.load.stackfacts import read_parameters, read_resources, session_duration
 from bglint.load.suppressions import from_list
 from bglint.model import (
     ACCESS_LEVELS,
@@ -66,6 +66,8 @@ def load_template_roles(
             )
         elif body.get("Type") == "AWS::IAM::Role":
             doc.roles.append(_role(tpl, rid, body, selection))
+    doc.parameters = read_parameters(data, path)
+    doc.stack_resources = read_resources(resources, path, renderer)
     return doc, tpl.reader.errors
 
 
@@ -108,6 +110,7 @@ def _role(tpl: _Template, rid: str, body: dict[str, Any], selection: Selection) 
         role_name=role_name,
         gate_condition=text_in(body, "Condition"),
         deletion_policy=text_in(body, "DeletionPolicy"),
+        update_replace_policy=text_in(body, "UpdateReplacePolicy"),
         trust=tpl.reader.statements(
             props.get("AssumeRolePolicyDocument"),
             f"{logical}/Properties/AssumeRolePolicyDocument",
@@ -119,6 +122,9 @@ def _role(tpl: _Template, rid: str, body: dict[str, Any], selection: Selection) 
     role.policies.extend(_attached_by_roles(tpl, rid))
     if "PermissionsBoundary" in props:
         role.boundary = _boundary(tpl, props, f"{logical}/Properties/PermissionsBoundary")
+    role.max_session_duration, role.max_session_loc = session_duration(
+        props, tpl.renderer, lambda pos, lg: tpl.locate(pos, f"{logical}/{lg}")
+    )
     if "ignore" in meta:
         where = tpl.locate(key_pos_in(meta, "ignore"), f"{logical}/Metadata/bglint")
         role.suppressions = tuple(from_list(meta["ignore"], where, "metadata", tpl.reader.errors))
@@ -139,7 +145,7 @@ def _level(tpl: _Template, meta: dict[str, Any], selection: Selection, names: li
     tpl.reader.errors.append(
         InputError(
             tpl.path,
-            f"bglint.level must be one of {', '.join(ACCESS_LEVELS)}, got {declared!r}",
+            f"bglint.level must be one of {', '.join(ACCESS_LEVELS)}, got {shown(declared)}",
             *pos_in(meta, "level"),
         )
     )
@@ -205,20 +211,13 @@ def _policy_by_reference(tpl: _Template, text: str, loc: Location, conditional: 
         return Policy(local.name, PolicyOrigin.ATTACHED, loc, local.statements, conditional=conditional)
     managed = _AWS_MANAGED_ARN.match(text)
     if managed:
-        document = managed_policy(text.replace("${AWS::Partition}", "aws"))
-        statements = (
-            PolicyReader(tpl.path, lambda _p, lg: Location(loc.path, loc.line, loc.col, lg)).statements(
-                document, f"{loc.logical}/{managed.group(1)}"
-            )
-            if document
-            else ()
-        )
+        statements = aws_managed_statements(text.replace("${AWS::Partition}", "aws"))
         return Policy(
             managed.group(1),
             PolicyOrigin.AWS_MANAGED,
             loc,
-            statements,
-            document_known=document is not None,
+            statements or (),
+            document_known=statements is not None,
             arn=text,
             conditional=conditional,
         )

@@ -14,6 +14,7 @@ import tomllib
 from bisect import bisect_right
 from typing import Any
 
+from bglint import limits
 from bglint.errors import InputError
 from bglint.load.nodes import UNKNOWN, Mapping, Pos, Sequence, pos_in
 
@@ -49,6 +50,7 @@ class TomlTable(Mapping):
 
 def load_toml(text: str, path: str) -> Mapping:
     """Parse `text`; every table, array, key and value carries its 1-based position."""
+    _check_size(text, path)
     try:
         values = tomllib.loads(text)
         scanner = _Scanner(text)
@@ -58,8 +60,26 @@ def load_toml(text: str, path: str) -> Mapping:
         return _build_table(values, (), scanner, (1, 1))
     except tomllib.TOMLDecodeError as exc:
         raise _syntax_error(exc, text, path) from None
+    except ValueError:  # beyond Python's limit on the digits of an integer
+        raise InputError(path, "invalid TOML: a number has too many digits") from None
     except RecursionError:
         raise InputError(path, "TOML is nested too deeply") from None
+
+
+def _check_size(text: str, path: str) -> None:
+    """Refuse text that may hold more than `max_values` values, before tomllib parses it.
+
+    tomllib builds everything before a value can be counted, at ~10 us and ~1 KB a value.
+    Every value needs one of `= , [ { .` (a key/value, a further array item, an array or
+    table, a dotted key's table), and each of those makes at most two values (a key and its
+    value): a cheap upper bound, and one a real app config never comes near.
+    """
+    max_values = limits.current().max_values
+    if 2 * len(text) <= max_values:
+        return
+    bound = 2 * sum(text.count(char) for char in "=,[{.")
+    if bound > max_values:
+        raise InputError(path, limits.too_many_values(max_values))
 
 
 def string_body_pos(mapping: dict[str, Any], key: str) -> Pos:

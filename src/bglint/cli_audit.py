@@ -1,0 +1,226 @@
+"""`bglint audit`: judge the break-glass roles deployed in live AWS accounts with the same rules.
+
+Registered by `bglint.cli`. Importing this module costs nothing beyond click: boto3 and the
+audit machinery are imported when the command runs, so `bglint check` never pays for them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+if TYPE_CHECKING:
+    from bglint.report import Report
+    from bglint.report.audit_report import AuditView
+
+_NETWORKS = ("customer-managed", "vendor-managed", "unknown")
+_FORMATS = ("text", "json", "sarif", "markdown", "html")
+
+
+@click.command()
+@click.option("--profile", help="AWS profile (default: the standard AWS configuration: AWS_PROFILE, env, ...).")
+@click.option(
+    "--region", help="AWS region for STS and Organizations (default: the profile's or env's; else us-east-1)."
+)
+@click.option(
+    "--assume-role",
+    "assume_role",
+    metavar="ROLE_NAME",
+    help="Role to assume (sts:AssumeRole) in each audited account, e.g. BglintAuditor.",
+)
+@click.option(
+    "--accounts",
+    multiple=True,
+    metavar="IDS|FILE",
+    help="Accounts to audit: ids separated by commas, or a file of ids (one per line, # comments). Repeatable.",
+)
+@click.option("--organization", is_flag=True, help="Audit every active account of the caller's AWS Organization.")
+@click.option(
+    "--tag", "tags", multiple=True, metavar="KEY[=VALUE]", help="Roles with this tag are break-glass. Repeatable."
+)
+@click.option(
+    "--name", "names", multiple=True, metavar="GLOB", help="Roles whose name matches are break-glass. Repeatable."
+)
+@click.option("--path", "path_prefix", default="/", show_default=True, help="Only roles under this IAM path.")
+@click.option("--role-arn", "role_arns", multiple=True, metavar="ARN", help="Audit exactly these roles. Repeatable.")
+@click.option("--all-roles", is_flag=True, help="Treat every role (under --path) as break-glass.")
+@click.option(
+    "--against",
+    multiple=True,
+    type=click.Path(exists=True, path_type=Path),
+    help="App configs or templates defining the roles: report drift (BG030). Repeatable.",
+)
+@click.option("--network", type=click.Choice(_NETWORKS), help="State the network kind of the audited accounts.")
+@click.option("--jobs", "-j", type=click.IntRange(1, 64), default=8, show_default=True, help="Concurrent IAM reads.")
+@click.option("--page-size", type=click.IntRange(1, 1000), help="Items per list call (MaxItems), as in the AWS CLI.")
+@click.option("--format", "fmt", type=click.Choice(_FORMATS), default="text", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here.")
+@click.option(
+    "--report",
+    "report_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the readable audit report here (HTML for .html/.htm, else Markdown).",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(("error", "warning", "note", "never")),
+    help="Lowest severity that makes the exit code 1 (default: error).",
+)
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Config file (default: .bglint.yaml or pyproject.toml [tool.bglint], searched from --against or here).",
+)
+@click.option(
+    "--rules",
+    "rules_dirs",
+    multiple=True,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="An extra directory of rule YAML files (repeatable).",
+)
+@click.option(
+    "--progress/--no-progress", default=None, help="Show progress on stderr (default: when it is a terminal)."
+)
+def audit(
+    profile: str | None,
+    region: str | None,
+    assume_role: str | None,
+    accounts: tuple[str, ...],
+    organization: bool,
+    tags: tuple[str, ...],
+    names: tuple[str, ...],
+    path_prefix: str,
+    role_arns: tuple[str, ...],
+    all_roles: bool,
+    against: tuple[Path, ...],
+    network: str | None,
+    jobs: int,
+    page_size: int | None,
+    fmt: str,
+    output: Path | None,
+    report_file: Path | None,
+    fail_on: str | None,
+    config_file: Path | None,
+    rules_dirs: tuple[Path, ...],
+    progress: bool | None,
+) -> None:
+    """Audit the break-glass IAM roles deployed in AWS accounts (read-only: Get/List and sts:AssumeRole).
+
+    Reads each role's trust policy, inline and attached policies, permissions boundary, tags,
+    maximum session and last use through boto3, judges them with the same rules as `check`,
+    and, with --against, reports drift from their definitions. Exit codes as for `check`; an
+    account that cannot be audited is an input error (2), the others are still reported.
+    """
+    from bglint import __version__
+    from bglint.audit.discovery import Discovery, parse_role_arn
+    from bglint.audit.reach import Reacher
+    from bglint.audit.run import AuditOptions, run_audit
+    from bglint.audit.targets import parse_accounts
+    from bglint.check import CheckOptions, active_rules, load_documents, settings_of
+    from bglint.cli import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, _config, _fail, _print_errors, _provenance, _write
+    from bglint.errors import InputError
+    from bglint.evaluate.engine import conclude, document_findings
+    from bglint.iam.catalog import load_catalog
+    from bglint.load.drift import definitions_of
+    from bglint.load.selection import Selection
+    from bglint.report import Report, at_or_above, visible
+    from bglint.report.audit_report import AccountView, AuditView
+
+    if organization and not assume_role:
+        _fail(InputError("--organization", "needs --assume-role ROLE_NAME: the role to assume in each account"))
+    if organization and accounts:
+        _fail(InputError("--organization", "give either --organization or --accounts, not both"))
+    try:
+        account_ids = tuple(parse_accounts(accounts))
+        for arn in role_arns:
+            parse_role_arn(arn)
+    except InputError as exc:
+        _fail(exc)
+    except ValueError as exc:
+        _fail(InputError("--role-arn", str(exc)))
+
+    config = _config(config_file, against or (Path("."),))
+    errors: list[InputError] = []
+    documents = []
+    if against:
+        loaded = load_documents(list(against), CheckOptions(config, (), False, network or "", None))
+        documents, errors = loaded.documents, list(loaded.errors)
+    rules, rule_errors = active_rules(CheckOptions(config, rules_dirs))
+    errors += rule_errors
+    selection = Selection(patterns=config.break_glass_roles, levels=config.levels)
+    settings = settings_of(config)
+    # Role rules run on each role as soon as it is read (one-role documents of its account);
+    # document rules once per account; then suppressions apply as for `check`.
+    role_rules = [r for r in rules if r.applies_to in ("break-glass-roles", "all-roles")]
+    document_rules = [r for r in rules if r.applies_to == "document"]
+    options = AuditOptions(
+        profile=profile,
+        region=region,
+        assume_role=assume_role or "",
+        accounts=account_ids,
+        organization=organization,
+        discovery=Discovery(tags, names, path_prefix, role_arns, all_roles, selection),
+        jobs=jobs,
+        page_size=page_size,
+        network=network or config.network,
+        definitions=tuple(definitions_of(documents)),
+        against=tuple(str(p) for p in against),
+        progress=sys.stderr.isatty() if progress is None else progress,
+        judge=lambda document: document_findings(document, role_rules, settings),
+    )
+    result = run_audit(options)
+    errors += result.errors
+    reach = Reacher(load_catalog())
+    found = [f for account in result.accounts for f in account.findings]
+    found += [f for doc in result.documents for f in document_findings(doc, document_rules, settings)]
+    findings = conclude(found, result.documents, rules, settings, config.ignore)
+    report = Report(
+        version=__version__,
+        provenance=_provenance(),
+        rules=rules,
+        findings=findings,
+        errors=errors,
+        documents=result.documents,
+        root=Path.cwd(),
+    )
+    view = AuditView(
+        accounts=tuple(AccountView(a.account, a.document, a.error.message if a.error else "") for a in result.accounts),
+        reach={role.loc.path: reach(role) for doc in result.documents for role in doc.roles},
+        against=options.against,
+        generated=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    )
+    redact = result.secrets.redact
+    _write(redact(_render(report, view, fmt)), output)
+    if report_file is not None:
+        human = "html" if report_file.suffix.lower() in (".html", ".htm") else "markdown"
+        _write(redact(_render(report, view, human)), report_file)
+    _print_errors([InputError(e.path, redact(e.message), e.line, e.col) for e in errors])
+    if errors:
+        sys.exit(EXIT_ERROR)
+    threshold = fail_on or config.fail_on or "error"
+    sys.exit(EXIT_FINDINGS if any(at_or_above(f.severity, threshold) for f in visible(report)) else EXIT_CLEAN)
+
+
+def _render(report: Report, view: AuditView, fmt: str) -> str:
+    from bglint.report.audit_report import render_audit_html, render_audit_markdown
+
+    if fmt == "markdown":
+        return render_audit_markdown(report, view)
+    if fmt == "html":
+        return render_audit_html(report, view)
+    if fmt == "json":
+        from bglint.report.json_report import render_json
+
+        return render_json(report)
+    if fmt == "sarif":
+        from bglint.report.sarif import render_sarif
+
+        return render_sarif(report)
+    from bglint.report.text import render_text
+
+    return render_text(report)

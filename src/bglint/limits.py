@@ -1,0 +1,150 @@
+"""Per-file resource limits for untrusted input, and the guard that enforces the time budget.
+
+bglint runs in CI on pull requests from people who should not get access, so every input is
+hostile until parsed. Memory is bounded by bounded structures, not by an rlimit on the whole
+process (which would also kill the report of every other file): a file is read only up to
+`max_file_bytes`, parsers stop at `max_values` values and `max_depth` levels, a policy document
+holds at most `max_statements` statements, and caches keyed by file content are bounded.
+
+Time is bounded per document (a template, or an app directory) by `max_seconds`, shared by its
+loading and its evaluation. `within_budget` arms `signal.setitimer` around the work; the alarm
+raises an exception that unwinds the work, which becomes one InputError naming the file, and
+the other documents are still checked. Where no interval timer exists (Windows, or a thread
+other than the main one) the value limits alone bound the work. Matching never relies on the
+timer: Python's `re` cannot be interrupted, so IAM wildcards are matched in linear time.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
+from types import FrameType
+from typing import Any, TypeVar
+
+from bglint.errors import InputError
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Limits on one input file; `limits:` in the bglint config sets them (kebab-case keys)."""
+
+    max_file_bytes: int = 10 * 1024 * 1024
+    max_values: int = 200_000  # scalars, keys and containers of one file (or JSON string)
+    max_depth: int = 1000  # nesting of mappings and lists
+    max_statements: int = 1000  # per policy document; AWS itself accepts a few hundred at most
+    max_seconds: float = 2.0  # per document, loading and evaluation together; 0: no timer
+
+    @classmethod
+    def from_config(cls, raw: Mapping[str, Any]) -> Limits:
+        """From the config's `limits` table, e.g. {"max-seconds": 5}; absent keys keep defaults."""
+        names = {field.name for field in fields(cls)}
+        values = {key.replace("-", "_"): value for key, value in raw.items()}
+        return cls(**{name: value for name, value in values.items() if name in names})
+
+
+_current = Limits()
+
+
+def current() -> Limits:
+    return _current
+
+
+def configure(limits: Limits) -> None:
+    """Set the limits for this process (forked workers inherit them)."""
+    global _current
+    _current = limits
+
+
+def too_many_values(limit: int) -> str:
+    return f"more than {limit} values (limit max-values)"
+
+
+class _Expired(BaseException):
+    """Raised by the alarm. A BaseException, so no `except Exception` in the work swallows it."""
+
+
+class _State:
+    armed = False  # a budget is running (nested guards run inside the outer one)
+    reading = ""  # the file being read when the alarm rang, for the message
+
+
+_state = _State()
+
+
+def reading(display: str) -> None:
+    """Note the file being read, so a budget that runs out names it."""
+    _state.reading = display
+
+
+def within_budget(shown: str, work: Callable[[], T], seconds: float | None = None, stage: str = "check") -> T:
+    """`work()`, for the document `shown`, within `seconds` (default: max_seconds).
+
+    Raises InputError when the time is up, and turns any unexpected exception (a bug that a
+    hostile file found) into an InputError too: one file never stops the others being checked.
+    The cyclic garbage collector is paused meanwhile (loading makes millions of acyclic
+    objects; collecting them on the way costs half the load time).
+    """
+    budget = current().max_seconds if seconds is None else seconds
+    if _state.armed:  # inside another budget: that one governs
+        return work()
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    _state.reading = ""
+    previous = _arm(budget)
+    try:
+        return work()
+    except _Expired:
+        where = _state.reading if _state.reading and _state.reading != shown else ""
+        detail = f" (while reading {where})" if where else ""
+        limit = current().max_seconds  # what the user set; `budget` may be what loading left of it
+        raise InputError(
+            shown, f"took longer than {limit:g} s to {stage}{detail}; not checked (limit max-seconds)"
+        ) from None
+    except InputError:
+        raise
+    except Exception as exc:
+        if os.environ.get("BGLINT_DEBUG"):
+            raise
+        name = type(exc).__name__
+        raise InputError(shown, f"bglint failed on this file ({name}: {exc}); please report it") from None
+    finally:
+        _disarm(previous)
+        if gc_was_enabled:
+            gc.enable()
+
+
+_Displaced = tuple[Any, float, float]  # the SIGALRM handler and alarm we displaced, and when
+
+
+def _arm(seconds: float) -> _Displaced | None:
+    """Start the alarm; None when there is no timer here (the value limits still bound the work)."""
+    if seconds <= 0 or not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
+        return None
+    handler = signal.signal(signal.SIGALRM, _on_alarm)
+    delay, _interval = signal.setitimer(signal.ITIMER_REAL, seconds)
+    _state.armed = True
+    return (handler, delay, time.monotonic())
+
+
+def _disarm(displaced: _Displaced | None) -> None:
+    if displaced is None:
+        return
+    _state.armed = False  # first: an alarm already on its way now does nothing
+    signal.setitimer(signal.ITIMER_REAL, 0)
+    handler, delay, started = displaced
+    signal.signal(signal.SIGALRM, handler)
+    if delay:  # someone else's alarm (e.g. a test timeout): give back what is left of it
+        signal.setitimer(signal.ITIMER_REAL, max(delay - (time.monotonic() - started), 0.001))
+
+
+def _on_alarm(_signum: int, _frame: FrameType | None) -> None:
+    if _state.armed:
+        _state.armed = False
+        raise _Expired
