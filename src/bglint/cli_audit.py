@@ -148,9 +148,9 @@ def audit(
     errors: list[InputError] = []
     documents = []
     if against:
-        loaded = load_documents(list(against), CheckOptions(config, (), False, network or "", None))
+        loaded = load_documents(list(against), CheckOptions(config=config, network=network or ""))
         documents, errors = loaded.documents, list(loaded.errors)
-    rules, rule_errors = active_rules(CheckOptions(config, rules_dirs))
+    rules, rule_errors = active_rules(CheckOptions(config=config, rules_dirs=rules_dirs))
     errors += rule_errors
     selection = Selection(patterns=config.break_glass_roles, levels=config.levels)
     settings = settings_of(config)
@@ -188,9 +188,10 @@ def audit(
         documents=result.documents,
         root=Path.cwd(),
     )
+    readable = fmt in ("markdown", "html") or report_file is not None
     view = AuditView(
         accounts=tuple(AccountView(a.account, a.document, a.error.message if a.error else "") for a in result.accounts),
-        reach={role.loc.path: reach(role) for doc in result.documents for role in doc.roles},
+        reach={role.loc.path: reach(role) for doc in result.documents for role in doc.roles} if readable else {},
         against=options.against,
         generated=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     )

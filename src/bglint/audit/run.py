@@ -163,7 +163,8 @@ def _audit_account(target: str | None, context: _Context) -> AccountAudit:
         context.progress.account_done(False)
         message = str(exc) if isinstance(exc, _AccountFailure) else describe(exc, secrets)
         where = account_path(target) if target else _caller_path(context)
-        return AccountAudit(target or "", error=InputError(where, secrets.redact(message)))
+        label = where.removeprefix("aws://") if where != "aws" else "the caller's account"
+        return AccountAudit(label, error=InputError(where, secrets.redact(message)))
     built.sort(key=lambda item: item[0].loc.path)
     roles = [role for role, _ in built]
     network = _account_network(context.options, [d for _, d in built if d is not None], roles)
