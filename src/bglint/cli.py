@@ -93,7 +93,9 @@ _rules_option = click.option(
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="An extra directory of rule YAML files (repeatable).",
 )
-_paths_argument = click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+# readable=False: an unreadable file is one input error from the loader, not a usage error
+# that stops every other file being checked.
+_paths_argument = click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path, readable=False))
 
 
 def _output_spec(
@@ -291,7 +293,9 @@ def permissions(
 
     config = _config(config_file, paths)
     loaded = load_documents(list(paths), CheckOptions(config, (), all_roles, network or "", app_config))
-    views = permission_views(loaded.documents, role, settings_of(config))
+    settings = settings_of(config)
+    # Each document within its time budget: one that runs out becomes an input error.
+    views = loaded.evaluate_each(lambda doc: permission_views([doc], role, settings))
     click.echo(render_permissions(views, fmt), nl=False)
     _print_errors(loaded.errors)
     sys.exit(EXIT_ERROR if loaded.errors else EXIT_CLEAN)

@@ -28,8 +28,9 @@ _SHORT = _Short()
 
 
 def shown(value: object) -> str:
-    """A file's value quoted in a message: like repr, but short and never deep."""
-    return _SHORT.repr(value)
+    """A file's value quoted in a message: like repr, but short (at most 200) and never deep."""
+    text = _SHORT.repr(value)
+    return text if len(text) <= 200 else text[:197] + "..."
 
 
 class InputError(Exception):

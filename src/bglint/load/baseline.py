@@ -27,6 +27,8 @@ def load_baseline(path: Path) -> list[BaselineEntry]:
         data = json.loads(text)
     except ValueError as exc:
         raise InputError(shown, f"baseline is not JSON: {exc}") from None
+    except RecursionError:
+        raise InputError(shown, "baseline is nested too deeply") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT or not isinstance(data.get("findings"), list):
         raise InputError(shown, f"not a bglint baseline (expected format {FORMAT!r})")
     entries = []

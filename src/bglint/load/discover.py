@@ -21,7 +21,7 @@ from bglint.errors import InputError
 from bglint.limits import Limits
 from bglint.load.appconfig import is_app_dir, load_app
 from bglint.load.cfn_yaml import is_template, load_template_text
-from bglint.load.files import outside, read_text, resolved
+from bglint.load.files import outside, read_text, resolved, tree_of
 from bglint.load.runbook import attach_workflow
 from bglint.load.selection import Selection
 from bglint.load.template import load_template_roles
@@ -193,9 +193,10 @@ def _collect(path: Path, apps: dict[Path, str], templates: dict[Path, tuple[str,
             loaded.errors.append(InputError(str(path), "no Nuon app config or CloudFormation template found here"))
         return
     if real != Path(os.path.abspath(path)):  # reached through a symlink: it may not lead out
-        problem = outside(path, Path.cwd())
+        tree, name = tree_of(path, Path.cwd())
+        problem = outside(path, tree, name.replace("checked", "current"))
         if problem:
-            loaded.errors.append(InputError(str(path), problem.replace("checked", "current")))
+            loaded.errors.append(InputError(str(path), problem))
             return
     app = _app_of(path)
     if app is not None:
@@ -217,7 +218,9 @@ def _app_of(path: Path) -> Path | None:
 def _walk(
     top: Path, apps: dict[Path, str], templates: dict[Path, tuple[str, bool]], errors: list[InputError]
 ) -> None:
-    """Apps and templates under `top`; a template-named symlink that leads out of it is an error."""
+    """Apps and templates under `top`; a template-named symlink that leads out of its repository
+    (else out of `top`) is an error."""
+    tree, tree_name = tree_of(top / "_", top)
     for folder, dirs, files in os.walk(top, followlinks=False):
         dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS and not d.startswith("."))
         here = Path(folder)
@@ -226,7 +229,7 @@ def _walk(
         for name in sorted(files):
             if name.endswith(_TEMPLATE_SUFFIXES) and "permissions" not in here.relative_to(top).parts:
                 candidate = here / name
-                problem = outside(candidate, top)
+                problem = outside(candidate, tree, tree_name)
                 if problem:
                     errors.append(InputError(str(candidate), problem))
                 elif _mentions_resources(candidate):
@@ -238,8 +241,9 @@ def _add_templates_of(
 ) -> None:
     found: dict[Path, tuple[str, bool]] = {}
     _walk(app, {}, found, errors)
-    for path, (_shown, _explicit) in found.items():
-        templates.setdefault(path, (str(app / path.relative_to(app.resolve())), False))
+    for path, (shown, _explicit) in found.items():
+        # The name under the app, as walked: a symlinked one may resolve elsewhere in the repository.
+        templates.setdefault(path, (shown, False))
 
 
 def _mentions_resources(path: Path) -> bool:

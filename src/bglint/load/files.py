@@ -62,15 +62,23 @@ def read_bytes(path: Path, display: str, root: Path | None = None) -> bytes:
     return raw
 
 
-def outside(path: Path, root: Path) -> str:
+def outside(path: Path, root: Path, name: str = "the checked directory") -> str:
     """Why `path` may not be read as part of `root` ("" when it may): it must resolve inside it."""
     real = resolved(path)
     if real is None:
         return "symlink loop; not read"
     real_root = resolved(root)
     if real_root is None or not real.is_relative_to(real_root):
-        return "is a symlink to a file outside the checked directory; not read"
+        return f"is a symlink to a file outside {name}; not read"
     return ""
+
+
+def tree_of(path: Path, fallback: Path) -> tuple[Path, str]:
+    """What a template at `path` must stay inside: its git work tree, else `fallback`; and its name."""
+    for folder in Path(os.path.abspath(path)).parents:
+        if (folder / ".git").exists():
+            return folder, "the repository"
+    return fallback, "the checked directory"
 
 
 def resolved(path: Path) -> Path | None:

@@ -120,6 +120,9 @@ class PolicyReader:
     ) -> tuple[tuple[str, ...], tuple[Location, ...], bool]:
         if key not in item:
             return (), (), False
+        wrong = _not_text(item[key], pos_in(item, key))
+        if wrong is not None:  # IAM refuses `Action: 5`; `Action: null` would silently grant nothing
+            self._error(wrong[1], f"{logical}: {key} must be text or a list of texts, got {shown(wrong[0])}")
         texts, locs, conditional = [], [], False
         for index, rendered in enumerate(self.renderer.items(item[key], pos_in(item, key))):
             texts.append(rendered.text)
@@ -160,6 +163,18 @@ class PolicyReader:
     def _error(self, pos: Pos, message: str) -> None:
         loc = self.locate(pos, "")
         self.errors.append(InputError(loc.path or self.path, message, loc.line, loc.col))
+
+
+def _not_text(value: Any, pos: Pos) -> tuple[Any, Pos] | None:
+    """The first number, boolean or null where an IAM field wants text (intrinsics are text)."""
+    todo = [(value, pos)]
+    while todo:
+        value, pos = todo.pop()
+        if isinstance(value, list):
+            todo.extend((item, pos_in(value, index)) for index, item in reversed(list(enumerate(value))))
+        elif value is None or isinstance(value, bool | int | float):
+            return value, pos
+    return None
 
 
 @functools.cache

@@ -154,6 +154,6 @@ def session_duration(props: dict[str, Any], renderer: Renderer, locate: Locate) 
     for rendered in renderer.texts(raw):
         try:
             return int(float(rendered.text)), loc
-        except ValueError:
+        except (ValueError, OverflowError):  # not a number; inf or 1e999
             continue
     return None, loc

@@ -117,6 +117,10 @@ def _role(tpl: _Template, rid: str, body: dict[str, Any], selection: Selection) 
             key_pos_in(body, "Properties"),
         ),
     )
+    for key in ("Policies", "ManagedPolicyArns"):
+        if key in props and props[key] is None:  # `Policies:` left empty; CloudFormation refuses it
+            message = f"{logical}/Properties/{key}: must be a list, got null"
+            tpl.reader.errors.append(InputError(tpl.path, message, *pos_in(props, key)))
     role.policies.extend(_inline_policies(tpl, props.get("Policies"), f"{logical}/Properties/Policies"))
     role.policies.extend(_managed_arns(tpl, props, f"{logical}/Properties/ManagedPolicyArns"))
     role.policies.extend(_attached_by_roles(tpl, rid))
