@@ -11,6 +11,7 @@ import itertools
 import multiprocessing
 import os
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from typing import Any, TypeVar
 
 Item = TypeVar("Item")
@@ -34,8 +35,11 @@ def fan_out(func: Callable[[Item], Result], items: Sequence[Item], jobs: int) ->
     # Several chunks per worker even out documents of very different sizes.
     bounds = [len(items) * i // (jobs * 4) for i in range(jobs * 4 + 1)]
     try:
-        with multiprocessing.get_context("fork").Pool(jobs) as pool:
-            chunks = pool.map(_run, list(itertools.pairwise(bounds)))
+        # An executor, not a Pool: a worker that dies (OOM kill) raises BrokenProcessPool
+        # instead of hanging the run.
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(jobs, mp_context=context) as pool:
+            chunks = list(pool.map(_run, itertools.pairwise(bounds)))
     finally:
         _WORK = None
     return [result for chunk in chunks for result in chunk]

@@ -27,6 +27,10 @@ def for_terminal(text: str) -> str:
     return escaped.replace(_LEGACY_COMMAND, "##\\x5b") if _LEGACY_COMMAND in escaped else escaped
 
 
+def _file_property(text: str) -> str:
+    return "\n".join("\r".join(for_terminal(part) for part in line.split("\r")) for line in text.split("\n"))
+
+
 def for_terminal_line(text: str) -> str:
     """`for_terminal` for text that starts an output line (a path): it cannot start with `::`."""
     escaped = for_terminal(text)
@@ -74,7 +78,10 @@ def for_github_annotation(command: str, message: str, **properties: str | int) -
         if not name.isidentifier():
             raise ValueError(f"bad property name: {name!r}")
         if value not in ("", 0):
-            props.append(f"{name}={for_github_property(for_terminal(str(value)))}")
+            # A file name keeps its CR/LF (the runner decodes %0D/%0A back) so the annotation
+            # still attaches to the file; other control characters are shown escaped.
+            text = _file_property(str(value)) if name == "file" else for_terminal(str(value))
+            props.append(f"{name}={for_github_property(text)}")
     head = f"::{command} {','.join(props)}" if props else f"::{command}"
     return f"{head}::{for_github_data(for_terminal(message))}"
 

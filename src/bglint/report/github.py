@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bglint.report import Report, visible
-from bglint.report.escape import for_github_data, for_github_property
+from bglint.report.escape import for_github_annotation
 
 _LEVEL = {"error": "error", "warning": "warning", "note": "notice"}
 
@@ -11,14 +11,19 @@ _LEVEL = {"error": "error", "warning": "warning", "note": "notice"}
 def render_github(report: Report) -> str:
     lines = []
     for finding in visible(report):
-        props = [f"file={for_github_property(finding.loc.path)}"]
-        if finding.loc.line:
-            props += [f"line={finding.loc.line}", f"col={max(finding.loc.col, 1)}"]
-        props.append(f"title={for_github_property(f'{finding.rule.id} {finding.rule.title}')}")
-        lines.append(f"::{_LEVEL[finding.severity]} {','.join(props)}::{for_github_data(finding.message)}")
+        loc = finding.loc
+        lines.append(
+            for_github_annotation(
+                _LEVEL[finding.severity],
+                finding.message,
+                file=loc.path,
+                line=loc.line,
+                col=max(loc.col, 1) if loc.line else 0,
+                title=f"{finding.rule.id} {finding.rule.title}",
+            )
+        )
     for error in report.errors:
-        props = [f"file={for_github_property(error.path)}"]
-        if error.line:
-            props.append(f"line={error.line}")
-        lines.append(f"::error {','.join(props)},title=bglint input error::{for_github_data(error.message)}")
+        lines.append(
+            for_github_annotation("error", error.message, file=error.path, line=error.line, title="bglint input error")
+        )
     return "\n".join(lines) + ("\n" if lines else "")
