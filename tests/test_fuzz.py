@@ -449,7 +449,9 @@ def test_github_annotation_is_one_command_that_parses_back(message: str, path: s
     parsed = dict(prop.split("=", 1) for prop in props.split(",") if prop)
     unescape = {"%0D": "\r", "%0A": "\n", "%3A": ":", "%2C": ",", "%25": "%"}
     value = re.sub("%0D|%0A|%3A|%2C|%25", lambda m: unescape[m.group()], parsed.get("file", ""))
-    assert value == for_terminal(path)
+    # The file name comes back exact in its CR/LF (so the annotation attaches to the file);
+    # every other control character is shown escaped.
+    assert value == "\n".join("\r".join(for_terminal(p) for p in ln.split("\r")) for ln in path.split("\n"))
     assert set(parsed) <= {"file", "line", "title"}
     assert re.sub("%0D|%0A|%25", lambda m: unescape[m.group()], data) == for_terminal(message)
 
