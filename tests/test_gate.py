@@ -25,7 +25,7 @@ import yaml
 from jsonschema import Draft7Validator, Draft202012Validator
 
 from conftest import run_bglint, write_tree
-from test_sarif import MULTITOOL, SCHEMA, _multitool_message, _tool
+from test_sarif import SCHEMA, _tool, multitool_errors
 
 REPO = Path(__file__).resolve().parents[1]
 REPORT_SCHEMA = REPO / "schemas" / "report.schema.json"
@@ -192,27 +192,7 @@ def validate_sarif(path: Path, tmp_path: Path) -> None:
     validator = Draft7Validator(schema, format_checker=Draft7Validator.FORMAT_CHECKER)
     errors = [f"{error.json_path}: {error.message}" for error in validator.iter_errors(log)]
     assert not errors, "\n".join(errors)
-    verdict = tmp_path / "verdict.sarif"
-    proc = subprocess.run(
-        [
-            str(_tool(MULTITOOL)),
-            "validate",
-            "--rule-kind",
-            "Gh;Sarif",
-            "--log",
-            "ForceOverwrite",
-            "--output",
-            str(verdict),
-            str(path),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert proc.returncode == 0 and verdict.is_file(), proc.stdout + proc.stderr
-    (run,) = json.loads(verdict.read_text(encoding="utf-8"))["runs"]
-    rules = {rule["id"]: rule for rule in run["tool"]["driver"].get("rules", [])}
-    problems = [_multitool_message(r, rules) for r in run.get("results", []) if r.get("level") == "error"]
+    problems = multitool_errors(path, tmp_path)
     assert not problems, "SARIF Multitool errors:\n" + "\n".join(problems)
 
 

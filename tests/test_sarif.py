@@ -110,7 +110,8 @@ def _multitool_message(result: dict[str, Any], rules: dict[str, dict[str, Any]])
     return f"{result['ruleId']}: {text}"
 
 
-def test_multitool_reports_no_errors(sarif_path: Path, tmp_path: Path) -> None:
+def multitool_errors(sarif: Path, tmp_path: Path) -> list[str]:
+    """Run Microsoft's validator with GitHub's rules; its error-level results, as messages."""
     verdict = tmp_path / "v.sarif"
     # A list, no shell: "Gh;Sarif" must reach the tool as one argument.
     proc = subprocess.run(
@@ -123,7 +124,7 @@ def test_multitool_reports_no_errors(sarif_path: Path, tmp_path: Path) -> None:
             "ForceOverwrite",
             "--output",
             str(verdict),
-            str(sarif_path),
+            str(sarif),
         ],
         capture_output=True,
         text=True,
@@ -133,7 +134,11 @@ def test_multitool_reports_no_errors(sarif_path: Path, tmp_path: Path) -> None:
     assert proc.returncode == 0 and verdict.is_file(), proc.stdout + proc.stderr
     (run,) = _load(verdict)["runs"]
     rules = {rule["id"]: rule for rule in run["tool"]["driver"].get("rules", [])}
-    errors = [_multitool_message(r, rules) for r in run.get("results", []) if r.get("level") == "error"]
+    return [_multitool_message(r, rules) for r in run.get("results", []) if r.get("level") == "error"]
+
+
+def test_multitool_reports_no_errors(sarif_path: Path, tmp_path: Path) -> None:
+    errors = multitool_errors(sarif_path, tmp_path)
     assert not errors, "SARIF Multitool errors:\n" + "\n".join(errors)
 
 

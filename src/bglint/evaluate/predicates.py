@@ -14,7 +14,7 @@ from typing import Any
 from bglint.evaluate.registry import predicate
 from bglint.evaluate.subject import Hit, Subject
 from bglint.iam.catalog import Catalog
-from bglint.iam.effective import Scope
+from bglint.iam.effective import Scope, union
 from bglint.iam.scoping import network_scoping, tag_scoping
 from bglint.model import BoundaryState, Location, PolicyOrigin
 
@@ -76,13 +76,6 @@ def _written_actions(subject: Subject) -> int:
         return 0
     written = (a.lower() for p in subject.role.policies for s in p.statements for a in s.actions if "*" not in a)
     return subject.catalog.to_bits(written)
-
-
-def _union(sets: Iterable[int]) -> int:
-    result = 0
-    for bits in sets:
-        result |= bits
-    return result
 
 
 def _services(services: set[str]) -> str:
@@ -256,8 +249,8 @@ def boundary_does_not_bound(subject: Subject, params: dict[str, Any]) -> Iterato
     if role is None or role.boundary is None or perms.boundary_allows is None:
         return
     catalog = subject.catalog
-    on_star = _union(s.bits for s in perms.boundary_allows if s.on_every_resource and s.unconditional)
-    on_star &= ~_union(s.bits for s in perms.boundary_denies if s.certain_deny)
+    on_star = union(s.bits for s in perms.boundary_allows if s.on_every_resource and s.unconditional)
+    on_star &= ~union(s.bits for s in perms.boundary_denies if s.certain_deny)
     if on_star == catalog.all_bits:
         why = "allows every action on every resource"
     elif catalog.expand_bits("iam:*") & ~on_star == 0:
@@ -265,7 +258,7 @@ def boundary_does_not_bound(subject: Subject, params: dict[str, Any]) -> Iterato
     else:
         # A boundary that lets every granted change through, on every resource and with no
         # condition, removes nothing. One that mirrors a read-only role is fine.
-        granted = _union(s.bits for s in perms.allows) & ~perms.denied_bits
+        granted = union(s.bits for s in perms.allows) & ~perms.denied_bits
         changes = granted & ~catalog.level_bits("List") & ~catalog.level_bits("Read")
         if not changes or granted & ~on_star:
             return

@@ -95,15 +95,15 @@ class Permissions:
     @functools.cached_property
     def denied_bits(self) -> int:
         """Actions an explicit, certain Deny removes on every resource."""
-        return _union(s.bits for s in self.denies if s.certain_deny)
+        return union(s.bits for s in self.denies if s.certain_deny)
 
     @functools.cached_property
     def boundary_ceiling_bits(self) -> int | None:
         """Every action the boundary can let through (on some resource, under some condition)."""
         if self.boundary_allows is None:
             return None
-        allowed = _union(s.bits for s in self.boundary_allows)
-        return allowed & ~_union(s.bits for s in self.boundary_denies if s.certain_deny)
+        allowed = union(s.bits for s in self.boundary_allows)
+        return allowed & ~union(s.bits for s in self.boundary_denies if s.certain_deny)
 
     def effective_bits(self, scope: Scope) -> int:
         """What one Allow statement really grants after Denies and the boundary."""
@@ -113,31 +113,19 @@ class Permissions:
 
     @functools.cached_property
     def all_effective_bits(self) -> int:
-        return _union(self.effective_bits(s) for s in self.allows)
+        return union(self.effective_bits(s) for s in self.allows)
 
     @functools.cached_property
     def unconditional_bits(self) -> int:
         """Actions held on every resource with no condition at all."""
-        held = _union(s.bits for s in self.allows if s.on_every_resource and s.unconditional)
+        held = union(s.bits for s in self.allows if s.on_every_resource and s.unconditional)
         held &= ~self.denied_bits
         if self.boundary_allows is None:
             return held
-        bound = _union(s.bits for s in self.boundary_allows if s.on_every_resource and s.unconditional)
-        return held & bound & ~_union(s.bits for s in self.boundary_denies if s.certain_deny)
+        bound = union(s.bits for s in self.boundary_allows if s.on_every_resource and s.unconditional)
+        return held & bound & ~union(s.bits for s in self.boundary_denies if s.certain_deny)
 
-    # The same sets as action keys.
-
-    @property
-    def denied(self) -> frozenset[str]:
-        return self.catalog.to_keys(self.denied_bits)
-
-    @property
-    def boundary_ceiling(self) -> frozenset[str] | None:
-        ceiling = self.boundary_ceiling_bits
-        return None if ceiling is None else self.catalog.to_keys(ceiling)
-
-    def effective(self, scope: Scope) -> frozenset[str]:
-        return self.catalog.to_keys(self.effective_bits(scope))
+    # The same sets as action keys, for people and tests.
 
     @functools.cached_property
     def all_effective(self) -> frozenset[str]:
@@ -224,7 +212,8 @@ def _expand_actions(
     return (catalog.all_bits & ~matched if not_action else matched), tuple(unknown)
 
 
-def _union(sets: Iterable[int]) -> int:
+def union(sets: Iterable[int]) -> int:
+    """The union of action bitsets."""
     result = 0
     for item in sets:
         result |= item
