@@ -59,23 +59,16 @@ def _named(subject: Subject, bits: int, most: int = 4) -> str:
         return f"in {len(services)} services, among them {_services(set(services))}"
     ordered: list[str] = []
     left = bits
-    for group in (_written_actions(subject), *(catalog.level_bits(level) for level in _LEVEL_ORDER), bits):
+    for group in (subject.written_bits, *(catalog.level_bits(level) for level in _LEVEL_ORDER), bits):
         taken = catalog.first_keys(left & group, most - len(ordered))
         ordered += taken
-        left &= ~catalog.to_bits(taken)
+        for key in taken:
+            left &= ~catalog.bit(key)
         if len(ordered) == most:
             break
     count = bits.bit_count()
     shown = ", ".join(_canonical(subject, key) for key in ordered)
     return f"{shown} and {count - most} more" if count > most else shown
-
-
-def _written_actions(subject: Subject) -> int:
-    """Actions a role's own policies name literally (no wildcard): what the author meant."""
-    if subject.role is None:
-        return 0
-    written = (a.lower() for p in subject.role.policies for s in p.statements for a in s.actions if "*" not in a)
-    return subject.catalog.to_bits(written)
 
 
 def _services(services: set[str]) -> str:

@@ -6,6 +6,7 @@ each registers itself here with `@predicate` and is listed in `_MODULES`.
 
 from __future__ import annotations
 
+import functools
 import importlib
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -32,6 +33,7 @@ _MODULES = (
 )
 
 
+@functools.cache
 def registered() -> dict[str, Predicate]:
     """The registry with every predicate module loaded."""
     for module in _MODULES:

@@ -7,6 +7,7 @@ made on first use, so a run that looks at a few services pays only for those.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import gzip
 import json
@@ -23,6 +24,7 @@ AccessLevel = Literal["List", "Read", "Write", "Permissions management", "Taggin
 LEVELS: tuple[AccessLevel, ...] = ("List", "Read", "Write", "Permissions management", "Tagging")
 FORMAT = 1
 CATALOG_FILE = "iam_catalog.json.gz"
+_FEW = 16  # up to this many keys, shifting bits in beats building a full-width buffer
 
 # Tag-on-resource keys: the global aws:ResourceTag/ and service copies such as ec2:ResourceTag/
 # or ssm:resourceTag/ (but not imagebuilder:CreatedResourceTag/, which is about new resources).
@@ -202,14 +204,23 @@ class Catalog:
         return {key: i for i, key in enumerate(self._order)}
 
     def to_bits(self, keys: Iterable[str]) -> int:
-        # Set bytes, then make one int: OR-ing 1 << i per key would copy the int each time.
         index = self._index
+        found = [i for i in map(index.get, keys) if i is not None]
+        if len(found) <= _FEW:
+            bits = 0
+            for i in found:
+                bits |= 1 << i
+            return bits
+        # Set bytes, then make one int: OR-ing 1 << i per key copies the int each time.
         buffer = bytearray((len(self._order) + 7) // 8)
-        for key in keys:
-            i = index.get(key)
-            if i is not None:
-                buffer[i >> 3] |= 1 << (i & 7)
+        for i in found:
+            buffer[i >> 3] |= 1 << (i & 7)
         return int.from_bytes(buffer, "little")
+
+    def bit(self, key: str) -> int:
+        """The bit of one lowercase key, 0 when the catalog has no such action."""
+        i = self._index.get(key)
+        return 0 if i is None else 1 << i
 
     def to_keys(self, bits: int) -> frozenset[str]:
         order = self._order
@@ -217,7 +228,7 @@ class Catalog:
 
     def warm(self) -> None:
         """Build the derived tables now (e.g. before forking workers that would each build them)."""
-        for table in (self.all_bits, self.tag_scopable_bits, self._service_spans, self._index):
+        for table in (self.all_bits, self.tag_scopable_bits, self._service_starts, self._index):
             assert table is not None
 
     def first_keys(self, bits: int, count: int) -> list[str]:
@@ -267,18 +278,33 @@ class Catalog:
         }
 
     @functools.cached_property
-    def _service_spans(self) -> list[tuple[str, int]]:
-        """(service, mask of its actions); keys are sorted, so each service is one run of bits."""
-        spans = []
+    def _service_ranges(self) -> list[tuple[str, int, int]]:
+        """(service, first bit, end bit); keys are sorted, so each service is one run of bits."""
+        ranges = []
         start = 0
         for prefix in sorted(self._raw_services, key=lambda p: p + ":"):
             count = len({row[0].lower() for row in self._raw_services[prefix]["actions"]})
-            spans.append((prefix, ((1 << count) - 1) << start))
+            ranges.append((prefix, start, start + count))
             start += count
-        return spans
+        return ranges
 
     def services_in(self, bits: int) -> list[str]:
-        return [prefix for prefix, mask in self._service_spans if bits & mask]
+        # From one binary string, jump from a set bit to the end of its service: the cost
+        # follows the services present, not the ~450 in the catalog.
+        total = len(self._order)
+        digits = format(bits & self.all_bits, f"0{total}b")  # bit i is digits[total - 1 - i]
+        ranges, starts = self._service_ranges, self._service_starts
+        found = []
+        stop = total
+        while (j := digits.rfind("1", 0, stop)) >= 0:
+            prefix, _, end = ranges[bisect.bisect_right(starts, total - 1 - j) - 1]
+            found.append(prefix)
+            stop = total - end
+        return found
+
+    @functools.cached_property
+    def _service_starts(self) -> list[int]:
+        return [start for _, start, _ in self._service_ranges]
 
     def at_levels(self, prefix: str, levels: Iterable[str]) -> frozenset[str]:
         """Keys of a service's actions whose access level is one of `levels`."""

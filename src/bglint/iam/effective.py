@@ -137,7 +137,7 @@ class Permissions:
 
     def can(self, action: str, resource: str = "*") -> Decision:
         """Can the role do `action` on `resource`, and under which conditions?"""
-        bit = self.catalog.to_bits([action.lower()])
+        bit = self.catalog.bit(action.lower())
         identity = [s for s in self.allows if s.bits & bit and s.covers(resource)]
         if not bit or not identity or self._denied(bit, resource, self.denies):
             return Decision(False)
