@@ -15,5 +15,7 @@ def compare(findings: list[Finding], baseline: list[BaselineEntry]) -> tuple[lis
     known = {entry.fingerprint for entry in baseline}
     seen = {f.fingerprint for f in findings}
     fresh = [f for f in findings if f.fingerprint not in known]
-    stale = [f"{e.rule} {e.path}" + (f" role {e.role}" if e.role else "") for e in baseline if e.fingerprint not in seen]
+    stale = [
+        f"{e.rule} {e.path}" + (f" role {e.role}" if e.role else "") for e in baseline if e.fingerprint not in seen
+    ]
     return fresh, len(findings) - len(fresh), stale

@@ -215,9 +215,7 @@ def _app_of(path: Path) -> Path | None:
     return None
 
 
-def _walk(
-    top: Path, apps: dict[Path, str], templates: dict[Path, tuple[str, bool]], errors: list[InputError]
-) -> None:
+def _walk(top: Path, apps: dict[Path, str], templates: dict[Path, tuple[str, bool]], errors: list[InputError]) -> None:
     """Apps and templates under `top`; a template-named symlink that leads out of its repository
     (else out of `top`) is an error."""
     tree, tree_name = tree_of(top / "_", top)

@@ -60,4 +60,3 @@ def _differ(first: Path, second: Path) -> bool:
         return read_bytes(first, str(first)) != read_bytes(second, str(second))
     except InputError:
         return False  # reading the chosen one reports the problem
-

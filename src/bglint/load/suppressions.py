@@ -37,7 +37,9 @@ def from_mapping(raw: Any, loc: Location, source: str, errors: list[InputError])
         until = until.isoformat()
     if until and not _valid_date(until):
         where = pos_in(raw, "until")
-        errors.append(InputError(loc.path, f"suppression `until` must be a date (YYYY-MM-DD), got {shown(until)}", *where))
+        errors.append(
+            InputError(loc.path, f"suppression `until` must be a date (YYYY-MM-DD), got {shown(until)}", *where)
+        )
         return None
     return Suppression(
         rule=raw["rule"],
