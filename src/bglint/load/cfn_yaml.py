@@ -27,6 +27,7 @@ _YAML = "tag:yaml.org,2002:"
 _MAP = _YAML + "map"
 _SEQ = _YAML + "seq"
 _MERGE = _YAML + "merge"
+_STR = _YAML + "str"
 
 # Scalars whose value YAML 1.1 safe loading decides, by PyYAML's own constructors.
 _CONSTRUCTORS: dict[str, Callable[[Any, ScalarNode], Any]] = {
@@ -241,12 +242,15 @@ class _Builder:
     Containers are created empty and filled later from a stack, so nesting depth costs
     no Python frames. An alias is the very node of its anchor and is expanded again each
     time it is reached, as a plain YAML load would (`_check_expansion` bounds the cost).
+    Plain string scalars, most of any template, are handled inline in the fill loops:
+    this walk costs more than libyaml's parse, so per-node calls matter.
     """
 
     def __init__(self, path: str, lines: list[str], loader: Any) -> None:
         self.path = path
         self.lines = lines
         self.loader = loader
+        self.max_depth = limits.current().max_depth
         self.pending: list[tuple[Node, Mapping | Sequence, int]] = []
 
     def build(self, root: Node) -> Any:
@@ -321,35 +325,47 @@ class _Builder:
         return _pos(node)
 
     def container(self, node: Node, pos: Pos, depth: int) -> Mapping | Sequence:
-        if depth > limits.current().max_depth:
+        if depth > self.max_depth:
             raise _too_deep(self.path, _pos(node))
         container = Mapping(pos) if isinstance(node, MappingNode) else Sequence(pos)
         self.pending.append((node, container, depth))
         return container
 
     def fill_sequence(self, node: Node, sequence: Sequence, depth: int) -> None:
+        items, item_pos = sequence, sequence.item_pos
         for item in node.value:
-            sequence.push(self.value(item, depth + 1), _pos(item))
+            mark = item.start_mark
+            if item.tag == _STR and type(item) is ScalarNode:
+                items.append(item.value)
+            else:
+                items.append(self.value(item, depth + 1))
+            item_pos.append((mark.line + 1, mark.column + 1))
 
     def fill_mapping(self, node: Node, mapping: Mapping, depth: int) -> None:
         merges: list[Node] = []
+        key_pos, value_pos = mapping.key_pos, mapping.value_pos
         for key_node, value_node in node.value:
-            if key_node.tag == _MERGE:
+            if key_node.tag == _STR and type(key_node) is ScalarNode:
+                key = key_node.value
+            elif key_node.tag == _MERGE:
                 merges.append(value_node)
                 continue
-            key = self.key(key_node)
+            else:
+                key = self.key(key_node)
             if key in mapping:
-                first_line = mapping.key_pos[key][0]
-                raise self.error(key_node, f"duplicate key {key!r} (first at line {first_line})")
-            self.put(mapping, key, key_node, value_node, depth)
+                raise self.error(key_node, f"duplicate key {key!r} (first at line {key_pos[key][0]})")
+            if value_node.tag == _STR and type(value_node) is ScalarNode:
+                mapping[key] = value_node.value
+            else:
+                mapping[key] = self.value(value_node, depth + 1)
+            mark = key_node.start_mark
+            key_pos[key] = (mark.line + 1, mark.column + 1)
+            mark = value_node.start_mark
+            value_pos[key] = (mark.line + 1, mark.column + 1)
         for key_node, value_node in self.merged_pairs(merges):
             key = self.key(key_node)
             if key not in mapping:  # own keys, then earlier merges, take precedence
-                self.put(mapping, key, key_node, value_node, depth)
-
-    def put(self, mapping: Mapping, key: str, key_node: Node, value_node: Node, depth: int) -> None:
-        value = self.value(value_node, depth + 1)
-        mapping.put(key, value, _pos(key_node), _pos(value_node))
+                mapping.put(key, self.value(value_node, depth + 1), _pos(key_node), _pos(value_node))
 
     def key(self, node: Node) -> str:
         """A key keeps its text: `0755:` means "0755", not the octal number 493."""

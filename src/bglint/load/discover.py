@@ -158,10 +158,16 @@ def _within_budget(loaded: Loaded, shown: str, load: Callable[[], None]) -> None
 def _identity(path: Path) -> str:
     """The path relative to the enclosing git work tree (else absolute), with forward slashes."""
     resolved = path.resolve()
-    for folder in resolved.parents if resolved.is_file() else (resolved, *resolved.parents):
-        if (folder / ".git").exists():
-            return resolved.relative_to(folder).as_posix()
-    return resolved.as_posix()
+    root = _work_tree(resolved.parent if resolved.is_file() else resolved)
+    return resolved.relative_to(root).as_posix() if root else resolved.as_posix()
+
+
+@functools.lru_cache(maxsize=1024)  # a thousand templates in one folder share one answer
+def _work_tree(folder: Path) -> Path | None:
+    for candidate in (folder, *folder.parents):
+        if (candidate / ".git").exists():
+            return candidate
+    return None
 
 
 def _stated(options: LoadOptions, root: Path) -> NetworkContext | None:
@@ -219,19 +225,25 @@ def _walk(top: Path, apps: dict[Path, str], templates: dict[Path, tuple[str, boo
     """Apps and templates under `top`; a template-named symlink that leads out of its repository
     (else out of `top`) is an error."""
     tree, tree_name = tree_of(top / "_", top)
+    real_tree = resolved(tree)
     for folder, dirs, files in os.walk(top, followlinks=False):
         dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS and not d.startswith("."))
         here = Path(folder)
+        real_here = resolved(here)
         if is_app_dir(here):
             apps.setdefault(here.resolve(), str(here))
+        # A plain file in a folder inside the tree is inside too: only symlinks need resolving.
+        inside = real_here is not None and real_tree is not None and real_here.is_relative_to(real_tree)
         for name in sorted(files):
             if name.endswith(_TEMPLATE_SUFFIXES) and "permissions" not in here.relative_to(top).parts:
                 candidate = here / name
-                problem = outside(candidate, tree, tree_name)
+                plain = inside and not os.path.islink(candidate)
+                problem = "" if plain else outside(candidate, tree, tree_name)
                 if problem:
                     errors.append(InputError(str(candidate), problem))
                 elif _mentions_resources(candidate):
-                    templates.setdefault(candidate.resolve(), (str(candidate), False))
+                    real = real_here / name if plain and real_here else candidate.resolve()
+                    templates.setdefault(real, (str(candidate), False))
 
 
 def _add_templates_of(

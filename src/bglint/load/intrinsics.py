@@ -9,17 +9,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
-from bglint.load.nodes import Pos, pos_in, pos_of
+from bglint.load.nodes import Pos, Sequence, pos_in, pos_of
 
 _SUB_VAR = re.compile(r"\$\{([A-Za-z0-9]+)\}")
 _MAX_NESTING = 64  # intrinsic functions inside each other; real templates nest a handful
 
 
-@dataclass(frozen=True)
-class Rendered:
+class Rendered(NamedTuple):  # a tuple: one is made per action and resource of every policy
     text: str
     pos: Pos
     conditional: bool = False
@@ -49,7 +47,14 @@ class Renderer:
         stack: list[tuple[Any, Pos, bool]] = [(value, here, False)]
         while stack:
             value, here, conditional = stack.pop()
-            if isinstance(value, list):
+            if (
+                isinstance(value, Sequence)
+                and len(value.item_pos) == len(value)
+                and all(type(item) is str for item in value)
+            ):
+                # The common case, a list of plain texts (e.g. actions), without the stack.
+                yield from map(Rendered, value, value.item_pos, [conditional] * len(value))
+            elif isinstance(value, list):
                 stack.extend((value[i], pos_in(value, i), conditional) for i in reversed(range(len(value))))
             elif isinstance(value, dict) and "Fn::If" in value:
                 arg = value.get("Fn::If")
