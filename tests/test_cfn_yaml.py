@@ -389,3 +389,22 @@ def test_template_text_reports_the_json_error_when_both_fail() -> None:
 
 def test_template_text_in_yaml() -> None:
     assert load_template_text("\ufeff# c\nResources: {}\n", "t.yaml") == {"Resources": {}}
+
+
+PLAIN_SCALARS = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1, max_size=12) | (
+    st.sampled_from(["y", "No", "on", "~", "null", "0x1f", "1_000", ".inf", "-.5", "2020-01-01", "<<", "=", "Allow"])
+)
+
+
+@given(PLAIN_SCALARS)
+def test_resolver_shortcut_agrees_with_pyyaml(text: str) -> None:
+    """Plain scalars skip PyYAML's regular expressions when no resolver could claim them."""
+    from yaml.nodes import ScalarNode
+
+    loader = cfn_yaml._Loader("")
+    try:
+        ours = loader.resolve(ScalarNode, text, (True, False))
+        theirs = yaml.SafeLoader.resolve(loader, ScalarNode, text, (True, False))
+    finally:
+        loader.dispose()
+    assert ours == theirs

@@ -21,13 +21,30 @@ from bglint.errors import InputError, shown
 from bglint.load.json_pos import load_json
 from bglint.load.nodes import Mapping, Pos, Sequence
 
-_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
 _YAML = "tag:yaml.org,2002:"
 _MAP = _YAML + "map"
 _SEQ = _YAML + "seq"
 _MERGE = _YAML + "merge"
 _STR = _YAML + "str"
+
+_BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_RESOLVERS = _BaseLoader.yaml_implicit_resolvers
+# First characters of the plain scalars an implicit resolver (null, bool, int...) may claim;
+# a resolver filed under None would look at every scalar, leaving no shortcut.
+_CLAIMED_FIRST = frozenset(_RESOLVERS) if None not in _RESOLVERS else None
+
+
+class _Loader(_BaseLoader):  # type: ignore[misc]
+    """The safe loader, with a shortcut in the one callback libyaml makes for every scalar."""
+
+    def resolve(self, kind: type[Node], value: Any, implicit: tuple[bool, bool]) -> str:
+        # Most plain scalars (names, actions, ARNs) start with a character no resolver
+        # claims: they are strings, without trying any regular expression.
+        if kind is ScalarNode and implicit[0] and value and _CLAIMED_FIRST and value[0] not in _CLAIMED_FIRST:
+            return _STR
+        resolved: str = super().resolve(kind, value, implicit)
+        return resolved
+
 
 # Scalars whose value YAML 1.1 safe loading decides, by PyYAML's own constructors.
 _CONSTRUCTORS: dict[str, Callable[[Any, ScalarNode], Any]] = {
