@@ -408,3 +408,9 @@ def test_resolver_shortcut_agrees_with_pyyaml(text: str) -> None:
     finally:
         loader.dispose()
     assert ours == theirs
+
+
+@given(st.text("ab\r\n\x85\u2028\u2029\v\f\x1c\x1d\x1e", max_size=12))
+def test_line_split_agrees_with_yaml_line_breaks(text: str) -> None:
+    """Positions index these lines: they must break exactly where libyaml counts a line."""
+    assert cfn_yaml._lines(text) == cfn_yaml._LINE_BREAK.split(text)

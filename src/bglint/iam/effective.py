@@ -138,8 +138,10 @@ class Permissions:
     def can(self, action: str, resource: str = "*") -> Decision:
         """Can the role do `action` on `resource`, and under which conditions?"""
         bit = self.catalog.bit(action.lower())
+        if not bit & self._named_bits:  # most questions are about actions no statement names
+            return Decision(False)
         identity = [s for s in self.allows if s.bits & bit and s.covers(resource)]
-        if not bit or not identity or self._denied(bit, resource, self.denies):
+        if not identity or self._denied(bit, resource, self.denies):
             return Decision(False)
         conditions = _fewest_conditions(identity)
         via = tuple(identity)
@@ -150,6 +152,11 @@ class Permissions:
             conditions += _fewest_conditions(bound)
             via += tuple(bound)
         return Decision(True, conditions, via)
+
+    @functools.cached_property
+    def _named_bits(self) -> int:
+        """Actions any Allow names, on any resource, under any condition."""
+        return union(s.bits for s in self.allows)
 
     @staticmethod
     def _denied(bit: int, resource: str, denies: Iterable[Scope]) -> bool:

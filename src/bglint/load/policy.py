@@ -167,6 +167,8 @@ class PolicyReader:
 
 def _not_text(value: Any, pos: Pos) -> tuple[Any, Pos] | None:
     """The first number, boolean or null where an IAM field wants text (intrinsics are text)."""
+    if isinstance(value, list) and all(type(item) is str for item in value):
+        return None  # the common case, without the walk
     todo = [(value, pos)]
     while todo:
         value, pos = todo.pop()
