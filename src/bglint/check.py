@@ -94,9 +94,7 @@ def run_check(paths: list[Path], options: CheckOptions) -> CheckResult:
         loaded = load_plan(piece, load_options)
         # Each document within its time budget: one that runs out becomes an input error.
         found = loaded.evaluate_each(lambda doc: document_findings(doc, rules, settings))
-        loaded.documents = (
-            [doc.without_statements() for doc in loaded.documents] if len(pieces) > 1 else loaded.documents
-        )
+        loaded.documents = [doc.for_report() for doc in loaded.documents] if len(pieces) > 1 else loaded.documents
         return loaded, found
 
     results = fan_out(check_piece, pieces, options.jobs)

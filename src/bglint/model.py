@@ -89,7 +89,7 @@ class Policy:
     # Nuon config facts, kept so integrity rules can judge them.
     managed_policy_name: str = ""
     has_contents: bool = False
-    statement_count: int = -1  # kept when the statements are dropped (see Document.without_statements)
+    statement_count: int = -1  # kept when the statements are dropped (see Document.for_report)
 
     def __post_init__(self) -> None:
         if self.statement_count < 0:
@@ -236,9 +236,10 @@ class Document:
     # directory bglint runs from or on how the path was typed.
     identity: str = ""
 
-    def without_statements(self) -> Document:
-        """A copy that drops policy statements (reports need only their count): cheap to send
-        back from a worker process once the document has been evaluated."""
+    def for_report(self) -> Document:
+        """A copy with only what suppressions and reports read once the document is evaluated:
+        policies without their statements (reports show the count), no trust, runbook or stack
+        facts. Cheap to send back from a worker process."""
         roles = [
             replace(
                 role,
@@ -255,7 +256,17 @@ class Document:
             )
             for role in self.roles
         ]
-        return replace(self, roles=roles)
+        return replace(
+            self,
+            roles=roles,
+            role_references=[],
+            notes=[],
+            runbook=None,
+            runbook_searched=(),
+            quickcreate_links=[],
+            parameters=(),
+            stack_resources=(),
+        )
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ marked conditional; `AWS::NoValue` yields nothing; parameters yield their Defaul
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any, NamedTuple
 
 from bglint.load.nodes import Pos, Sequence, pos_in, pos_of
@@ -33,9 +33,12 @@ class Renderer:
             if isinstance(spec, dict) and isinstance(spec.get("Default"), str | int | float)
         }
 
-    def items(self, value: Any, pos: Pos | None = None) -> Iterator[Rendered]:
+    def items(self, value: Any, pos: Pos | None = None) -> Iterable[Rendered]:
         """Every text a list-or-scalar field can hold (e.g. `Action`, `Resource`)."""
-        return self._items(value, pos or pos_of(value), 0)
+        here = pos or pos_of(value)
+        if type(value) is str:  # the common case, without the general walk
+            return (Rendered(value, here),)
+        return self._items(value, here, 0)
 
     def texts(self, value: Any, pos: Pos | None = None) -> Iterator[Rendered]:
         """Every text a scalar field can hold."""
