@@ -281,9 +281,10 @@ def can_escape_boundary(subject: Subject, params: dict[str, Any]) -> Iterator[Hi
     create = perms.can("iam:CreateRole", "*")
     if create.allowed and not any(c.key.lower() == "iam:permissionsboundary" for c in create.conditions):
         found.append("iam:CreateRole (without an iam:PermissionsBoundary condition)")
-    launch = [a for a in _COMPUTE_LAUNCH if perms.can(a, "*").unconditional]
-    if perms.can("iam:PassRole", "*").unconditional and launch:
-        found.append(f"iam:PassRole on * with {', '.join(launch[:3])}")
+    if perms.can("iam:PassRole", "*").unconditional:
+        launch = [a for a in _COMPUTE_LAUNCH if perms.can(a, "*").unconditional]
+        if launch:
+            found.append(f"iam:PassRole on * with {', '.join(launch[:3])}")
     if found:
         yield Hit(
             role.loc,

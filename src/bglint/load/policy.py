@@ -15,7 +15,7 @@ from typing import Any
 from bglint import limits
 from bglint.errors import InputError, shown
 from bglint.iam.managed import managed_policy
-from bglint.load.intrinsics import Renderer
+from bglint.load.intrinsics import Rendered, Renderer
 from bglint.load.json_pos import load_json
 from bglint.load.nodes import UNKNOWN, Pos, pos_in, pos_of, text_in
 from bglint.model import Condition, Location, Principal, Statement
@@ -97,13 +97,13 @@ class PolicyReader:
             return None
         action_key = "NotAction" if "NotAction" in item else "Action"
         resource_key = "NotResource" if "NotResource" in item else "Resource"
-        actions, action_locs, cond_a = self._texts(item, action_key, logical)
-        resources, _, cond_r = self._texts(item, resource_key, logical)
+        actions = self._rendered(item, action_key, logical)
+        resources = self._rendered(item, resource_key, logical)
         principal_key = "NotPrincipal" if "NotPrincipal" in item else "Principal"
         return Statement(
             effect=effect,
-            actions=actions,
-            resources=resources,
+            actions=tuple(r.text for r in actions),
+            resources=tuple(r.text for r in resources),
             loc=loc,
             not_action=action_key == "NotAction",
             not_resource=resource_key == "NotResource",
@@ -111,24 +111,17 @@ class PolicyReader:
             principals=self._principals(item.get(principal_key)),
             not_principal=principal_key == "NotPrincipal",
             sid=text_in(item, "Sid"),
-            action_locs=action_locs,
-            conditional=cond_a or cond_r,
+            action_locs=tuple(self.locate(r.pos, f"{logical}/{action_key}[{i}]") for i, r in enumerate(actions)),
+            conditional=any(r.conditional for r in actions) or any(r.conditional for r in resources),
         )
 
-    def _texts(
-        self, item: dict[str, Any], key: str, logical: str
-    ) -> tuple[tuple[str, ...], tuple[Location, ...], bool]:
+    def _rendered(self, item: dict[str, Any], key: str, logical: str) -> list[Rendered]:
         if key not in item:
-            return (), (), False
+            return []
         wrong = _not_text(item[key], pos_in(item, key))
         if wrong is not None:  # IAM refuses `Action: 5`; `Action: null` would silently grant nothing
             self._error(wrong[1], f"{logical}: {key} must be text or a list of texts, got {shown(wrong[0])}")
-        texts, locs, conditional = [], [], False
-        for index, rendered in enumerate(self.renderer.items(item[key], pos_in(item, key))):
-            texts.append(rendered.text)
-            locs.append(self.locate(rendered.pos, f"{logical}/{key}[{index}]"))
-            conditional = conditional or rendered.conditional
-        return tuple(texts), tuple(locs), conditional
+        return list(self.renderer.items(item[key], pos_in(item, key)))
 
     def _conditions(self, raw: Any, logical: str) -> tuple[Condition, ...]:
         if raw is None:
