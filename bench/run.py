@@ -33,11 +33,17 @@ PARSE_ONLY = (
 )
 
 
+# Every tool runs as users run it: with bytecode caches (pip writes the peers' at install; an
+# editable bglint gets its own on the warm-up run). PYTHONDONTWRITEBYTECODE would make each
+# run recompile bglint's modules from source.
+ENV = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
+
+
 def timed(command: list[str]) -> tuple[float, int]:
     """(wall seconds, peak RSS in MB of the command and the children it waited for)."""
     wrapped = ["/usr/bin/time", "-f", "%M", *command] if Path("/usr/bin/time").exists() else command
     start = time.perf_counter()
-    done = subprocess.run(wrapped, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=False)
+    done = subprocess.run(wrapped, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=False, env=ENV)
     wall = time.perf_counter() - start
     last = done.stderr.strip().splitlines()[-1:] if wrapped is not command else []
     peak = int(last[0]) // 1024 if last and last[0].isdigit() else 0
