@@ -7,6 +7,7 @@ one app) stay in-process: a fork costs more than it saves there.
 
 from __future__ import annotations
 
+import gc
 import itertools
 import os
 from collections.abc import Callable, Sequence
@@ -42,9 +43,13 @@ def fan_out(func: Callable[[Item], Result], items: Sequence[Item], jobs: int) ->
         # An executor, not a Pool: a worker that dies (OOM kill) raises BrokenProcessPool
         # instead of hanging the run.
         context = multiprocessing.get_context("fork")
+        # Workers need not collect what they inherit: frozen, it is out of their collector's
+        # sight, so collections neither walk it nor write to its pages (shared until written).
+        gc.freeze()
         with ProcessPoolExecutor(jobs, mp_context=context) as pool:
             chunks = list(pool.map(_run, itertools.pairwise(bounds)))
     finally:
+        gc.unfreeze()  # the caller's garbage is collectable again (e.g. a long-lived test process)
         _WORK = None
     return [result for chunk in chunks for result in chunk]
 
