@@ -1,7 +1,7 @@
 """Benchmark bglint against cfn-lint and checkov on the same inputs, in the same run.
 
     bash bench/setup_peers.sh            # once: checkov in its own virtualenv
-    python bench/run.py [--templates 1000] [--runs 3]
+    python bench/run.py [--templates 1000] [--runs 5]
 
 Generates the inputs (bench/generate.py, fixed seed), then times, alternating the tools
 run by run: one template, one app config, and the whole set of templates; plus the bare
@@ -88,7 +88,7 @@ def identical_output(bglint: list[str], path: Path) -> bool:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--templates", type=int, default=1000)
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--peer-runs", type=int, default=1, help="runs of the slow peers on the whole set")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bglint-bench-"))
