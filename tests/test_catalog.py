@@ -329,3 +329,11 @@ def test_pack_rejects_names_differing_in_case() -> None:
     services = {"svc": {"actions": [["Get", 1, [], []], ["GET", 1, [], []]], "resources": []}}
     with pytest.raises(ValueError, match="differ only in case"):
         pack({"provenance": PROVENANCE, "services": services})
+
+
+def test_canonical_names_without_reading_rows() -> None:
+    catalog = Catalog(data_path("data", CATALOG_FILE).read_bytes())
+    assert catalog.canonical("ec2:describeinstances") == "ec2:DescribeInstances"
+    assert catalog.canonical("S3:GETOBJECT") == "s3:GetObject"
+    assert catalog.canonical("nosuch:thing") == "nosuch:thing"
+    assert not catalog._parsed  # messages need no service's rows

@@ -67,7 +67,7 @@ def _named(subject: Subject, bits: int, most: int = 4) -> str:
         if len(ordered) == most:
             break
     count = bits.bit_count()
-    shown = ", ".join(_canonical(subject, key) for key in ordered)
+    shown = ", ".join(catalog.canonical(key) for key in ordered)
     return f"{shown} and {count - most} more" if count > most else shown
 
 
@@ -78,11 +78,6 @@ def _services(services: set[str]) -> str:
 
 def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
-
-
-def _canonical(subject: Subject, key: str) -> str:
-    action = subject.catalog.lookup(key)
-    return f"{action.service}:{action.name}" if action else key
 
 
 def _where(scope: Scope) -> str:
