@@ -10,7 +10,6 @@ cfn-lint only reads templates, so app directories are timed for bglint alone.
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import statistics
 import subprocess
@@ -18,12 +17,10 @@ import sys
 import time
 from pathlib import Path
 
+from run import ENV  # with bytecode caches, as users run it
+
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULTS = [ROOT / "examples" / "templates" / "bad-break-glass.yaml", ROOT / "examples" / "bad-customer-network-app"]
-
-
-# With bytecode caches, as users run it (see bench/run.py).
-ENV = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
 
 
 def timed(command: list[str]) -> float:
