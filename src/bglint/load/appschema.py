@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from bglint.errors import InputError
+from bglint.load.conforms import Undecided, conforms
 from bglint.load.nodes import UNKNOWN, Mapping, Pos, pos_in, pos_of
 from bglint.paths import data_path
 
@@ -70,6 +71,8 @@ class ConfigWarning:
 
 def validate_config(doc: Mapping, kind: str, path: str) -> tuple[list[InputError], list[ConfigWarning]]:
     """Schema problems of one parsed file, sorted by position."""
+    if _conforms(doc, kind):
+        return [], []
     errors: dict[tuple[int, int, str], InputError] = {}
     warnings: list[ConfigWarning] = []
     for error in _validator(kind).iter_errors(doc):
@@ -88,6 +91,19 @@ def _schema_name(kind: str) -> str:
     if kind not in KINDS:
         raise ValueError(f"unknown config kind {kind!r}; expected one of {', '.join(KINDS)}")
     return f"{kind}.schema.json"
+
+
+def _conforms(doc: Mapping, kind: str) -> bool:
+    """The quick answer for the usual case, a valid file: jsonschema is only imported to explain."""
+    try:
+        return conforms(doc, _schema_name(kind), _documents())
+    except Undecided:
+        return False
+
+
+@functools.cache
+def _documents() -> dict[str, dict[str, Any]]:
+    return {f"{name}.schema.json": _schema(f"{name}.schema.json") for name in _SCHEMAS}
 
 
 @functools.cache
