@@ -21,7 +21,7 @@ from bglint.load.conforms import Undecided, conforms
 from bglint.load.toml_pos import load_toml
 from bglint.paths import data_path
 
-NAMES = [f"{kind}.schema.json" for kind in (*KINDS, "nuon_role")]
+NAMES = [f"{kind}.schema.json" for kind in (*KINDS, "nuon_role", "config", "rule")]
 DOCUMENTS = {name: json.loads(data_path("schemas", name).read_text(encoding="utf-8")) for name in NAMES}
 # The oracle, built here rather than borrowed from the code under test.
 REGISTRY: Registry[Any] = Registry().with_resources(
@@ -61,7 +61,7 @@ def resolve(schema: dict[str, Any], name: str) -> tuple[dict[str, Any], str]:
     return target, target_name
 
 
-MISTAKES = ("anything", "near miss", "missing key", "second branch", "unknown key")
+MISTAKES = ("anything", "near miss", "missing key", "second branch", "unknown key", "bad key name")
 
 
 class Draw:
@@ -128,8 +128,14 @@ class Draw:
             )
         ]
         table = {key: self.value(properties[key], name, depth + 1) for key in keys}
+        extra = schema.get("additionalProperties", True)
+        if not properties and isinstance(extra, dict):  # a map: its keys are data, shaped by propertyNames
+            names = schema.get("propertyNames", {}).get("pattern")
+            for _ in range(self.data.draw(st.integers(0, 2))):
+                wrong = names is None or self.errs("bad key name")
+                key = self.data.draw(st.text(min_size=1, max_size=5) if wrong else st.from_regex(names))
+                table[key] = self.value(extra, name, depth + 1)
         if self.errs("unknown key"):
-            extra = schema.get("additionalProperties", True)
             key = self.data.draw(st.text(min_size=1, max_size=5))
             table[key] = self.value(extra, name, depth + 1) if isinstance(extra, dict) else self.data.draw(ANY_VALUE)
         return table

@@ -5,6 +5,7 @@ Discovered from the first checked path upwards; `--config FILE` names one.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ import yaml
 from bglint.errors import InputError
 from bglint.limits import Limits
 from bglint.load.cfn_yaml import load_yaml
+from bglint.load.conforms import Undecided, conforms
 from bglint.load.files import read_text, resolved
 from bglint.load.nodes import Mapping, pos_in
 from bglint.load.suppressions import from_list
@@ -131,9 +133,12 @@ def _shown(path: Path) -> str:
 
 
 def _validate(raw: Any, shown: str) -> None:
-    import jsonschema  # only paid when a config file exists
-
     schema = yaml.safe_load(data_path("schemas", "config.schema.json").read_text(encoding="utf-8"))
+    with contextlib.suppress(Undecided):
+        if conforms(raw, "config", {"config": schema}):
+            return
+    import jsonschema  # only to explain what is wrong: importing it costs more than the check
+
     error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(raw))
     if error is not None:
         where = ".".join(str(p) for p in error.absolute_path) or "config"
