@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from bglint import limits
 from bglint.errors import InputError
 from bglint.evaluate.engine import Finding, conclude, document_findings
 from bglint.evaluate.rules import Rule, load_rules, shipped_rules_dir
@@ -97,7 +98,8 @@ def run_check(paths: list[Path], options: CheckOptions) -> CheckResult:
         loaded.documents = [doc.for_report() for doc in loaded.documents] if len(pieces) > 1 else loaded.documents
         return loaded, found
 
-    results = fan_out(check_piece, pieces, options.jobs)
+    with limits.paused_gc():  # for the whole run, not per document: workers inherit it
+        results = fan_out(check_piece, pieces, options.jobs)
     documents = sorted((d for loaded, _ in results for d in loaded.documents), key=lambda d: (d.kind != "app", d.path))
     findings = conclude([f for _, found in results for f in found], documents, rules, settings, options.config.ignore)
     input_errors = sorted(

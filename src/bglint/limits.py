@@ -16,12 +16,13 @@ timer: Python's `re` cannot be interrupted, so IAM wildcards are matched in line
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 import signal
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, fields
 from types import FrameType
 from typing import Any, TypeVar
@@ -88,18 +89,15 @@ def within_budget(shown: str, work: Callable[[], T], seconds: float | None = Non
 
     Raises InputError when the time is up, and turns any unexpected exception (a bug that a
     hostile file found) into an InputError too: one file never stops the others being checked.
-    The cyclic garbage collector is paused meanwhile (loading makes millions of acyclic
-    objects; collecting them on the way costs half the load time).
     """
     budget = current().max_seconds if seconds is None else seconds
     if _state.armed:  # inside another budget: that one governs
         return work()
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
     _state.reading = ""
     previous = _arm(budget)
     try:
-        return work()
+        with paused_gc():
+            return work()
     except _Expired:
         where = _state.reading if _state.reading and _state.reading != shown else ""
         detail = f" (while reading {where})" if where else ""
@@ -116,7 +114,23 @@ def within_budget(shown: str, work: Callable[[], T], seconds: float | None = Non
         raise InputError(shown, f"bglint failed on this file ({name}: {exc}); please report it") from None
     finally:
         _disarm(previous)
-        if gc_was_enabled:
+
+
+@contextlib.contextmanager
+def paused_gc() -> Iterator[None]:
+    """The cyclic garbage collector off meanwhile, then as it was.
+
+    Loading and checking make millions of objects and no reference cycles (none in 1000
+    templates): the collector would only walk an ever larger heap, a tenth of the time.
+    Reference counting still frees everything else; a cycle made meanwhile waits for the
+    collector's return.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
             gc.enable()
 
 
