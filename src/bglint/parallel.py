@@ -1,14 +1,15 @@
 """Spread per-document work over processes, keeping results in input order.
 
 Workers are forked, so they inherit the loaded documents, rules and IAM catalog instead of
-receiving them pickled; only their results travel back. Small runs (a pre-commit hook's
-one app) stay in-process: a fork costs more than it saves there.
+receiving them pickled; only their results travel back. The parent works too, taking
+items from the same shared counter: its own results need no pickling, and the work evens
+out however fast each process turns out to be. Small runs (a pre-commit hook's one app)
+stay in-process: a fork costs more than it saves there.
 """
 
 from __future__ import annotations
 
 import gc
-import itertools
 import os
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
@@ -17,7 +18,8 @@ Item = TypeVar("Item")
 Result = TypeVar("Result")
 
 MIN_ITEMS_PER_WORKER = 2
-_WORK: tuple[Callable[[Any], Any], Sequence[Any]] | None = None
+# What forked workers inherit: the function, the items, and the counter of the next item.
+_WORK: tuple[Callable[[Any], Any], Sequence[Any], Any] | None = None
 
 
 def default_jobs() -> int:
@@ -25,7 +27,7 @@ def default_jobs() -> int:
 
 
 def fan_out(func: Callable[[Item], Result], items: Sequence[Item], jobs: int) -> list[Result]:
-    """`[func(item) for item in items]`, over up to `jobs` forked processes."""
+    """`[func(item) for item in items]`, over this process and up to `jobs - 1` forked ones."""
     jobs = min(jobs, len(items) // MIN_ITEMS_PER_WORKER)
     if jobs <= 1:
         return [func(item) for item in items]
@@ -36,25 +38,34 @@ def fan_out(func: Callable[[Item], Result], items: Sequence[Item], jobs: int) ->
     if "fork" not in multiprocessing.get_all_start_methods():
         return [func(item) for item in items]
     global _WORK
-    _WORK = (func, items)
-    # Several chunks per worker even out documents of very different sizes.
-    bounds = [len(items) * i // (jobs * 4) for i in range(jobs * 4 + 1)]
+    context = multiprocessing.get_context("fork")
+    _WORK = (func, items, context.Value("i", 0))
     try:
-        # An executor, not a Pool: a worker that dies (OOM kill) raises BrokenProcessPool
-        # instead of hanging the run.
-        context = multiprocessing.get_context("fork")
         # Workers need not collect what they inherit: frozen, it is out of their collector's
         # sight, so collections neither walk it nor write to its pages (shared until written).
         gc.freeze()
-        with ProcessPoolExecutor(jobs, mp_context=context) as pool:
-            chunks = list(pool.map(_run, itertools.pairwise(bounds)))
+        # An executor, not a Pool: a worker that dies (OOM kill) raises BrokenProcessPool
+        # instead of hanging the run.
+        with ProcessPoolExecutor(jobs - 1, mp_context=context) as pool:
+            others = [pool.submit(_drain) for _ in range(jobs - 1)]
+            done = _drain()
+            for future in others:
+                done += future.result()
     finally:
         gc.unfreeze()  # the caller's garbage is collectable again (e.g. a long-lived test process)
         _WORK = None
-    return [result for chunk in chunks for result in chunk]
+    return [result for _, result in sorted(done, key=lambda pair: pair[0])]
 
 
-def _run(span: tuple[int, int]) -> list[Any]:
+def _drain() -> list[tuple[int, Any]]:
+    """Take the next item until none is left; (index, result) pairs."""
     assert _WORK is not None
-    func, items = _WORK
-    return [func(items[i]) for i in range(*span)]
+    func, items, counter = _WORK
+    done: list[tuple[int, Any]] = []
+    while True:
+        with counter.get_lock():
+            index = counter.value
+            counter.value += 1
+        if index >= len(items):
+            return done
+        done.append((index, func(items[index])))
