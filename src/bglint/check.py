@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -90,12 +91,14 @@ def run_check(paths: list[Path], options: CheckOptions) -> CheckResult:
     pieces = plan.split(options.jobs * 4) if options.jobs > 1 else [plan]
     if len(pieces) > 1:
         load_catalog().warm()  # once, before forking: workers inherit the tables
+    home = os.getpid()
 
     def check_piece(piece: Plan) -> tuple[Loaded, list[Finding]]:
         loaded = load_plan(piece, load_options)
         # Each document within its time budget: one that runs out becomes an input error.
         found = loaded.evaluate_each(lambda doc: document_findings(doc, rules, settings))
-        loaded.documents = [doc.for_report() for doc in loaded.documents] if len(pieces) > 1 else loaded.documents
+        if os.getpid() != home:  # a worker's results are pickled back: only what reports read
+            loaded.documents = [doc.for_report() for doc in loaded.documents]
         return loaded, found
 
     with limits.paused_gc():  # for the whole run, not per document: workers inherit it
