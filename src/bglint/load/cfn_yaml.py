@@ -279,8 +279,8 @@ class _Builder:
     Containers are created empty and filled later from a stack, so nesting depth costs
     no Python frames. An alias is the very node of its anchor and is expanded again each
     time it is reached, as a plain YAML load would (`_check_expansion` bounds the cost).
-    Plain string scalars, most of any template, are handled inline in the fill loops:
-    this walk costs more than libyaml's parse, so per-node calls matter.
+    Plain string scalars and plain containers, most of any template, are handled inline in
+    the fill loops: this walk costs more than libyaml's parse, so per-node calls matter.
     """
 
     def __init__(self, path: str, lines: list[str], loader: Any) -> None:
@@ -292,15 +292,17 @@ class _Builder:
 
     def build(self, root: Node) -> Any:
         value = self.value(root, 1)
-        while self.pending:
-            node, container, depth = self.pending.pop()
-            start = len(self.pending)
+        pending = self.pending
+        while pending:
+            node, container, depth = pending.pop()
+            start = len(pending)
             if isinstance(container, Mapping):
                 self.fill_mapping(node, container, depth)
             else:
                 self.fill_sequence(node, container, depth)
-            # Fill children in document order, so the first error reported comes first.
-            self.pending[start:] = reversed(self.pending[start:])
+            if len(pending) - start > 1:
+                # Fill children in document order, so the first error reported comes first.
+                pending[start:] = reversed(pending[start:])
         return value
 
     def error(self, node: Node, message: str) -> InputError:
@@ -369,18 +371,26 @@ class _Builder:
         return container
 
     def fill_sequence(self, node: Node, sequence: Sequence, depth: int) -> None:
-        items, item_pos = sequence, sequence.item_pos
+        items, item_pos, pending, nested = sequence, sequence.item_pos, self.pending, depth < self.max_depth
         for item in node.value:
             mark = item.start_mark
-            if item.tag == _STR and type(item) is ScalarNode:
+            where = (mark.line + 1, mark.column + 1)
+            tag = item.tag
+            if tag == _STR and type(item) is ScalarNode:
                 items.append(item.value)
+            elif nested and tag == _MAP and type(item) is MappingNode:
+                items.append(table := Mapping(where))
+                pending.append((item, table, depth + 1))
+            elif nested and tag == _SEQ and type(item) is SequenceNode:
+                items.append(array := Sequence(where))
+                pending.append((item, array, depth + 1))
             else:
                 items.append(self.value(item, depth + 1))
-            item_pos.append((mark.line + 1, mark.column + 1))
+            item_pos.append(where)
 
     def fill_mapping(self, node: Node, mapping: Mapping, depth: int) -> None:
         merges: list[Node] = []
-        key_pos, value_pos = mapping.key_pos, mapping.value_pos
+        key_pos, value_pos, pending, nested = mapping.key_pos, mapping.value_pos, self.pending, depth < self.max_depth
         for key_node, value_node in node.value:
             if key_node.tag == _STR and type(key_node) is ScalarNode:
                 key = key_node.value
@@ -391,14 +401,22 @@ class _Builder:
                 key = self.key(key_node)
             if key in mapping:
                 raise self.error(key_node, f"duplicate key {key!r} (first at line {key_pos[key][0]})")
-            if value_node.tag == _STR and type(value_node) is ScalarNode:
+            mark = value_node.start_mark
+            where = (mark.line + 1, mark.column + 1)
+            tag = value_node.tag
+            if tag == _STR and type(value_node) is ScalarNode:
                 mapping[key] = value_node.value
+            elif nested and tag == _MAP and type(value_node) is MappingNode:
+                mapping[key] = table = Mapping(where)
+                pending.append((value_node, table, depth + 1))
+            elif nested and tag == _SEQ and type(value_node) is SequenceNode:
+                mapping[key] = array = Sequence(where)
+                pending.append((value_node, array, depth + 1))
             else:
                 mapping[key] = self.value(value_node, depth + 1)
+            value_pos[key] = where
             mark = key_node.start_mark
             key_pos[key] = (mark.line + 1, mark.column + 1)
-            mark = value_node.start_mark
-            value_pos[key] = (mark.line + 1, mark.column + 1)
         for key_node, value_node in self.merged_pairs(merges):
             key = self.key(key_node)
             if key not in mapping:  # own keys, then earlier merges, take precedence

@@ -21,7 +21,7 @@ class Mapping(dict[str, Any]):
     __slots__ = ("key_pos", "pos", "value_pos")
 
     def __init__(self, pos: Pos = UNKNOWN) -> None:
-        super().__init__()
+        # No dict.__init__: __new__ made it empty already, and a parse makes tens of thousands.
         self.pos = pos
         self.key_pos: dict[str, Pos] = {}
         self.value_pos: dict[str, Pos] = {}
@@ -42,7 +42,7 @@ class Sequence(list[Any]):
     __slots__ = ("item_pos", "pos")
 
     def __init__(self, pos: Pos = UNKNOWN) -> None:
-        super().__init__()
+        # No list.__init__: __new__ made it empty already.
         self.pos = pos
         self.item_pos: list[Pos] = []
 
