@@ -505,3 +505,23 @@ TRUST      ManagedPolicyArns: [arn:aws:iam::aws:policy/ReadOnlyAccess]
     write_tree(tmp_path, {"reader.yaml": template})
     result = run_bglint("check", "--format", "json", "reader.yaml", cwd=tmp_path)
     assert "BG008" not in rule_ids(report(result.stdout))
+
+
+def test_directory_walk_finds_templates_by_content_and_ignores_other_yaml(tmp_path: Path) -> None:
+    """A walked folder: a template is one that says Resources (even after a long preamble)."""
+    preamble = "".join(f"# {'x' * 70}\n" for _ in range(1500))  # ~110 KB before the template
+    write_tree(
+        tmp_path / "repo",
+        {
+            "late.yaml": preamble + OPS_TEMPLATE.removeprefix('AWSTemplateFormatVersion: "2010-09-09"\n'),
+            "ci.yaml": "jobs:\n  test:\n    runs-on: ubuntu-latest\n" + preamble,
+            "chart/values.yaml": "replicaCount: 2\n",
+            "permissions/boundary.json": '{"Resources": "not a template: an app\'s policy folder"}',
+        },
+    )
+    result = run_bglint("check", "repo", cwd=tmp_path)
+    assert result.returncode == 0 and result.stderr == ""  # notes only: the network is not stated
+    out = lines(result.stdout)
+    assert any(o.startswith("repo/late.yaml:") and " BG00" in o for o in out)
+    assert not any("ci.yaml" in o or "values.yaml" in o or "boundary.json" in o for o in out)
+    assert out[-1].endswith("in 1 document.")

@@ -234,8 +234,10 @@ def _walk(top: Path, apps: dict[Path, str], templates: dict[Path, tuple[str, boo
             apps.setdefault(here.resolve(), str(here))
         # A plain file in a folder inside the tree is inside too: only symlinks need resolving.
         inside = real_here is not None and real_tree is not None and real_here.is_relative_to(real_tree)
+        if "permissions" in here.relative_to(top).parts:  # an app's policy documents, not templates
+            continue
         for name in sorted(files):
-            if name.endswith(_TEMPLATE_SUFFIXES) and "permissions" not in here.relative_to(top).parts:
+            if name.endswith(_TEMPLATE_SUFFIXES):
                 candidate = here / name
                 plain = inside and not os.path.islink(candidate)
                 problem = "" if plain else outside(candidate, tree, tree_name)
@@ -262,7 +264,11 @@ def _mentions_resources(path: Path) -> bool:
         if not stat.S_ISREG(path.stat().st_mode):
             return True  # a pipe or device is never opened here; the loader reports it
         with path.open("rb") as handle:
-            head = handle.read(1 << 20)
+            # A small read first: templates say it near the top, and a 1 MiB buffer per file
+            # costs more than reading a small file.
+            head = handle.read(1 << 16)
+            if b"Resources" not in head and b"AWSTemplateFormatVersion" not in head:
+                head += handle.read((1 << 20) - len(head))
     except OSError:
         return True  # let the loader report why it cannot be read
     return b"Resources" in head or b"AWSTemplateFormatVersion" in head
