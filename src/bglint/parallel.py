@@ -47,25 +47,22 @@ def fan_out(func: Callable[[Item], Result], items: Sequence[Item], jobs: int) ->
         # An executor, not a Pool: a worker that dies (OOM kill) raises BrokenProcessPool
         # instead of hanging the run.
         with ProcessPoolExecutor(jobs - 1, mp_context=context) as pool:
-            others = [pool.submit(_drain) for _ in range(jobs - 1)]
-            done = _drain()
-            for future in others:
-                done += future.result()
+            # One task per item, so each worker result travels back (and is unpickled here)
+            # while the rest is still being worked on; a task finding nothing left returns None.
+            futures = [pool.submit(_next) for _ in items]
+            done = list(iter(_next, None))
+            done += [pair for future in futures if (pair := future.result()) is not None]
     finally:
         gc.unfreeze()  # the caller's garbage is collectable again (e.g. a long-lived test process)
         _WORK = None
     return [result for _, result in sorted(done, key=lambda pair: pair[0])]
 
 
-def _drain() -> list[tuple[int, Any]]:
-    """Take the next item until none is left; (index, result) pairs."""
+def _next() -> tuple[int, Any] | None:
+    """Take the next item and work on it: (its index, the result), or None when none is left."""
     assert _WORK is not None
     func, items, counter = _WORK
-    done: list[tuple[int, Any]] = []
-    while True:
-        with counter.get_lock():
-            index = counter.value
-            counter.value += 1
-        if index >= len(items):
-            return done
-        done.append((index, func(items[index])))
+    with counter.get_lock():
+        index = counter.value
+        counter.value += 1
+    return (index, func(items[index])) if index < len(items) else None
