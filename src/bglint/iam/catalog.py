@@ -405,6 +405,12 @@ class Catalog:
                 return 0
             if name == "*":
                 return service.mask
+            if name.endswith("*") and not _has_wildcard(name[:-1]):
+                # "svc:Describe*", nearly every pattern in AWS-managed policies: the keys are
+                # sorted, so its matches are one run of them, found without a regex.
+                lo = bisect.bisect_left(service.keys, pattern[:-1])
+                hi = bisect.bisect_left(service.keys, pattern[:-1] + "\U0010ffff", lo)
+                return ((1 << (hi - lo)) - 1) << (service.start + lo)
             services = [service]
         else:
             services = self._ordered  # `*` may span the ":"
