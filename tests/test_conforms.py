@@ -7,6 +7,7 @@ import json
 import math
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -277,3 +278,25 @@ def test_a_valid_config_is_checked_without_importing_jsonschema(tmp_path: Any) -
     ]
     assert outputs[0] == "([], []) False\n"
     assert "must be a string" in outputs[1] and outputs[1].endswith(" True\n")
+
+
+def test_a_valid_bglint_config_is_read_without_importing_jsonschema(tmp_path: Path) -> None:
+    program = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from bglint.errors import InputError\n"
+        "from bglint.load.config import load_config\n"
+        "try:\n"
+        "    print(load_config(Path(sys.argv[1])).fail_on, 'jsonschema' in sys.modules)\n"
+        "except InputError as exc:\n"
+        "    print(exc.message, 'jsonschema' in sys.modules)\n"
+    )
+    outputs = []
+    for text in ("fail-on: warning\n", "fail-on: sometimes\n"):
+        (tmp_path / ".bglint.yaml").write_text(text, encoding="utf-8")
+        run = subprocess.run(
+            [sys.executable, "-c", program, str(tmp_path / ".bglint.yaml")], capture_output=True, text=True, check=True
+        )
+        outputs.append(run.stdout)
+    assert outputs[0] == "warning False\n"
+    assert outputs[1].startswith("invalid config: fail-on: ") and outputs[1].endswith(" True\n")

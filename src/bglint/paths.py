@@ -6,7 +6,10 @@ from a zip, and importing importlib.resources costs ~9 ms of the interactive bud
 
 from __future__ import annotations
 
+import functools
+import json
 from pathlib import Path
+from typing import Any
 
 _PACKAGE = Path(__file__).resolve().parent
 # src/bglint/paths.py -> the repository root, which holds rules/ and schemas/.
@@ -22,3 +25,11 @@ def data_path(*parts: str) -> Path:
     """
     packaged = _PACKAGE.joinpath(*parts)
     return packaged if packaged.exists() else _REPO_ROOT.joinpath(*parts)
+
+
+@functools.cache
+def load_schema(name: str) -> dict[str, Any]:
+    """A JSON Schema of `schemas/` (e.g. `config.schema.json`), parsed once; not to be changed."""
+    with data_path("schemas", name).open(encoding="utf-8") as handle:
+        schema: dict[str, Any] = json.load(handle)
+    return schema

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -12,7 +11,7 @@ import yaml
 from bglint.errors import InputError
 from bglint.evaluate.registry import registered
 from bglint.load.cfn_yaml import check_shape
-from bglint.load.conforms import Undecided, conforms
+from bglint.load.conforms import first_problem
 from bglint.load.files import read_text
 from bglint.paths import data_path
 
@@ -102,16 +101,10 @@ def _load_rule(path: Path, validate: bool) -> Rule:
 
 
 def _validate(raw: Any, path: Path) -> None:
-    schema = yaml.safe_load(data_path("schemas", "rule.schema.json").read_text(encoding="utf-8"))
-    with contextlib.suppress(Undecided):
-        if conforms(raw, "rule", {"rule": schema}):
-            return
-    import jsonschema  # only to explain what is wrong: importing it costs more than the check
-
-    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(raw))
-    if error is not None:
-        where = "/".join(str(p) for p in error.absolute_path) or "rule"
-        raise InputError(str(path), f"invalid rule: {where}: {error.message}")
+    problem = first_problem(raw, "rule.schema.json")
+    if problem is not None:
+        where = "/".join(str(p) for p in problem[0]) or "rule"
+        raise InputError(str(path), f"invalid rule: {where}: {problem[1]}")
 
 
 def _when(raw: dict[str, Any] | None) -> When:

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from bglint.errors import InputError
-from bglint.load.conforms import Undecided, conforms
+from bglint.load.conforms import surely_conforms
 from bglint.load.nodes import UNKNOWN, Mapping, Pos, pos_in, pos_of
-from bglint.paths import data_path
+from bglint.paths import load_schema
 
 if TYPE_CHECKING:
     from jsonschema import ValidationError
@@ -71,7 +71,8 @@ class ConfigWarning:
 
 def validate_config(doc: Mapping, kind: str, path: str) -> tuple[list[InputError], list[ConfigWarning]]:
     """Schema problems of one parsed file, sorted by position."""
-    if _conforms(doc, kind):
+    # The usual case, a valid file, without importing jsonschema: it only explains problems.
+    if surely_conforms(doc, _schema_name(kind), _documents()):
         return [], []
     errors: dict[tuple[int, int, str], InputError] = {}
     warnings: list[ConfigWarning] = []
@@ -93,17 +94,9 @@ def _schema_name(kind: str) -> str:
     return f"{kind}.schema.json"
 
 
-def _conforms(doc: Mapping, kind: str) -> bool:
-    """The quick answer for the usual case, a valid file: jsonschema is only imported to explain."""
-    try:
-        return conforms(doc, _schema_name(kind), _documents())
-    except Undecided:
-        return False
-
-
 @functools.cache
 def _documents() -> dict[str, dict[str, Any]]:
-    return {f"{name}.schema.json": _schema(f"{name}.schema.json") for name in _SCHEMAS}
+    return {f"{name}.schema.json": load_schema(f"{name}.schema.json") for name in _SCHEMAS}
 
 
 @functools.cache
@@ -111,7 +104,7 @@ def _validator(kind: str) -> Validator:
     # jsonschema takes ~0.1 s to import: only pay for it when a config is validated.
     from jsonschema import Draft202012Validator
 
-    return Draft202012Validator(_schema(_schema_name(kind)), registry=_registry())
+    return Draft202012Validator(load_schema(_schema_name(kind)), registry=_registry())
 
 
 @functools.cache
@@ -119,15 +112,8 @@ def _registry() -> Registry[Any]:
     """The app-config schemas under their `$id`s, so `$ref`s between files resolve offline."""
     from referencing import Registry, Resource
 
-    resources = [Resource.from_contents(_schema(f"{name}.schema.json")) for name in _SCHEMAS]
+    resources = [Resource.from_contents(schema) for schema in _documents().values()]
     return Registry().with_resources((resource.id() or "", resource) for resource in resources)
-
-
-@functools.cache
-def _schema(name: str) -> dict[str, Any]:
-    with data_path("schemas", name).open(encoding="utf-8") as handle:
-        schema: dict[str, Any] = json.load(handle)
-    return schema
 
 
 def _unknown_keys(error: ValidationError, path: str) -> Iterator[ConfigWarning]:

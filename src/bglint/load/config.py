@@ -5,25 +5,21 @@ Discovered from the first checked path upwards; `--config FILE` names one.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from bglint.errors import InputError
 from bglint.limits import Limits
 from bglint.load.cfn_yaml import load_yaml
-from bglint.load.conforms import Undecided, conforms
+from bglint.load.conforms import first_problem
 from bglint.load.files import read_text, resolved
 from bglint.load.nodes import Mapping, pos_in
 from bglint.load.suppressions import from_list
 from bglint.load.toml_pos import load_toml
 from bglint.model import Location, Suppression
-from bglint.paths import data_path
 
 CONFIG_NAMES = (".bglint.yaml", ".bglint.yml")
 
@@ -133,13 +129,7 @@ def _shown(path: Path) -> str:
 
 
 def _validate(raw: Any, shown: str) -> None:
-    schema = yaml.safe_load(data_path("schemas", "config.schema.json").read_text(encoding="utf-8"))
-    with contextlib.suppress(Undecided):
-        if conforms(raw, "config", {"config": schema}):
-            return
-    import jsonschema  # only to explain what is wrong: importing it costs more than the check
-
-    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(raw))
-    if error is not None:
-        where = ".".join(str(p) for p in error.absolute_path) or "config"
-        raise InputError(shown, f"invalid config: {where}: {error.message}")
+    problem = first_problem(raw, "config.schema.json")
+    if problem is not None:
+        where = ".".join(str(p) for p in problem[0]) or "config"
+        raise InputError(shown, f"invalid config: {where}: {problem[1]}")

@@ -10,10 +10,13 @@ keyword falls back to jsonschema rather than going unchecked.
 
 from __future__ import annotations
 
+import contextlib
 import numbers
 import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
+
+from bglint.paths import load_schema
 
 Schema = dict[str, Any] | bool
 # A schema document's name (e.g. `nuon_role.schema.json`) -> the document
@@ -33,6 +36,25 @@ class Undecided(Exception):
 def conforms(value: Any, name: str, documents: Documents) -> bool:
     """Whether `value` is valid against the schema document `name`."""
     return _Check(documents).valid(value, documents[name], name)
+
+
+def surely_conforms(value: Any, name: str, documents: Documents) -> bool:
+    """True when `value` conforms; False when it does not, or when this module cannot tell."""
+    with contextlib.suppress(Undecided):
+        return conforms(value, name, documents)
+    return False
+
+
+def first_problem(value: Any, name: str) -> tuple[list[str | int], str] | None:
+    """jsonschema's best-matching error against a self-contained schema of `schemas/`, as
+    (where in `value`, message); None when `value` conforms."""
+    schema = load_schema(name)
+    if surely_conforms(value, name, {name: schema}):
+        return None
+    import jsonschema  # only to explain what is wrong: importing it costs more than the check
+
+    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(value))
+    return None if error is None else (list(error.absolute_path), error.message)
 
 
 def _is_number(value: Any) -> bool:
