@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -34,6 +35,59 @@ def test_small_runs_stay_in_process() -> None:
     assert {pid for _, pid in fan_out(_slow_square, [1, 2, 3], 8)} == {os.getpid()}
 
 
+def test_more_items_than_the_ticket_pipe_holds() -> None:
+    """Past 262144 items (a 1 MiB pipe of 4-byte tickets) a ticket stands for several items."""
+    count = 300_000
+    results = fan_out(_negate, range(count), 2)
+    assert results == [-i for i in range(count)]
+
+
+def _negate(item: int) -> int:
+    return -item
+
+
+def _fails_in_worker(home: int) -> int:
+    time.sleep(0.005)
+    if os.getpid() != home:
+        raise ValueError("broken in the worker")
+    return home
+
+
+def _dies_in_worker(home: int) -> int:
+    time.sleep(0.005)
+    if os.getpid() != home:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return home
+
+
+def test_a_worker_failure_fails_the_run_with_its_traceback() -> None:
+    with pytest.raises(RuntimeError, match=r"(?s)a worker process failed:.*ValueError: broken in the worker"):
+        fan_out(_fails_in_worker, [os.getpid()] * 20, 2)
+
+
+def test_a_killed_worker_fails_the_run_instead_of_hanging() -> None:
+    started = time.monotonic()
+    with pytest.raises(RuntimeError, match=r"a worker process \(pid \d+\) died: killed by SIGKILL"):
+        fan_out(_dies_in_worker, [os.getpid()] * 20, 2)
+    assert time.monotonic() - started < 10
+
+
+def test_no_worker_outlives_the_run() -> None:
+    before = _children()
+    fan_out(_slow_square, list(range(20)), 3)
+    with pytest.raises(RuntimeError):
+        fan_out(_fails_in_worker, [os.getpid()] * 20, 3)
+    assert _children() == before
+
+
+def _children() -> set[str]:
+    """This process's live (or unreaped) children, from /proc."""
+    task = Path(f"/proc/{os.getpid()}/task")
+    if not task.exists():
+        pytest.skip("needs /proc")
+    return {pid for thread in task.iterdir() for pid in (thread / "children").read_text().split()}
+
+
 @pytest.fixture(scope="module")
 def inputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Generated templates and app configs, plus broken files: findings, warnings and errors."""
@@ -52,5 +106,19 @@ def test_parallel_output_is_the_single_process_output(inputs: Path, fmt: str) ->
     one = runs[0]
     assert one.returncode == 2 and "broken-1.yaml" in one.stderr  # findings and input errors alike
     assert one.stdout.count("BG0") > 40
+    for many in runs[1:]:
+        assert (many.returncode, many.stdout, many.stderr) == (one.returncode, one.stdout, one.stderr)
+
+
+def test_the_app_config_context_is_loaded_once_whatever_the_jobs(inputs: Path, tmp_path: Path) -> None:
+    """--app-config is read before the run is split: its error is reported once, as with -j1."""
+    context = tmp_path / "context"
+    context.mkdir()
+    (context / "break_glass.toml").write_text("[[role]\nname = 'x'\n", encoding="utf-8")
+    runs = [
+        run_bglint("check", f"-j{jobs}", "--app-config", str(context), "templates", cwd=inputs) for jobs in (1, 2, 3)
+    ]
+    one = runs[0]
+    assert one.stderr.count("break_glass.toml") == 1, one.stderr
     for many in runs[1:]:
         assert (many.returncode, many.stdout, many.stderr) == (one.returncode, one.stdout, one.stderr)

@@ -15,7 +15,7 @@ from bglint.iam.catalog import load_catalog
 from bglint.iam.effective import analyse
 from bglint.iam.summary import summarise
 from bglint.load.config import Config
-from bglint.load.discover import Loaded, LoadOptions, Plan, load_plan, plan_paths
+from bglint.load.discover import Loaded, LoadOptions, Plan, load_plan, plan_paths, settle_context
 from bglint.load.selection import Selection
 from bglint.model import Document
 from bglint.parallel import fan_out
@@ -86,9 +86,11 @@ def run_check(paths: list[Path], options: CheckOptions) -> CheckResult:
     in worker processes. The result is the same whatever `jobs` is, in the same order."""
     rules, errors = active_rules(options)
     settings = settings_of(options.config)
-    load_options = _load_options(options)
     plan = plan_paths(paths)
-    pieces = plan.split(options.jobs * 4) if options.jobs > 1 else [plan]
+    load_options, context_errors = settle_context(plan, _load_options(options))
+    plan.errors += context_errors
+    # Pieces of a few dozen templates at most: the processes finish close together.
+    pieces = plan.split(max(options.jobs * 4, len(plan.templates) // 32)) if options.jobs > 1 else [plan]
     if len(pieces) > 1:
         load_catalog().warm()  # once, before forking: workers inherit the tables
     home = os.getpid()

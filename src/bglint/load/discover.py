@@ -12,7 +12,7 @@ import os
 import stat
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TypeVar
 
@@ -67,6 +67,7 @@ class LoadOptions:
     runbook: str = ""  # the config's `runbook`: the runbook's path relative to each app dir
     app_runbooks: dict[str, str] = field(default_factory=dict)  # resolved app dir -> runbook path
     limits: Limits | None = None  # the config's `limits`, for this process and its workers
+    context: NetworkContext | None = None  # the --app-config directory's, once loaded (settle_context)
 
 
 @dataclass
@@ -110,7 +111,8 @@ def load_paths(paths: list[Path], options: LoadOptions) -> Loaded:
 def load_plan(plan: Plan, options: LoadOptions) -> Loaded:
     if options.limits is not None:
         limits.configure(options.limits)
-    loaded = Loaded(errors=list(plan.errors))
+    options, context_errors = settle_context(plan, options)
+    loaded = Loaded(errors=[*plan.errors, *context_errors])
     apps, templates = plan.apps, plan.templates
     contexts: dict[Path, NetworkContext] = {}
     for root, shown in sorted(apps.items()):
@@ -123,16 +125,6 @@ def load_plan(plan: Plan, options: LoadOptions) -> Loaded:
             contexts[root] = doc.network
 
         _within_budget(loaded, shown, load_one)
-    if options.app_config is not None and options.app_config.resolve() not in contexts:
-        root = options.app_config.resolve()
-
-        def load_context(root: Path = root) -> None:
-            doc, errors = load_app(root, str(options.app_config), options.selection, _stated(options, root))
-            loaded.errors.extend(errors)
-            contexts[root] = doc.network
-
-        _within_budget(loaded, str(options.app_config), load_context)
-        contexts.setdefault(root, NetworkContext(NetworkKind.UNKNOWN, "the --app-config directory could not be read"))
     for path, (shown, explicit) in sorted(templates.items()):
         network = _template_network(path, contexts, options)
         load = functools.partial(_load_template, path, shown, explicit, network, options.selection, loaded)
@@ -140,6 +132,28 @@ def load_plan(plan: Plan, options: LoadOptions) -> Loaded:
     for doc in loaded.documents:
         doc.identity = _identity(Path(doc.path))
     return loaded
+
+
+def settle_context(plan: Plan, options: LoadOptions) -> tuple[LoadOptions, list[InputError]]:
+    """The options with the --app-config directory's network context loaded, and its errors.
+
+    Loaded once, before a plan is split: each piece would otherwise load it again and repeat
+    its errors. When that directory is also one of the apps checked, its own load reports them.
+    """
+    if options.app_config is None or options.context is not None:
+        return options, []
+    root = options.app_config.resolve()
+    loaded = Loaded()
+    found: list[NetworkContext] = []
+
+    def load_context() -> None:
+        doc, errors = load_app(root, str(options.app_config), options.selection, _stated(options, root))
+        loaded.errors.extend(errors)
+        found.append(doc.network)
+
+    _within_budget(loaded, str(options.app_config), load_context)
+    context = found[0] if found else NetworkContext(NetworkKind.UNKNOWN, "the --app-config directory could not be read")
+    return replace(options, context=context), [] if root in plan.apps else loaded.errors
 
 
 def _within_budget(loaded: Loaded, shown: str, load: Callable[[], None]) -> None:
@@ -179,8 +193,8 @@ def _template_network(path: Path, contexts: dict[Path, NetworkContext], options:
     for root, context in contexts.items():
         if path.is_relative_to(root):
             return context
-    if options.app_config is not None:
-        return contexts[options.app_config.resolve()]
+    if options.context is not None:  # --app-config
+        return options.context
     if options.network:
         return NetworkContext(NetworkKind(options.network), "stated in the bglint config")
     return NetworkContext(NetworkKind.UNKNOWN, "template checked without its app config (see --app-config)")
