@@ -18,6 +18,7 @@ import json
 import math
 import os
 import re
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -426,6 +427,14 @@ HOSTILE_TEXT = st.lists(
     max_size=12,
 ).map("".join)
 _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufffe\uffff]")
+
+
+def test_every_code_point_escaped_is_one_the_printable_fast_path_leaves_to_the_escaper() -> None:
+    """for_terminal passes printable text through untouched: none of it may need escaping."""
+    for code in range(sys.maxunicode + 1):
+        char = chr(code)
+        if _UNSAFE.match(char) or code in (0x061C, 0x200E, 0x200F):  # the bidi marks, too
+            assert not char.isprintable() and for_terminal(char) != char, hex(code)
 
 
 @budget(100)

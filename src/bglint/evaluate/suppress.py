@@ -26,6 +26,9 @@ def apply_suppressions(
     result = []
     for finding in findings:
         candidates = (*on_roles.get((finding.document, finding.role), ()), *configured)
+        if not candidates:  # the common case: spare a generator per finding
+            result.append(finding)
+            continue
         match = next((s for s in candidates if s.current(today) and _matches(s, finding)), None)
         if match is not None:
             used.add(id(match))
