@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -313,6 +315,22 @@ def test_output_into_a_missing_directory_exits_2_with_one_line(tmp_path: Path) -
     assert result.returncode == 2
     line = assert_one_error_line(result, "no-such-dir/report.txt", with_col=False)
     assert "cannot write report" in line
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_a_full_disk_on_stdout_exits_2_with_one_line(tmp_path: Path) -> None:
+    write_tree(tmp_path / "bad", BAD_APP)
+    with open("/dev/full", "w", encoding="utf-8") as full:
+        result = subprocess.run(
+            [sys.executable, "-m", "bglint", "check", "bad"],
+            cwd=tmp_path,
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
+        )
+    assert result.returncode == 2
+    assert result.stderr == "stdout: error: cannot write report: No space left on device\n"
 
 
 def test_text_output_lines_and_summary(tmp_path: Path) -> None:

@@ -1,3 +1,3 @@
-from bglint.cli import main
+from bglint.cli import run
 
-main()
+run()

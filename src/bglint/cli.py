@@ -7,6 +7,7 @@ input errors (the findings for the other files are still written).
 from __future__ import annotations
 
 import gc
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
@@ -60,6 +61,30 @@ def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> 
 )
 def main() -> None:
     """bglint: lint break-glass IAM roles in Nuon app configs and CloudFormation templates."""
+
+
+def run() -> NoReturn:
+    """The `bglint` command: `main`, then an exit that skips tearing down the heap.
+
+    A check leaves millions of objects that the interpreter would free one by one at exit
+    (~13 ms on 1000 templates), only for the process to end. Output is flushed first; bglint
+    has no atexit work (thread pools are joined where they are used).
+    """
+    try:
+        main()
+        code: object = 0
+    except SystemExit as exc:
+        code = exc.code
+    if not isinstance(code, int):  # sys.exit("message"), as the interpreter would show it
+        if code is not None:
+            print(code, file=sys.stderr)
+        code = 0 if code is None else 1
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except OSError:  # a full disk or a closed pipe: what was written may be short
+        code = code or EXIT_ERROR
+    os._exit(code)
 
 
 def _config(config_file: Path | None, paths: tuple[Path, ...]) -> Config:
@@ -355,7 +380,13 @@ def _render(report: Report, fmt: str) -> str:
 
 def _write(text: str, output: Path | None) -> None:
     if output is None:
-        click.echo(text, nl=False)
+        try:
+            click.echo(text, nl=False)
+            sys.stdout.flush()
+        except OSError as exc:  # a full disk, a closed pipe (`| head`): the report is cut short
+            # Whatever is left in the buffer would fail again at exit: drop it.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            _fail(InputError("stdout", f"cannot write report: {exc.strerror or exc}"))
         return
     try:
         output.write_text(text, encoding="utf-8")
