@@ -396,15 +396,20 @@ PLAIN_SCALARS = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "
 )
 
 
-@given(PLAIN_SCALARS)
-def test_resolver_shortcut_agrees_with_pyyaml(text: str) -> None:
-    """Plain scalars skip PyYAML's regular expressions when no resolver could claim them."""
-    from yaml.nodes import ScalarNode
-
+@given(
+    st.sampled_from(["ScalarNode", "MappingNode", "SequenceNode"]),
+    PLAIN_SCALARS | st.just(""),
+    st.tuples(st.booleans(), st.booleans()),
+)
+def test_resolver_shortcut_agrees_with_pyyaml(kind: str, text: str, implicit: tuple[bool, bool]) -> None:
+    """Untagged nodes get PyYAML's tag without its resolver: collections and quoted scalars
+    outright, plain scalars when no implicit resolver could claim their first character."""
+    node_kind = getattr(yaml.nodes, kind)
+    value = text if kind == "ScalarNode" else None
     loader = cfn_yaml._Loader("")
     try:
-        ours = loader.resolve(ScalarNode, text, (True, False))
-        theirs = yaml.SafeLoader.resolve(loader, ScalarNode, text, (True, False))
+        ours = loader.resolve(node_kind, value, implicit)
+        theirs = yaml.SafeLoader.resolve(loader, node_kind, value, implicit)
     finally:
         loader.dispose()
     assert ours == theirs

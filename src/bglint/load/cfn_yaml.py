@@ -45,13 +45,16 @@ class _Loader(_BaseLoader):  # type: ignore[misc]
         descend_resolver = operator.is_
         ascend_resolver = tuple
 
-    def resolve(self, kind: type[Node], value: Any, implicit: tuple[bool, bool]) -> str:
-        # Most plain scalars (names, actions, ARNs) start with a character no resolver
-        # claims: they are strings, without trying any regular expression.
-        if kind is ScalarNode and implicit[0] and value and _CLAIMED_FIRST and value[0] not in _CLAIMED_FIRST:
+        def resolve(self, kind: type[Node], value: Any, implicit: tuple[bool, bool]) -> str:
+            """The tag of an untagged node, as the base resolver gives it without path resolvers."""
+            if kind is not ScalarNode:
+                return _MAP if kind is MappingNode else _SEQ
+            # Only a plain scalar may be claimed by an implicit resolver (null, bool, int...),
+            # and most (names, actions, ARNs) start with a character none of them claims.
+            if implicit[0] and (not value or _CLAIMED_FIRST is None or value[0] in _CLAIMED_FIRST):
+                resolved: str = super().resolve(kind, value, implicit)
+                return resolved
             return _STR
-        resolved: str = super().resolve(kind, value, implicit)
-        return resolved
 
 
 # Scalars whose value YAML 1.1 safe loading decides, by PyYAML's own constructors.
