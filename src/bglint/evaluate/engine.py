@@ -78,12 +78,13 @@ def conclude(
 def _document_findings(doc: Document, rules: list[Rule], settings: Settings) -> Iterator[Finding]:
     network = doc.network.kind
     subjects = [Subject(doc, role, settings) for role in doc.roles]
+    whole = Subject(doc, None, settings)
     for rule in rules:
         if rule.applies_to == "suppressions":
             continue
         if rule.applies_to == "document":
             if rule.when.matches(network, "", "aws"):
-                for hit in registered()[rule.predicate](Subject(doc, None, settings), rule.params):
+                for hit in registered()[rule.predicate](whole, rule.params):
                     yield _finding(rule, rule.severity, doc, None, hit)
             continue
         for subject in subjects:

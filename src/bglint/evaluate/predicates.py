@@ -165,6 +165,14 @@ def _iam_write_bits(catalog: Catalog) -> int:
 
 
 @functools.cache
+def _escalation_bits(catalog: Catalog) -> int:
+    """The IAM actions `can_escape_boundary` asks about (launching compute needs iam:PassRole)."""
+    return catalog.to_bits(
+        a.lower() for a in (*_ESCALATION_ON_SELF, *_BOUNDARY_REWRITE, "iam:CreateRole", "iam:PassRole")
+    )
+
+
+@functools.cache
 def _network_change_bits(catalog: Catalog) -> int:
     """EC2 writes to VPCs, subnets, routes, gateways and security groups."""
     return catalog.to_bits(k for k in catalog.at_levels("ec2", ["Write"]) if _NETWORK_CHANGE.search(k))
@@ -267,6 +275,8 @@ def can_escape_boundary(subject: Subject, params: dict[str, Any]) -> Iterator[Hi
     perms = subject.permissions
     if _admin_equivalent(subject):
         return  # BG001 already says the role can do everything
+    if not perms.named_bits & _escalation_bits(subject.catalog):
+        return  # no Allow names any of the IAM actions below: nothing to ask about
     self_arn = f"arn:aws:iam::{_SAMPLE_ACCOUNT}:role/{_rendered_name(role.role_name or role.name)}"
     found = [a for a in _ESCALATION_ON_SELF if perms.can(a, self_arn).unconditional]
     boundary_names = [p.name for p in (role.boundary.policies if role.boundary else ())]

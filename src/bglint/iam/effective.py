@@ -138,7 +138,7 @@ class Permissions:
     def can(self, action: str, resource: str = "*") -> Decision:
         """Can the role do `action` on `resource`, and under which conditions?"""
         bit = self.catalog.bit(action.lower())
-        if not bit & self._named_bits:  # most questions are about actions no statement names
+        if not bit & self.named_bits:  # most questions are about actions no statement names
             return Decision(False)
         identity = [s for s in self.allows if s.bits & bit and s.covers(resource)]
         if not identity or self._denied(bit, resource, self.denies):
@@ -154,7 +154,7 @@ class Permissions:
         return Decision(True, conditions, via)
 
     @functools.cached_property
-    def _named_bits(self) -> int:
+    def named_bits(self) -> int:
         """Actions any Allow names, on any resource, under any condition."""
         return union(s.bits for s in self.allows)
 

@@ -275,16 +275,23 @@ def _add_templates_of(
 def _mentions_resources(path: Path) -> bool:
     """A cheap look before parsing: a template must say Resources or AWSTemplateFormatVersion."""
     try:
-        if not stat.S_ISREG(path.stat().st_mode):
-            return True  # a pipe or device is never opened here; the loader reports it
-        with path.open("rb") as handle:
-            # A small read first: templates say it near the top, and a 1 MiB buffer per file
-            # costs more than reading a small file.
-            head = handle.read(1 << 16)
-            if b"Resources" not in head and b"AWSTemplateFormatVersion" not in head:
-                head += handle.read((1 << 20) - len(head))
+        # Non-blocking, so a FIFO opens at once and is then seen for what it is; plain os
+        # calls, as this runs on every candidate file before any work is shared out.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError:
         return True  # let the loader report why it cannot be read
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return True  # a pipe or device is never read here; the loader reports it
+        # A small read first: templates say it near the top, and a 1 MiB buffer per file
+        # costs more than reading a small file.
+        head = os.read(fd, 1 << 16)
+        if b"Resources" not in head and b"AWSTemplateFormatVersion" not in head and len(head) == 1 << 16:
+            head += os.read(fd, (1 << 20) - len(head))
+    except OSError:
+        return True
+    finally:
+        os.close(fd)
     return b"Resources" in head or b"AWSTemplateFormatVersion" in head
 
 
