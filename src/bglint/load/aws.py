@@ -159,8 +159,8 @@ class Documents:
         key = (raw.arn, raw.version)
         found = self._parsed.get(key) if raw.arn else None
         if found is None:
-            reader = PolicyReader(raw.arn or arn, _locator(raw.arn or arn))
-            parsed = tuple(replace(s, action_locs=()) for s in reader.statements(_document(raw.document), logical))
+            reader = PolicyReader(raw.arn or arn, _locator(raw.arn or arn), action_locations=False)
+            parsed = reader.statements(_document(raw.document), logical)
             found = (parsed, tuple(reader.errors))
             if raw.arn:
                 self._parsed[key] = found

@@ -27,10 +27,15 @@ _PRINCIPAL_KINDS = ("AWS", "Service", "Federated", "CanonicalUser")
 
 
 class PolicyReader:
-    def __init__(self, path: str, locate: Locate, renderer: Renderer | None = None) -> None:
+    def __init__(
+        self, path: str, locate: Locate, renderer: Renderer | None = None, action_locations: bool = True
+    ) -> None:
         self.path = path
         self.locate = locate
         self.renderer = renderer or Renderer()
+        # Off for documents that are not files (AWS-managed, fetched from an account): an
+        # action there is blamed on its statement, and ReadOnlyAccess alone has 3000 actions.
+        self.action_locations = action_locations
         self.errors: list[InputError] = []
 
     def statements(self, doc: Any, logical: str, where: Pos = UNKNOWN) -> tuple[Statement, ...]:
@@ -111,7 +116,9 @@ class PolicyReader:
             principals=self._principals(item.get(principal_key)),
             not_principal=principal_key == "NotPrincipal",
             sid=text_in(item, "Sid"),
-            action_locs=tuple(self.locate(r.pos, f"{logical}/{action_key}[{i}]") for i, r in enumerate(actions)),
+            action_locs=tuple(self.locate(r.pos, f"{logical}/{action_key}[{i}]") for i, r in enumerate(actions))
+            if self.action_locations
+            else (),
             conditional=any(r.conditional for r in actions) or any(r.conditional for r in resources),
         )
 
@@ -183,4 +190,5 @@ def aws_managed_statements(name_or_arn: str) -> tuple[Statement, ...] | None:
         return None
     name = name_or_arn.rsplit("/", 1)[-1]
     source = f"aws-managed:{name}"
-    return PolicyReader(source, lambda _pos, logical: Location(source, 0, 0, logical)).statements(document, name)
+    reader = PolicyReader(source, lambda _pos, logical: Location(source, 0, 0, logical), action_locations=False)
+    return reader.statements(document, name)
