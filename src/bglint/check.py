@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bglint import limits
 from bglint.errors import InputError
@@ -12,14 +13,14 @@ from bglint.evaluate.engine import Finding, conclude, document_findings
 from bglint.evaluate.rules import Rule, load_rules, shipped_rules_dir
 from bglint.evaluate.subject import DEFAULT_TAG_KEYS, Settings
 from bglint.iam.catalog import load_catalog
-from bglint.iam.effective import analyse
-from bglint.iam.summary import summarise
 from bglint.load.config import Config
 from bglint.load.discover import Loaded, LoadOptions, Plan, load_plan, plan_paths, settle_context
 from bglint.load.selection import Selection
 from bglint.model import Document
 from bglint.parallel import fan_out
-from bglint.report.permissions import RoleView
+
+if TYPE_CHECKING:
+    from bglint.report.permissions import RoleView
 
 
 @dataclass
@@ -116,6 +117,9 @@ def run_check(paths: list[Path], options: CheckOptions) -> CheckResult:
 
 def permission_views(documents: list[Document], role_name: str | None, settings: Settings) -> list[RoleView]:
     """Effective permissions of the break-glass AWS roles (or the one named)."""
+    from bglint.iam.effective import analyse
+    from bglint.iam.summary import summarise  # `bglint permissions` only: spared by every check
+
     catalog = load_catalog()
     return [
         (doc, role, summarise(analyse(role, catalog), catalog, settings.tag_keys))

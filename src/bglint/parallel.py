@@ -16,7 +16,6 @@ import os
 import pickle
 import signal
 import struct
-import traceback
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
@@ -177,6 +176,8 @@ def _work(func: Callable[[Any], Any], items: Sequence[Any], taken: Iterator[int]
         _send(results, _DONE, b"")
         return 0
     except BaseException:  # the parent reports it: nothing may escape into the forked copy of its code
+        import traceback
+
         with contextlib.suppress(BaseException):
             _send(results, _FAILED, pickle.dumps(traceback.format_exc()))
         return 1

@@ -15,7 +15,6 @@ from typing import Any
 from bglint.evaluate.registry import predicate
 from bglint.evaluate.subject import Hit, Subject
 from bglint.model import ACCESS_LEVELS, Location, PolicyOrigin, Role, Runbook, RunbookSection, StackResource, Statement
-from bglint.quickcreate import parse, problems
 
 # -- BG020: the runbook addresses every topic ----------------------------------------------
 
@@ -230,6 +229,10 @@ def _block(runbook: Runbook, number: int, headings: set[int]) -> str:
 @predicate
 def quickcreate_link_invalid(subject: Subject, params: dict[str, Any]) -> Iterator[Hit]:
     """Quick-create links in the runbook or app config that would fail, mislead or leak a secret."""
+    if not subject.document.quickcreate_links:
+        return
+    from bglint.quickcreate import parse, problems  # only app configs and runbooks hold links
+
     for link in subject.document.quickcreate_links:
         template = f" (template {link.template})" if link.template else ""
         for problem in problems(parse(link.url), link.parameters):

@@ -41,10 +41,6 @@ from bglint.model import (
 _LEGACY_ROLES = ("provision_role", "maintenance_role", "deprovision_role")
 
 
-def is_app_dir(path: Path) -> bool:
-    return (path / "break_glass.toml").is_file() or (path / "metadata.toml").is_file()
-
-
 @dataclass
 class _App:
     root: Path

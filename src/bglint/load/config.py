@@ -18,7 +18,6 @@ from bglint.load.conforms import first_problem
 from bglint.load.files import read_text, resolved
 from bglint.load.nodes import Mapping, pos_in
 from bglint.load.suppressions import from_list
-from bglint.load.toml_pos import load_toml
 from bglint.model import Location, Suppression
 
 CONFIG_NAMES = (".bglint.yaml", ".bglint.yml")
@@ -61,9 +60,15 @@ def find_config(start: Path) -> Path | None:
 def _has_tool_bglint(pyproject: Path) -> bool:
     """Any spelling of a `tool.bglint` table (a header, dotted keys, an inline table)."""
     try:  # bounded: a pyproject.toml can be a FIFO, a link to /dev/zero or 10 MB of keys
-        return "bglint" in load_toml(read_text(pyproject, str(pyproject)), str(pyproject)).get("tool", {})
+        return "bglint" in _load_toml(read_text(pyproject, str(pyproject)), str(pyproject)).get("tool", {})
     except InputError:
         return False  # not ours to report: the user never pointed bglint at it
+
+
+def _load_toml(text: str, shown: str) -> Mapping:
+    from bglint.load.toml_pos import load_toml  # tomllib and the scanner: only for a pyproject.toml
+
+    return load_toml(text, shown)
 
 
 def load_config(path: Path) -> Config:
@@ -71,7 +76,7 @@ def load_config(path: Path) -> Config:
     text = read_text(path, shown)
     # The line-numbered loaders, so findings about config suppressions point at their line.
     if path.name == "pyproject.toml":
-        raw = load_toml(text, shown).get("tool", {}).get("bglint", Mapping())
+        raw = _load_toml(text, shown).get("tool", {}).get("bglint", Mapping())
     else:
         raw = load_yaml(text, shown) or Mapping()
     if not isinstance(raw, dict):

@@ -19,10 +19,8 @@ from typing import TypeVar
 from bglint import limits
 from bglint.errors import InputError
 from bglint.limits import Limits
-from bglint.load.appconfig import is_app_dir, load_app
 from bglint.load.cfn_yaml import is_template, load_template_text
 from bglint.load.files import outside, read_text, resolved, tree_of
-from bglint.load.runbook import attach_workflow
 from bglint.load.selection import Selection
 from bglint.load.template import load_template_roles
 from bglint.model import Document, NetworkContext, NetworkKind
@@ -115,6 +113,9 @@ def load_plan(plan: Plan, options: LoadOptions) -> Loaded:
     loaded = Loaded(errors=[*plan.errors, *context_errors])
     apps, templates = plan.apps, plan.templates
     contexts: dict[Path, NetworkContext] = {}
+    if apps:  # imported here: a run on templates alone needs none of the app-config modules
+        from bglint.load.appconfig import load_app
+        from bglint.load.runbook import attach_workflow
     for root, shown in sorted(apps.items()):
 
         def load_one(root: Path = root, shown: str = shown) -> None:
@@ -142,6 +143,8 @@ def settle_context(plan: Plan, options: LoadOptions) -> tuple[LoadOptions, list[
     """
     if options.app_config is None or options.context is not None:
         return options, []
+    from bglint.load.appconfig import load_app
+
     root = options.app_config.resolve()
     loaded = Loaded()
     found: list[NetworkContext] = []
@@ -224,6 +227,10 @@ def _collect(path: Path, apps: dict[Path, str], templates: dict[Path, tuple[str,
         _add_templates_of(app, apps, templates, loaded.errors)
     else:
         templates[real] = (str(path), True)
+
+
+def is_app_dir(path: Path) -> bool:
+    return (path / "break_glass.toml").is_file() or (path / "metadata.toml").is_file()
 
 
 def _app_of(path: Path) -> Path | None:

@@ -8,7 +8,6 @@ and the legacy `##[cmd ...]data` anywhere in it (`stop-commands`, `add-mask`, `e
 
 from __future__ import annotations
 
-import html
 import re
 
 # C0 and C1 controls (ANSI escapes, newlines); bidi overrides and isolates (text that reads
@@ -101,4 +100,6 @@ def for_markdown(text: str) -> str:
 
 def for_html(text: str) -> str:
     """Text for an HTML element or a quoted attribute: markup escaped, controls visible."""
+    import html  # the HTML and JUnit reports only
+
     return html.escape(for_terminal(text), quote=True)
