@@ -101,7 +101,8 @@ def run_check(paths: list[Path], options: CheckOptions) -> CheckResult:
         # Each document within its time budget: one that runs out becomes an input error.
         found = loaded.evaluate_each(lambda doc: document_findings(doc, rules, settings))
         if os.getpid() != home:  # a worker's results are pickled back: only what reports read
-            loaded.documents = [doc.for_report() for doc in loaded.documents]
+            for doc in loaded.documents:
+                doc.strip_for_report()
         return loaded, found
 
     with limits.paused_gc():  # for the whole run, not per document: workers inherit it

@@ -6,7 +6,7 @@ Loaders build these; rules read them; nothing here opens a file or judges.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import NamedTuple
 
@@ -92,7 +92,7 @@ class Policy:
     # Nuon config facts, kept so integrity rules can judge them.
     managed_policy_name: str = ""
     has_contents: bool = False
-    statement_count: int = -1  # kept when the statements are dropped (see Document.for_report)
+    statement_count: int = -1  # kept when the statements are dropped (see Document.strip_for_report)
 
     def __post_init__(self) -> None:
         if self.statement_count < 0:
@@ -239,37 +239,21 @@ class Document:
     # directory bglint runs from or on how the path was typed.
     identity: str = ""
 
-    def for_report(self) -> Document:
-        """A copy with only what suppressions and reports read once the document is evaluated:
-        policies without their statements (reports show the count), no trust, runbook or stack
-        facts. Cheap to send back from a worker process."""
-        roles = [
-            replace(
-                role,
-                policies=[replace(p, statements=(), statement_count=p.statement_count) for p in role.policies],
-                boundary=replace(
-                    role.boundary,
-                    policies=tuple(
-                        replace(p, statements=(), statement_count=p.statement_count) for p in role.boundary.policies
-                    ),
-                )
-                if role.boundary
-                else None,
-                trust=(),
-            )
-            for role in self.roles
-        ]
-        return replace(
-            self,
-            roles=roles,
-            role_references=[],
-            notes=[],
-            runbook=None,
-            runbook_searched=(),
-            quickcreate_links=[],
-            parameters=(),
-            stack_resources=(),
-        )
+    def strip_for_report(self) -> None:
+        """Drop, in place, what only evaluation reads: policy statements (reports show the
+        count), trust, runbook and stack facts. For a worker process, once the document is
+        evaluated: what it sends back is then only what suppressions and reports read."""
+        for role in self.roles:
+            role.trust = ()
+            for policy in (*role.policies, *(role.boundary.policies if role.boundary else ())):
+                policy.statements = ()
+        self.role_references = []
+        self.notes = []
+        self.runbook = None
+        self.runbook_searched = ()
+        self.quickcreate_links = []
+        self.parameters = ()
+        self.stack_resources = ()
 
 
 @dataclass(frozen=True)
