@@ -72,9 +72,14 @@ def run() -> NoReturn:
     """
     try:
         main()
-        code: object = 0
     except SystemExit as exc:
-        code = exc.code
+        # Exits from inside the handler: the traceback keeps the command's frames, and so the
+        # report, alive; leaving the handler would free them all, the teardown skipped here.
+        _exit(exc.code)
+    _exit(0)
+
+
+def _exit(code: object) -> NoReturn:
     if not isinstance(code, int):  # sys.exit("message"), as the interpreter would show it
         if code is not None:
             print(code, file=sys.stderr)
