@@ -39,6 +39,8 @@ class _Template:
     reader: PolicyReader
     # policy resources of the template, by logical id, parsed once
     policies: dict[str, Policy] = field(default_factory=dict)
+    # what `Roles` of those resources name -> the attachments, each located at its entry
+    attached: dict[str, list[Policy]] = field(default_factory=dict)
 
     def locate(self, pos: Pos, logical: str) -> Location:
         return Location(self.path, pos[0], pos[1], logical)
@@ -59,6 +61,7 @@ def load_template_roles(
         for rid, body in resources.items()
         if isinstance(body, dict) and body.get("Type") in _POLICY_TYPES
     }
+    tpl.attached = _attachments(tpl)
     for rid, body in resources.items():
         if not isinstance(body, dict):
             tpl.reader.errors.append(
@@ -123,7 +126,7 @@ def _role(tpl: _Template, rid: str, body: dict[str, Any], selection: Selection) 
             tpl.reader.errors.append(InputError(tpl.path, message, *pos_in(props, key)))
     role.policies.extend(_inline_policies(tpl, props.get("Policies"), f"{logical}/Properties/Policies"))
     role.policies.extend(_managed_arns(tpl, props, f"{logical}/Properties/ManagedPolicyArns"))
-    role.policies.extend(_attached_by_roles(tpl, rid))
+    role.policies.extend(tpl.attached.get("${" + rid + "}", ()))
     if "PermissionsBoundary" in props:
         role.boundary = _boundary(tpl, props, f"{logical}/Properties/PermissionsBoundary")
     role.max_session_duration, role.max_session_loc = session_duration(
@@ -228,19 +231,20 @@ def _policy_by_reference(tpl: _Template, text: str, loc: Location, conditional: 
     return Policy(text, PolicyOrigin.EXTERNAL, loc, document_known=False, arn=text, conditional=conditional)
 
 
-def _attached_by_roles(tpl: _Template, rid: str) -> list[Policy]:
-    """`AWS::IAM::Policy`/`ManagedPolicy` resources that name this role in `Roles`."""
-    result = []
+def _attachments(tpl: _Template) -> dict[str, list[Policy]]:
+    """`AWS::IAM::Policy`/`ManagedPolicy` resources by what their `Roles` entries render to
+    (`${RoleId}` for a `!Ref`): each role then picks its own without rendering them again."""
+    attached: dict[str, list[Policy]] = {}
     for pid, policy in tpl.policies.items():
         props = table_in(tpl.resources[pid], "Properties")
         roles = props.get("Roles")
         if not isinstance(roles, list):
             continue
         for index, rendered in enumerate(tpl.renderer.items(roles, pos_in(props, "Roles"))):
-            if rendered.text == "${" + rid + "}":
-                loc = tpl.locate(rendered.pos, f"Resources/{pid}/Properties/Roles[{index}]")
-                result.append(Policy(policy.name, PolicyOrigin.ATTACHED, loc, policy.statements))
-    return result
+            loc = tpl.locate(rendered.pos, f"Resources/{pid}/Properties/Roles[{index}]")
+            attachment = Policy(policy.name, PolicyOrigin.ATTACHED, loc, policy.statements)
+            attached.setdefault(rendered.text, []).append(attachment)
+    return attached
 
 
 def _boundary(tpl: _Template, props: dict[str, Any], logical: str) -> Boundary | None:
