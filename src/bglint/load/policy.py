@@ -15,9 +15,9 @@ from typing import Any
 from bglint import limits
 from bglint.errors import InputError, shown
 from bglint.iam.managed import managed_policy
-from bglint.load.intrinsics import Rendered, Renderer
+from bglint.load.intrinsics import Renderer
 from bglint.load.json_pos import load_json
-from bglint.load.nodes import UNKNOWN, Pos, pos_in, pos_of, text_in
+from bglint.load.nodes import UNKNOWN, Pos, Sequence, pos_in, pos_of, text_in
 from bglint.model import Condition, Location, Principal, Statement
 
 Locate = Callable[[Pos, str], Location]
@@ -95,20 +95,21 @@ class PolicyReader:
         if not isinstance(item, dict):
             self._error(where, f"{logical}: a statement must be a mapping")
             return None
-        loc = self.locate(pos_of(item) if pos_of(item) != (0, 0) else where, logical)
+        here = pos_of(item)
+        loc = self.locate(here if here != UNKNOWN else where, logical)
         effect = item.get("Effect")
         if effect not in ("Allow", "Deny"):
             self._error(pos_in(item, "Effect"), f"{logical}: Effect must be Allow or Deny, got {shown(effect)}")
             return None
         action_key = "NotAction" if "NotAction" in item else "Action"
         resource_key = "NotResource" if "NotResource" in item else "Resource"
-        actions = self._rendered(item, action_key, logical)
-        resources = self._rendered(item, resource_key, logical)
+        actions, action_pos, actions_conditional = self._texts(item, action_key, logical)
+        resources, _, resources_conditional = self._texts(item, resource_key, logical)
         principal_key = "NotPrincipal" if "NotPrincipal" in item else "Principal"
         return Statement(
             effect=effect,
-            actions=tuple(r.text for r in actions),
-            resources=tuple(r.text for r in resources),
+            actions=actions,
+            resources=resources,
             loc=loc,
             not_action=action_key == "NotAction",
             not_resource=resource_key == "NotResource",
@@ -116,19 +117,24 @@ class PolicyReader:
             principals=self._principals(item.get(principal_key)),
             not_principal=principal_key == "NotPrincipal",
             sid=text_in(item, "Sid"),
-            action_locs=tuple(self.locate(r.pos, f"{logical}/{action_key}[{i}]") for i, r in enumerate(actions))
+            action_locs=tuple(self.locate(pos, f"{logical}/{action_key}[{i}]") for i, pos in enumerate(action_pos))
             if self.action_locations
             else (),
-            conditional=any(r.conditional for r in actions) or any(r.conditional for r in resources),
+            conditional=actions_conditional or resources_conditional,
         )
 
-    def _rendered(self, item: dict[str, Any], key: str, logical: str) -> list[Rendered]:
+    def _texts(self, item: dict[str, Any], key: str, logical: str) -> tuple[tuple[str, ...], list[Pos], bool]:
+        """An Action/Resource field: its texts, where each is, and whether any sits under Fn::If."""
+        value = item.get(key)
+        if isinstance(value, Sequence) and len(value.item_pos) == len(value) and all(type(v) is str for v in value):
+            return tuple(value), value.item_pos, False  # the common case: a list of plain texts
         if key not in item:
-            return []
-        wrong = _not_text(item[key], pos_in(item, key))
+            return (), [], False
+        wrong = _not_text(value, pos_in(item, key))
         if wrong is not None:  # IAM refuses `Action: 5`; `Action: null` would silently grant nothing
             self._error(wrong[1], f"{logical}: {key} must be text or a list of texts, got {shown(wrong[0])}")
-        return list(self.renderer.items(item[key], pos_in(item, key)))
+        rendered = list(self.renderer.items(value, pos_in(item, key)))
+        return tuple(r.text for r in rendered), [r.pos for r in rendered], any(r.conditional for r in rendered)
 
     def _conditions(self, raw: Any, logical: str) -> tuple[Condition, ...]:
         if raw is None:
