@@ -656,6 +656,32 @@ def test_an_expired_budget_is_an_input_error_and_leaves_no_state_behind() -> Non
         signal.signal(signal.SIGALRM, previous)
 
 
+def test_budgets_sharing_one_handler_still_expire_and_give_everything_back() -> None:
+    """Inside shared_alarm (a whole run) the handler is installed once, not per document."""
+
+    def forever() -> None:
+        while True:
+            pass
+
+    previous = signal.signal(signal.SIGALRM, signal.SIG_DFL)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 30)  # someone else's alarm: held, then given back
+        with limits.shared_alarm():
+            installed = signal.getsignal(signal.SIGALRM)
+            assert installed not in (signal.SIG_DFL, None)
+            assert signal.getitimer(signal.ITIMER_REAL)[0] == 0  # held: it cannot ring mid-run
+            with pytest.raises(InputError, match=r"took longer than 2 s to check"):
+                limits.within_budget("slow.yaml", forever, seconds=0.2)
+            assert limits.within_budget("next.yaml", lambda: 42) == 42
+            assert signal.getsignal(signal.SIGALRM) is installed  # still ours, not reinstalled
+            assert signal.getitimer(signal.ITIMER_REAL)[0] == 0  # no alarm left running
+        assert signal.getsignal(signal.SIGALRM) == signal.SIG_DFL
+        assert 25 < signal.getitimer(signal.ITIMER_REAL)[0] <= 30
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 def test_an_unexpected_exception_becomes_an_input_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("BGLINT_DEBUG", raising=False)
 

@@ -105,7 +105,8 @@ def run_check(paths: list[Path], options: CheckOptions) -> CheckResult:
                 doc.strip_for_report()
         return loaded, found
 
-    with limits.paused_gc():  # for the whole run, not per document: workers inherit it
+    # For the whole run, not per document; workers inherit both.
+    with limits.paused_gc(), limits.shared_alarm():
         results = fan_out(check_piece, pieces, options.jobs)
     documents = sorted((d for loaded, _ in results for d in loaded.documents), key=lambda d: (d.kind != "app", d.path))
     findings = conclude([f for _, found in results for f in found], documents, rules, settings, options.config.ignore)
