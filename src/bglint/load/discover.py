@@ -121,6 +121,7 @@ def load_plan(plan: Plan, options: LoadOptions) -> Loaded:
         def load_one(root: Path = root, shown: str = shown) -> None:
             doc, errors = load_app(root, shown, options.selection, _stated(options, root))
             errors += attach_workflow(doc, root, shown, options.app_runbooks.get(str(root)) or options.runbook)
+            doc.identity = _identity(root, root)
             loaded.documents.append(doc)
             loaded.errors.extend(errors)
             contexts[root] = doc.network
@@ -130,8 +131,6 @@ def load_plan(plan: Plan, options: LoadOptions) -> Loaded:
         network = _template_network(path, contexts, options)
         load = functools.partial(_load_template, path, shown, explicit, network, options.selection, loaded)
         _within_budget(loaded, shown, load)
-    for doc in loaded.documents:
-        doc.identity = _identity(Path(doc.path))
     return loaded
 
 
@@ -172,11 +171,11 @@ def _within_budget(loaded: Loaded, shown: str, load: Callable[[], None]) -> None
         loaded.spent[doc.path] = time.monotonic() - started
 
 
-def _identity(path: Path) -> str:
-    """The path relative to the enclosing git work tree (else absolute), with forward slashes."""
-    resolved = path.resolve()
-    root = _work_tree(resolved.parent if resolved.is_file() else resolved)
-    return resolved.relative_to(root).as_posix() if root else resolved.as_posix()
+def _identity(real: Path, folder: Path) -> str:
+    """The resolved path `real` relative to the git work tree enclosing its `folder` (else
+    absolute), with forward slashes."""
+    root = _work_tree(folder)
+    return real.relative_to(root).as_posix() if root else real.as_posix()
 
 
 @functools.lru_cache(maxsize=1024)  # a thousand templates in one folder share one answer
@@ -328,5 +327,6 @@ def _load_template(
             loaded.skipped.append(shown)
         return
     doc, errors = load_template_roles(data, shown, selection, network)
+    doc.identity = _identity(path, path.parent)  # `path` is resolved: the plan's key
     loaded.documents.append(doc)
     loaded.errors.extend(errors)
