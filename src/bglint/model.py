@@ -32,15 +32,13 @@ class Location(NamedTuple):
     logical: str = ""
 
 
-@dataclass(frozen=True)
-class Condition:
+class Condition(NamedTuple):
     operator: str
     key: str
     values: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class Principal:
+class Principal(NamedTuple):
     kind: str  # AWS | Service | Federated | CanonicalUser | * (the bare string form)
     value: str
 
@@ -148,8 +146,7 @@ class Role:
     deployed: Deployed | None = None
 
 
-@dataclass(frozen=True)
-class Drift:
+class Drift(NamedTuple):
     """One way a deployed role differs from its definition in an app config or template."""
 
     kind: str  # policy-added | policy-missing | policy-changed | boundary-* | trust-widened | not-defined
@@ -158,8 +155,7 @@ class Drift:
     definition: Location | None = None  # where the role is defined, when it is
 
 
-@dataclass(frozen=True)
-class Deployed:
+class Deployed(NamedTuple):
     """What IAM says of a role in a live account (bglint audit); credentials are never kept."""
 
     arn: str
@@ -171,8 +167,7 @@ class Deployed:
     last_used_region: str = ""
 
 
-@dataclass(frozen=True)
-class Suppression:
+class Suppression(NamedTuple):
     """A governed exception: which rule, why, who owns it, until when, and where it is written."""
 
     rule: str
@@ -192,23 +187,23 @@ class Suppression:
         return bool(self.reason) and not self.expired(today)
 
 
-@dataclass(frozen=True)
-class NetworkContext:
+class NetworkContext(NamedTuple):
     kind: NetworkKind
     signal: str  # what decided, in words
     loc: Location | None = None
 
 
-@dataclass(frozen=True)
-class RoleReference:
+_NO_SIGNAL = NetworkContext(NetworkKind.UNKNOWN, "no signal found")
+
+
+class RoleReference(NamedTuple):
     """A place that names a break-glass role by name (e.g. an action's break_glass_role)."""
 
     name: str
     loc: Location
 
 
-@dataclass(frozen=True)
-class ConfigNote:
+class ConfigNote(NamedTuple):
     """Something the loader noticed but that is not an error, e.g. an unknown key."""
 
     message: str
@@ -223,7 +218,7 @@ class Document:
     path: str
     kind: str  # template | app
     roles: list[Role] = field(default_factory=list)
-    network: NetworkContext = NetworkContext(NetworkKind.UNKNOWN, "no signal found")
+    network: NetworkContext = _NO_SIGNAL
     role_references: list[RoleReference] = field(default_factory=list)
     notes: list[ConfigNote] = field(default_factory=list)
     references: list[tuple[str, str]] = field(default_factory=list)  # (as written, file used)
@@ -256,15 +251,13 @@ class Document:
         self.stack_resources = ()
 
 
-@dataclass(frozen=True)
-class RunbookLink:
+class RunbookLink(NamedTuple):
     url: str
     text: str  # the link text; "" for a bare URL
     loc: Location
 
 
-@dataclass(frozen=True)
-class RunbookSection:
+class RunbookSection(NamedTuple):
     """A heading and the lines under it, up to the next heading of the same or a higher level."""
 
     title: str  # "" for the text before the first heading
@@ -273,8 +266,7 @@ class RunbookSection:
     lines: tuple[tuple[int, str], ...] = ()  # (line number, text), subsections included
 
 
-@dataclass(frozen=True)
-class Runbook:
+class Runbook(NamedTuple):
     """A Markdown runbook, reduced to what rules read: headings with their lines, and links."""
 
     path: str
@@ -283,8 +275,7 @@ class Runbook:
     links: tuple[RunbookLink, ...] = ()
 
 
-@dataclass(frozen=True)
-class Parameter:
+class Parameter(NamedTuple):
     """A CloudFormation template parameter."""
 
     name: str
@@ -295,8 +286,7 @@ class Parameter:
     allowed_values: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class QuickCreateLink:
+class QuickCreateLink(NamedTuple):
     """A CloudFormation console Quick-create link found in a runbook or app config."""
 
     url: str
@@ -305,8 +295,7 @@ class QuickCreateLink:
     parameters: tuple[Parameter, ...] | None = None  # that template's parameters; None when unknown
 
 
-@dataclass(frozen=True)
-class StackResource:
+class StackResource(NamedTuple):
     """One resource of a template, with the facts that decide whether access outlives the stack."""
 
     logical_id: str
