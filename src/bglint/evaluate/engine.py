@@ -6,7 +6,7 @@ import datetime as dt
 import hashlib
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from bglint.evaluate.registry import registered
 from bglint.evaluate.rules import Rule
@@ -21,8 +21,7 @@ _NETWORK_PHRASE = {
 }
 
 
-@dataclass(frozen=True)
-class Finding:
+class Finding(NamedTuple):
     rule: Rule
     severity: str
     message: str

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from bglint.iam.catalog import Catalog, load_catalog
 from bglint.iam.effective import Permissions, analyse
@@ -22,8 +23,7 @@ class Settings:
     vpc_ids: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class Hit:
+class Hit(NamedTuple):
     """One thing a predicate found: where, what (in words), and the smallest fix."""
 
     loc: Location

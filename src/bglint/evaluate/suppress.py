@@ -7,7 +7,6 @@ passed); the others are reported by rules BG040-BG042 instead of being trusted.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import replace
 from fnmatch import fnmatchcase
 from pathlib import Path
 
@@ -32,7 +31,7 @@ def apply_suppressions(
         match = next((s for s in candidates if s.current(today) and _matches(s, finding)), None)
         if match is not None:
             used.add(id(match))
-            finding = replace(finding, suppression=match)
+            finding = finding._replace(suppression=match)
         result.append(finding)
     # A config suppression scoped (by `role`/`path`) to roles or files this run did not check,
     # e.g. another app in a pre-commit run, cannot be judged unused: count it as used.

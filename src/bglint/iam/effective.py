@@ -17,6 +17,7 @@ import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from bglint.iam.catalog import Catalog
 from bglint.iam.glob import glob_regex
@@ -71,8 +72,7 @@ class Scope:
         return not matched if self.statement.not_resource else matched
 
 
-@dataclass(frozen=True)
-class Decision:
+class Decision(NamedTuple):
     allowed: bool
     conditions: tuple[Condition, ...] = ()
     via: tuple[Scope, ...] = ()
