@@ -155,7 +155,9 @@ class _Worker:
         _, status = os.waitpid(self.pid, 0)
         self.pid = 0
         if os.WIFSIGNALED(status):
-            return f"killed by {signal.Signals(os.WTERMSIG(status)).name} (out of memory?)"
+            number = os.WTERMSIG(status)
+            guess = " (out of memory?)" if number == signal.SIGKILL else ""
+            return f"killed by {signal.Signals(number).name}{guess}"
         return f"exit status {os.waitstatus_to_exitcode(status)}"
 
     def stop(self) -> None:
