@@ -843,6 +843,28 @@ def test_template_outside_any_app_has_unknown_network(tmp_path: Path) -> None:
     assert "--app-config" in doc.network.signal
 
 
+def test_an_app_config_also_checked_gives_loose_templates_its_network_and_loads_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = make_app(
+        tmp_path / "apps" / "demo",
+        {"stack.toml": stack("https://example.com/t/byo-vpc/stack.yaml"), "break_glass.toml": boundary_role('""')},
+    )
+    loose = write_tree(tmp_path / "loose", {"stack.yaml": BG_TEMPLATE}) / "stack.yaml"
+    calls: list[Path] = []
+
+    def counted(app: Path, *args: Any) -> tuple[Document, list[InputError]]:
+        calls.append(app)
+        return load_app(app, *args)
+
+    monkeypatch.setattr("bglint.load.appconfig.load_app", counted)
+    loaded = load_paths([root, loose], LoadOptions(app_config=root))
+    assert loaded.errors == []
+    template = next(doc for doc in loaded.documents if doc.kind == "template")
+    assert template.network.kind is NetworkKind.CUSTOMER_MANAGED
+    assert calls == [root.resolve()]  # as the app checked, not a second time as the context
+
+
 def test_one_file_of_an_app_loads_the_whole_app(tmp_path: Path) -> None:
     root = make_app(
         tmp_path / "apps" / "demo",

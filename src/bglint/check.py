@@ -88,11 +88,12 @@ def run_check(paths: list[Path], options: CheckOptions) -> CheckResult:
     rules, errors = active_rules(options)
     settings = settings_of(options.config)
     plan = plan_paths(paths)
-    load_options, context_errors = settle_context(plan, _load_options(options))
-    plan.errors += context_errors
+    load_options = _load_options(options)
     # Pieces of a few dozen templates at most: the processes finish close together.
     pieces = plan.split(max(options.jobs * 4, len(plan.templates) // 32)) if options.jobs > 1 else [plan]
     if len(pieces) > 1:
+        load_options, context_errors = settle_context(plan, load_options)
+        pieces[0].errors += context_errors
         load_catalog().warm()  # once, before forking: workers inherit the tables
     home = os.getpid()
 

@@ -109,8 +109,7 @@ def load_paths(paths: list[Path], options: LoadOptions) -> Loaded:
 def load_plan(plan: Plan, options: LoadOptions) -> Loaded:
     if options.limits is not None:
         limits.configure(options.limits)
-    options, context_errors = settle_context(plan, options)
-    loaded = Loaded(errors=[*plan.errors, *context_errors])
+    loaded = Loaded(errors=list(plan.errors))
     apps, templates = plan.apps, plan.templates
     contexts: dict[Path, NetworkContext] = {}
     if apps:  # imported here: a run on templates alone needs none of the app-config modules
@@ -127,6 +126,10 @@ def load_plan(plan: Plan, options: LoadOptions) -> Loaded:
             contexts[root] = doc.network
 
         _within_budget(loaded, shown, load_one)
+    if options.app_config is not None and options.context is None:
+        own = contexts.get(options.app_config.resolve())  # an app checked here: loaded above
+        options, context_errors = (replace(options, context=own), []) if own else settle_context(plan, options)
+        loaded.errors += context_errors
     for path, (shown, explicit) in sorted(templates.items()):
         network = _template_network(path, contexts, options)
         load = functools.partial(_load_template, path, shown, explicit, network, options.selection, loaded)
@@ -137,8 +140,9 @@ def load_plan(plan: Plan, options: LoadOptions) -> Loaded:
 def settle_context(plan: Plan, options: LoadOptions) -> tuple[LoadOptions, list[InputError]]:
     """The options with the --app-config directory's network context loaded, and its errors.
 
-    Loaded once, before a plan is split: each piece would otherwise load it again and repeat
-    its errors. When that directory is also one of the apps checked, its own load reports them.
+    Loaded once, before a plan is split (each piece would otherwise load it again and repeat
+    its errors), else by `load_plan` when no app it loads is that directory. When the directory
+    is also one of the apps checked, its own load reports the errors.
     """
     if options.app_config is None or options.context is not None:
         return options, []
