@@ -22,7 +22,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -637,49 +637,47 @@ def test_escape_helpers_for_the_other_formats() -> None:
 # -- the guard itself -------------------------------------------------------------------------
 
 
-def test_an_expired_budget_is_an_input_error_and_leaves_no_state_behind() -> None:
-    def forever() -> None:
-        while True:
-            pass
+def _forever() -> None:
+    while True:
+        pass
 
+
+@pytest.fixture
+def someone_elses_alarm() -> Iterator[None]:
+    """The default SIGALRM handler and a 30 s alarm already running, as a test timeout would be."""
     previous = signal.signal(signal.SIGALRM, signal.SIG_DFL)
     try:
-        signal.setitimer(signal.ITIMER_REAL, 30)  # someone else's alarm: it must survive
-        with pytest.raises(InputError, match=r"took longer than 2 s to check; not checked \(limit max-seconds\)"):
-            limits.within_budget("t.yaml", forever, seconds=0.2)
-        assert gc.isenabled()
-        assert signal.getsignal(signal.SIGALRM) == signal.SIG_DFL
-        assert 25 < signal.getitimer(signal.ITIMER_REAL)[0] <= 30
-        assert limits.within_budget("t.yaml", lambda: 42) == 42
+        signal.setitimer(signal.ITIMER_REAL, 30)
+        yield
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
 
 
+@pytest.mark.usefixtures("someone_elses_alarm")
+def test_an_expired_budget_is_an_input_error_and_leaves_no_state_behind() -> None:
+    with pytest.raises(InputError, match=r"took longer than 2 s to check; not checked \(limit max-seconds\)"):
+        limits.within_budget("t.yaml", _forever, seconds=0.2)
+    assert gc.isenabled()
+    assert signal.getsignal(signal.SIGALRM) == signal.SIG_DFL
+    assert 25 < signal.getitimer(signal.ITIMER_REAL)[0] <= 30  # someone else's alarm survives
+    assert limits.within_budget("t.yaml", lambda: 42) == 42
+
+
+@pytest.mark.usefixtures("someone_elses_alarm")
 def test_budgets_sharing_one_handler_still_expire_and_give_everything_back() -> None:
     """Inside shared_alarm (a whole run) the handler is installed once, not per document."""
-
-    def forever() -> None:
-        while True:
-            pass
-
-    previous = signal.signal(signal.SIGALRM, signal.SIG_DFL)
-    try:
-        signal.setitimer(signal.ITIMER_REAL, 30)  # someone else's alarm: held, then given back
-        with limits.shared_alarm():
-            installed = signal.getsignal(signal.SIGALRM)
-            assert installed not in (signal.SIG_DFL, None)
-            assert signal.getitimer(signal.ITIMER_REAL)[0] == 0  # held: it cannot ring mid-run
-            with pytest.raises(InputError, match=r"took longer than 2 s to check"):
-                limits.within_budget("slow.yaml", forever, seconds=0.2)
-            assert limits.within_budget("next.yaml", lambda: 42) == 42
-            assert signal.getsignal(signal.SIGALRM) is installed  # still ours, not reinstalled
-            assert signal.getitimer(signal.ITIMER_REAL)[0] == 0  # no alarm left running
-        assert signal.getsignal(signal.SIGALRM) == signal.SIG_DFL
-        assert 25 < signal.getitimer(signal.ITIMER_REAL)[0] <= 30
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+    with limits.shared_alarm():
+        installed = signal.getsignal(signal.SIGALRM)
+        assert installed not in (signal.SIG_DFL, None)
+        assert signal.getitimer(signal.ITIMER_REAL)[0] == 0  # held: it cannot ring mid-run
+        with pytest.raises(InputError, match=r"took longer than 2 s to check"):
+            limits.within_budget("slow.yaml", _forever, seconds=0.2)
+        assert limits.within_budget("next.yaml", lambda: 42) == 42
+        assert signal.getsignal(signal.SIGALRM) is installed  # still ours, not reinstalled
+        assert signal.getitimer(signal.ITIMER_REAL)[0] == 0  # no alarm left running
+    assert signal.getsignal(signal.SIGALRM) == signal.SIG_DFL
+    assert 25 < signal.getitimer(signal.ITIMER_REAL)[0] <= 30  # given back
 
 
 def test_an_unexpected_exception_becomes_an_input_error(monkeypatch: pytest.MonkeyPatch) -> None:
