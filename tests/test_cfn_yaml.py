@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -343,6 +345,32 @@ def test_deep_nesting_is_refused(text: str) -> None:
 
 def test_nesting_up_to_the_limit_is_fine() -> None:
     assert load_yaml("[" * 1000 + "]" * 1000, "t.yaml") is not None
+
+
+def test_library_ceiling_is_above_every_allowed_limit() -> None:
+    # libyaml's own ceiling must never refuse a document before bglint's `max-depth` does.
+    schema = json.loads((Path(__file__).parent.parent / "schemas" / "config.schema.json").read_text())
+    deepest = schema["properties"]["limits"]["properties"]["max-depth"]["maximum"]
+    assert deepest == cfn_yaml._DEEPEST_ALLOWED
+    get_ceiling = getattr(getattr(yaml, "_yaml", None), "_get_max_nest_level", None)
+    if get_ceiling is not None:
+        assert get_ceiling() > deepest
+
+
+@pytest.mark.parametrize("text", ["[" * 40 + "]" * 40, "- " * 40 + "x\n"])
+def test_library_refusal_becomes_bglints_message(text: str) -> None:
+    # Whatever ceiling a YAML library enforces, the refusal reads as bglint's own limit.
+    set_ceiling = getattr(getattr(yaml, "_yaml", None), "_set_max_nest_level", None)
+    if set_ceiling is None:
+        pytest.skip("this libyaml has no nesting ceiling")
+    previous = yaml._yaml._get_max_nest_level()
+    set_ceiling(20)
+    try:
+        error = input_error(text)
+        assert "nesting deeper than 1000 levels" in error.message
+        assert error.line == 1
+    finally:
+        set_ceiling(previous)
 
 
 @pytest.mark.parametrize(

@@ -34,6 +34,15 @@ _RESOLVERS = _BaseLoader.yaml_implicit_resolvers
 # a resolver filed under None would look at every scalar, leaving no shortcut.
 _CLAIMED_FIRST = frozenset(_RESOLVERS) if None not in _RESOLVERS else None
 
+# libyaml 0.2.6 (PyYAML >= 6.0.4) refuses nesting past its own ceiling (1000) with its own
+# message, before bglint's limit is checked. Lift the ceiling above the deepest `max-depth`
+# a config may set, so the limit that applies, and is named, is always bglint's.
+_DEEPEST_ALLOWED = 5000  # the config schema's maximum for max-depth
+_set_ceiling = getattr(getattr(yaml, "_yaml", None), "_set_max_nest_level", None)
+if _set_ceiling is not None:
+    _set_ceiling(_DEEPEST_ALLOWED + 1)
+_LIBRARY_TOO_DEEP = "maximum nesting depth"  # libyaml's refusal, mapped onto bglint's own
+
 
 class _Loader(_BaseLoader):  # type: ignore[misc]
     """The safe loader, with the callbacks libyaml makes for every node made cheaper."""
@@ -207,6 +216,10 @@ def _check_events(text: str, path: str) -> None:
                         raise _too_deep(path, _mark_pos(event.start_mark))
             elif isinstance(event, yaml.CollectionEndEvent):
                 depth -= 1
+    except yaml.MarkedYAMLError as exc:
+        if _LIBRARY_TOO_DEEP in str(exc.problem):
+            raise _too_deep(path, _mark_pos(exc.problem_mark)) from None
+        raise
     finally:
         parser.dispose()
 
@@ -246,6 +259,8 @@ def _children(node: Node) -> list[Node]:
 
 def _syntax_error(exc: yaml.MarkedYAMLError, path: str) -> InputError:
     line, col = _mark_pos(exc.problem_mark or exc.context_mark)
+    if _LIBRARY_TOO_DEEP in str(exc.problem):
+        return _too_deep(path, (line, col))
     if exc.context == "expected a single document in the stream":
         return InputError(path, "more than one YAML document", line, col)
     problem = " ".join(str(exc.problem or exc.context).split())
