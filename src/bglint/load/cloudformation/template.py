@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bglint.errors import InputError, shown
-from bglint.load.cloudformation.intrinsics import Renderer
 from bglint.load.cloudformation.stackfacts import read_parameters, read_resources, session_duration
+from bglint.load.intrinsics import Renderer
 from bglint.load.policy import PolicyReader, aws_managed_statements
 from bglint.load.selection import Selection
 from bglint.load.suppressions import from_list
