@@ -100,7 +100,6 @@ class Policy:
 
 
 class BoundaryState(StrEnum):
-    NONE = "none"  # not set
     EMPTY = "empty"  # set, but "" or {} (Nuon treats it as none)
     DOCUMENT = "document"  # its document is known
     UNKNOWN = "unknown"  # set, but its document is not available here

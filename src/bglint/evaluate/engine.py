@@ -20,17 +20,6 @@ _NETWORK_PHRASE = {
 }
 
 
-def evaluate(
-    documents: list[Document],
-    rules: list[Rule],
-    settings: Settings,
-    configured: tuple[Suppression, ...] = (),
-    today: dt.date | None = None,
-) -> list[Finding]:
-    findings = [f for doc in documents for f in document_findings(doc, rules, settings)]
-    return conclude(findings, documents, rules, settings, configured, today)
-
-
 def document_findings(doc: Document, rules: list[Rule], settings: Settings) -> list[Finding]:
     """The findings of one document, before suppressions: documents are independent here."""
     return list(_document_findings(doc, rules, settings))

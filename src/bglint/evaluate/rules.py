@@ -15,8 +15,6 @@ from bglint.parse.files import read_text
 from bglint.parse.yaml_pos import check_shape
 from bglint.paths import data_path
 
-SEVERITIES = ("error", "warning", "note")
-
 
 def shipped_rules_dir() -> Path:
     return data_path("rules")
