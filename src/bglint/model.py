@@ -18,6 +18,11 @@ class NetworkKind(StrEnum):
 
 
 ACCESS_LEVELS = ("network", "sandbox", "runner", "component")
+# Values filled in at deploy time, as regular-expression sources to build patterns from: a Nuon
+# template (`{{.nuon.install.id}}`) and a CloudFormation Fn::Sub variable (`${AWS::StackName}`).
+NUON_TEMPLATE = r"\{\{[^}]*\}\}"
+SUB_VARIABLE = r"\$\{[^}]*\}"
+PLACEHOLDER = f"{NUON_TEMPLATE}|{SUB_VARIABLE}"
 # The tag a role's policies use to scope access to one install, unless the config names others.
 DEFAULT_TAG_KEYS = ("install.nuon.co/id",)
 

@@ -22,6 +22,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from bglint.model import (
+    PLACEHOLDER,
     Boundary,
     BoundaryState,
     Condition,
@@ -34,7 +35,7 @@ from bglint.model import (
     Statement,
 )
 
-_PLACEHOLDER = re.compile(r"\{\{[^}]*\}\}|\$\{[^}]*\}")
+_PLACEHOLDER = re.compile(PLACEHOLDER)
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
 _CFN_LOGICAL_ID_TAG = "aws:cloudformation:logical-id"
 

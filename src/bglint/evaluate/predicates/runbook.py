@@ -13,9 +13,9 @@ from typing import Any
 from bglint.evaluate.registry import predicate
 from bglint.evaluate.subject import Subject
 from bglint.findings import Hit
-from bglint.model import ACCESS_LEVELS, Location, Role, Runbook, RunbookSection
+from bglint.model import ACCESS_LEVELS, NUON_TEMPLATE, Location, Role, Runbook, RunbookSection
 
-_TEMPLATE = re.compile(r"\{\{[^}]*\}\}")
+_TEMPLATE = re.compile(NUON_TEMPLATE)
 _GENERIC_NAME = re.compile(r"^(?:break[-_ ]?glass|bg|role|access|[-_ ])+$", re.IGNORECASE)
 _PLACEHOLDER_LINE = re.compile(r"^\s*(?:[-*+]\s*|\d+[.)]\s*)?(?:TODO|TBD|FIXME|XXX|N/?A\b|coming soon|\.\.\.)", re.I)
 _LIST_OR_ROW = re.compile(r"^\s*(?:[-*+]\s|\d+[.)]\s|\|)")
