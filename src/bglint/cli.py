@@ -40,12 +40,15 @@ def _provenance() -> dict[str, dict[str, str]]:
 def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
     if not value or ctx.resilient_parsing:
         return
+    from bglint.iam.managed import load_managed
+
     data = _provenance()
     catalog, managed = data["iam_catalog"], data["aws_managed_policies"]
     click.echo(
         f"bglint {__version__}\n"
         f"IAM catalog: {catalog.get('source')} {catalog.get('version')} (data {catalog.get('date')})\n"
-        f"AWS-managed policies: {managed.get('source')} (built {managed.get('built')})"
+        f"AWS-managed policies: {len(load_managed().names()):,} from {managed.get('source')} {managed.get('version')}"
+        f" {managed.get('file')} (data {managed.get('date')}, built {managed.get('built')})"
     )
     ctx.exit()
 
