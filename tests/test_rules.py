@@ -238,6 +238,12 @@ CASES: list[Case] = [
         flags=VENDOR_FLAG,
     ),
     Case(
+        "BG001-administrator-access-by-name",
+        app(network=VENDOR, managed=("AdministratorAccess",)),
+        want=(Want("BG001", "error", "break_glass.toml", '"AdministratorAccess"', ("AdministratorAccess",)),),
+        never=(Never("BG010"), Never("BG009")),
+    ),
+    Case(
         "BG001-power-user-access-by-name",
         app(network=VENDOR, managed=("PowerUserAccess",)),
         want=(Want("BG001", "error", "break_glass.toml", '"PowerUserAccess"', ("PowerUserAccess",)),),
@@ -764,6 +770,27 @@ CASES: list[Case] = [
         never=(Never("BG008"),),
     ),
     Case(
+        # IAM's service prefix for S3 Control's actions is s3 (s3:GetAccessPoint); "control" in
+        # the name does not make it a Control Tower action.
+        "BG008-s3control-is-s3",
+        app(
+            network=VENDOR,
+            boundary=[allow("s3:Get*")],
+            policies={"ops": [allow("s3control:GetAccessPoint"), deny("s3control:*", "arn:aws:s3:::other")]},
+        ),
+        want=(
+            Want(
+                "BG008",
+                "warning",
+                "permissions/ops.json",
+                '"s3control:GetAccessPoint"',
+                ("did you mean 's3:GetAccessPoint'",),
+            ),
+            Want("BG008", "warning", "permissions/ops.json", '"s3control:*"', ("did you mean 's3:*'",)),
+        ),
+        never=(Never("BG008", "controltower"),),
+    ),
+    Case(
         # AWS's own ReadOnlyAccess still lists retired services (codestar, ...): nothing the
         # config's author wrote or can fix.
         "BG008-not-for-actions-inside-aws-managed-policies",
@@ -806,7 +833,85 @@ CASES: list[Case] = [
         never=(Never("BG009"),),
         flags=VENDOR_FLAG,
     ),
+    Case(
+        # Nuon's generator and hand-written stacks alike: ViewOnlyAccess is under job-function/.
+        "BG009-aws-managed-arn-without-its-path",
+        template(props="ManagedPolicyArns:\n  - !Sub arn:${AWS::Partition}:iam::aws:policy/ViewOnlyAccess\n"),
+        want=(
+            Want(
+                "BG009",
+                "warning",
+                "template.yaml",
+                "policy/ViewOnlyAccess",
+                (
+                    "under the path /job-function/",
+                    "did you mean 'arn:${AWS::Partition}:iam::aws:policy/job-function/ViewOnlyAccess'",
+                ),
+            ),
+        ),
+        flags=VENDOR_FLAG,
+    ),
+    Case(
+        "BG009-misspelled-aws-managed-arn",
+        template(props="ManagedPolicyArns: [arn:aws:iam::aws:policy/AmazonEC2ReadOnlyAcess]\n"),
+        want=(
+            Want(
+                "BG009",
+                "warning",
+                "template.yaml",
+                "AmazonEC2ReadOnlyAcess",
+                ("not an AWS-managed policy", "did you mean 'arn:aws:iam::aws:policy/AmazonEC2ReadOnlyAccess'"),
+            ),
+        ),
+        flags=VENDOR_FLAG,
+    ),
+    Case(
+        # Real AWS-managed policies, read-only: known, so neither unknown nor admin.
+        "BG009-not-for-read-only-aws-managed-policies",
+        template(
+            props="ManagedPolicyArns:\n"
+            "  - arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess\n"
+            "  - !Sub arn:${AWS::Partition}:iam::aws:policy/AmazonEC2ReadOnlyAccess\n"
+            "  - arn:aws:iam::aws:policy/IAMReadOnlyAccess\n"
+            "  - arn:aws:iam::aws:policy/AWSLambda_ReadOnlyAccess\n"
+            "  - arn:aws:iam::aws:policy/job-function/ViewOnlyAccess\n"
+        ),
+        never=(Never("BG009"), Never("BG001")),
+        flags=VENDOR_FLAG,
+    ),
     # BG010 ---------------------------------------------------------------------------
+    Case(
+        # A user who replaces AdministratorAccess with read-only AWS-managed policies: they are
+        # known, and what they grant is judged (S3 reads on any bucket, not the install's).
+        "BG010-not-for-read-only-aws-managed-policies",
+        app(
+            managed=(
+                "AmazonS3ReadOnlyAccess",
+                "AmazonEC2ReadOnlyAccess",
+                "IAMReadOnlyAccess",
+                "AWSLambda_ReadOnlyAccess",
+            )
+        ),
+        want=(
+            Want(
+                "BG003", "error", "break_glass.toml", '"AmazonS3ReadOnlyAccess"', ("s3:Get", "AmazonS3ReadOnlyAccess")
+            ),
+        ),
+        never=(Never("BG010"), Never("BG009"), Never("BG001")),
+    ),
+    Case(
+        "BG010-misspelled-aws-managed-name",
+        app(network=VENDOR, managed=("AmazonS3ReadOnlyAcess",)),
+        want=(
+            Want(
+                "BG010",
+                "error",
+                "break_glass.toml",
+                "managed_policy_name",
+                ("arn:aws:iam::aws:policy/AmazonS3ReadOnlyAcess", "did you mean 'AmazonS3ReadOnlyAccess'"),
+            ),
+        ),
+    ),
     Case(
         "BG010-managed-policy-name-as-arn",
         app(network=VENDOR, managed=("arn:aws:iam::aws:policy/ReadOnlyAccess",)),
@@ -838,7 +943,15 @@ CASES: list[Case] = [
         # so the bare name yields an ARN that does not exist.
         "BG010-aws-managed-name-without-its-path",
         app(network=VENDOR, managed=("ViewOnlyAccess",)),
-        want=(Want("BG010", "error", "break_glass.toml", "managed_policy_name"),),
+        want=(
+            Want(
+                "BG010",
+                "error",
+                "break_glass.toml",
+                "managed_policy_name",
+                ("arn:aws:iam::aws:policy/ViewOnlyAccess", "did you mean 'job-function/ViewOnlyAccess'"),
+            ),
+        ),
     ),
     Case(
         # ...and with its path it is exactly the ARN of the AWS-managed policy.

@@ -22,6 +22,7 @@ from bglint.cli.quickcreate import quickcreate
 def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
     if not value or ctx.resilient_parsing:
         return
+    from bglint.iam.managed import load_managed
     from bglint.pipeline.common import provenance
 
     data = provenance()
@@ -29,7 +30,8 @@ def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> 
     click.echo(
         f"bglint {__version__}\n"
         f"IAM catalog: {catalog.get('source')} {catalog.get('version')} (data {catalog.get('date')})\n"
-        f"AWS-managed policies: {managed.get('source')} (built {managed.get('built')})"
+        f"AWS-managed policies: {len(load_managed().names()):,} from {managed.get('source')} {managed.get('version')}"
+        f" {managed.get('file')} (data {managed.get('date')}, built {managed.get('built')})"
     )
     ctx.exit()
 

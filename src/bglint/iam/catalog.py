@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from bglint.iam.glob import glob_regex
+from bglint.iam.spelling import closest, default_limit, edit_distance
 from bglint.paths import data_path
 
 AccessLevel = Literal["List", "Read", "Write", "Permissions management", "Tagging"]
@@ -178,28 +179,41 @@ class Catalog:
     def suggest(self, action: str) -> str | None:
         """A "did you mean" for an action or pattern that matches nothing, else None.
 
-        A misspelled service prefix is corrected first. A literal name is then replaced by the
-        closest name of that service (canonical case); a wildcard name is kept as written and
-        the corrected pattern is returned only if it matches something.
+        The name as written under the likeliest service prefix that has it (`s3control:*` is
+        `s3:*`: S3 Control's actions are in s3); else, for a literal name, the name fewest edits
+        away within the typed service, or within the likeliest prefix (canonical case).
         """
         prefix, sep, name = action.partition(":")
         if not sep or self.expand_bits(action):
             return None
-        prefix = prefix.lower()
-        if prefix not in self._services:
-            closest_prefix = _closest(prefix, self._services)
-            if closest_prefix is None:
-                return None
-            prefix = closest_prefix
+        prefixes = self._likely_prefixes(prefix.lower())
+        for candidate in prefixes:
+            written = f"{candidate}:{name}"
+            if self.expand_bits(written):
+                return written if _has_wildcard(name) else self.canonical(written)
         if _has_wildcard(name):
-            candidate = f"{prefix}:{name}"
-            return candidate if self.expand_bits(candidate) else None
-        names = self._services[prefix].names
-        lowered = name.lower()
-        # Typos rarely touch the first letters; comparing with those names first keeps difflib fast.
-        near = [known for known in names if known[:4] == lowered[:4]]
-        closest_name = lowered if lowered in names else _closest(lowered, near) or _closest(lowered, names)
-        return None if closest_name is None else f"{prefix}:{names[closest_name]}"
+            return None
+        for candidate in prefixes:
+            names = self._services[candidate].names
+            nearest = closest(name.lower(), names)
+            if nearest is not None:
+                return f"{candidate}:{names[nearest]}"
+        return None
+
+    def _likely_prefixes(self, prefix: str) -> list[str]:
+        """The prefix itself if it is a service's; else the services a typo away, or whose prefix
+        begins it or extends it (s3control: s3), fewest edits first."""
+        if prefix in self._services:
+            return [prefix]
+        limit = default_limit(prefix)
+        ranked: list[tuple[int, str]] = []
+        for known in self._services:
+            shorter = min(known, prefix, key=len)
+            related = len(shorter) >= 2 and (known.startswith(prefix) or prefix.startswith(known))
+            distance = edit_distance(prefix, known, len(prefix) + len(known) if related else limit)
+            if related or distance <= limit:
+                ranked.append((distance, known))
+        return [known for _, known in sorted(ranked)]
 
     def supports_resource_tag(self, action_key: str) -> bool:
         """Whether a ResourceTag condition (aws: or service-specific) can restrict the action.
@@ -504,13 +518,6 @@ _CACHE_LIMIT = 4096  # patterns come from untrusted files: their caches must not
 def _bound(cache: dict[Any, Any]) -> None:
     if len(cache) >= _CACHE_LIMIT:
         cache.clear()
-
-
-def _closest(word: str, candidates: Iterable[str]) -> str | None:
-    import difflib  # only needed on the error path; costs ~8 ms to import
-
-    matches = difflib.get_close_matches(word, candidates, n=1)
-    return matches[0] if matches else None
 
 
 @functools.cache

@@ -16,6 +16,7 @@ from bglint.evaluate.subject import Subject
 from bglint.findings import Hit
 from bglint.iam.catalog import Catalog
 from bglint.iam.effective import Scope, union
+from bglint.iam.managed import ManagedPolicy, managed_provenance, suggest_managed
 from bglint.iam.scoping import network_scoping, tag_scoping
 from bglint.model import NUON_TEMPLATE, BoundaryState, Location, PolicyOrigin, SourceKind
 
@@ -347,6 +348,9 @@ def has_unknown_policy(subject: Subject, params: dict[str, Any]) -> Iterator[Hit
         if policy.managed_policy_name:
             continue  # BG010 reports a managed_policy_name that names no AWS-managed policy
         what = policy.arn or policy.name
+        if policy.origin is PolicyOrigin.AWS_MANAGED and not _is_templated(what.replace("${AWS::Partition}", "")):
+            yield _no_such_managed_arn(policy.loc, what)
+            continue
         yield Hit(
             policy.loc,
             f"attaches {what}, whose document bglint does not have; it is not assumed harmless",
@@ -384,12 +388,44 @@ def misuses_managed_policy_name(subject: Subject, params: dict[str, Any]) -> Ite
                 f"both:{name}",
             )
         elif name and not policy.document_known:
-            yield Hit(
-                policy.loc,
-                f"names '{name}', which is not an AWS-managed policy bglint knows (customer-managed policies cannot be named here)",
-                "check the name against the AWS-managed policy list",
-                f"unknown-managed:{name}",
-            )
+            hint = None if _is_templated(name) else suggest_managed(name)
+            detail = f"names '{name}', so Nuon attaches arn:aws:iam::aws:policy/{name}, {_why_not_managed(name, hint)}"
+            if hint is None:
+                fix = "give the name of an AWS-managed policy, or put the document in an entry with name and contents"
+                yield Hit(
+                    policy.loc,
+                    f"{detail}; customer-managed policies cannot be named here",
+                    fix,
+                    f"unknown-managed:{name}",
+                )
+            else:
+                meant = hint.path_and_name
+                fix = f'write managed_policy_name = "{meant}"'
+                yield Hit(policy.loc, f"{detail} (did you mean '{meant}'?)", fix, f"unknown-managed:{name}")
+
+
+def _is_templated(text: str) -> bool:
+    """A name filled in at deploy time (`${Param}`, `{{.nuon.inputs.x}}`): no hint can be right."""
+    return "${" in text or "{{" in text
+
+
+def _why_not_managed(path_and_name: str, hint: ManagedPolicy | None) -> str:
+    """Why arn:...:policy/<path_and_name> attaches nothing: a policy's name under the wrong path, or no such policy."""
+    if hint is not None and hint.name == path_and_name.rpartition("/")[2]:
+        return f"which does not exist: the AWS-managed policy {hint.name} is under the path {hint.path}"
+    return f"which is not an AWS-managed policy as of {managed_provenance()['date']}"
+
+
+def _no_such_managed_arn(loc: Location, arn: str) -> Hit:
+    """BG009 for an AWS-managed policy ARN that names no AWS-managed policy."""
+    prefix, _, path_and_name = arn.partition(":policy/")
+    hint = suggest_managed(path_and_name)
+    detail = f"attaches {arn}, {_why_not_managed(path_and_name, hint)}; creating the role fails"
+    if hint is None:
+        fix = "attach an AWS-managed policy that exists, or define the document in the template"
+        return Hit(loc, detail, fix, f"policy:{arn}")
+    meant = f"{prefix}:policy/{hint.path_and_name}"
+    return Hit(loc, f"{detail} (did you mean '{meant}'?)", f"attach {meant}", f"policy:{arn}")
 
 
 @predicate
