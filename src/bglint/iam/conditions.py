@@ -127,8 +127,15 @@ def holds(condition: Condition, context: Context) -> bool:
 
 def _one_value(op: Parsed, item: str, values: Sequence[str]) -> bool:
     """One request value against the policy's values: any match, or none for a negated operator."""
+    if op.base == "arnlike" and op.negated:
+        # A value that is not an ARN matches nothing, negated or not.
+        return all(_is_arn(value) and _is_arn(item) and not arn_like(value, item) for value in values)
     matched = any(_matches(op.base, item, value) for value in values)
     return not matched if op.negated else matched
+
+
+def _is_arn(text: str) -> bool:
+    return text.startswith("arn:") and text.count(":") >= 5
 
 
 def _matches(base: str, item: str, value: str) -> bool:

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -38,6 +38,9 @@ _TEMPLATED = re.compile(r"\$\{[^}]*\}|\{\{[^}]*\}\}")
 # CloudFormation's `${AWS::AccountId}` or a parameter `${InstallId}`.
 _POLICY_VARIABLE = re.compile(r"\$\{[a-z0-9-]+:[^:}][^}]*\}", re.IGNORECASE)
 _WILDCARDS = re.compile(r"[*?]*")
+# "No permissions are required to perform this operation", even under an explicit Deny
+# (AWS STS API Reference, GetCallerIdentity).
+_NEEDS_NO_PERMISSION = frozenset({"sts:getcalleridentity"})
 
 
 @dataclass(frozen=True)
@@ -93,15 +96,24 @@ class Scope:
     def covers(self, resource: str, context: Context | None = None) -> bool:
         """Whether the statement's Resource (or NotResource) takes in `resource`.
 
-        Without a request, placeholders in an Allow may be anything; with one, IAM policy
-        variables are filled from it (a missing one matches nothing)."""
+        Without a request, a placeholder may be anything: it is read as whatever makes the
+        statement apply more widely when that is the cautious reading (an Allow's Resource, a
+        Deny's NotResource), and as matching nothing otherwise. With a request, IAM policy
+        variables are filled from it; a pattern whose variable the request lacks matches
+        nothing, but a NotResource statement whose pattern might have named the resource then
+        does not apply at all."""
         s = self.statement
-        patterns: Iterable[str | None] = s.resources
         if context is not None:
-            patterns = (_fill(p, context, s.is_allow) for p in s.resources)
-        elif s.is_allow:
-            patterns = _widened(s.resources, True)
-        matched = any(p is not None and _resource_matches(p, resource) for p in patterns)
+            patterns = []
+            for written in s.resources:
+                filled = _fill(written, context, s.is_allow)
+                if filled is not None:
+                    patterns.append(filled)
+                elif s.not_resource and _resource_matches(_same_kind(written), resource):
+                    return False
+        else:
+            patterns = list(_placeholders_read(s))
+        matched = any(_resource_matches(p, resource) for p in patterns)
         return not matched if s.not_resource else matched
 
     def applies(self, bit: int, resource: str, context: Context | None) -> bool:
@@ -189,6 +201,8 @@ class Permissions:
         returned, and only Denies whose conditions always hold count. With `context` (the
         request's condition keys and values), conditions are evaluated exactly."""
         key = action.lower()
+        if key in _NEEDS_NO_PERMISSION:
+            return Decision(True)
         bit = self.catalog.bit(key)
         if not bit & self.named_bits:  # most questions are about actions no statement names
             return Decision(False)
@@ -299,6 +313,24 @@ def _reachable_bits(statement: Statement, bits: int, catalog: Catalog) -> int:
 def _widened(patterns: Iterable[str], is_allow: bool) -> tuple[str, ...]:
     """An Allow's placeholders may be anything (the widest reading); a Deny's are kept as written."""
     return tuple(_TEMPLATED.sub("*", p) for p in patterns) if is_allow else tuple(patterns)
+
+
+def _placeholders_read(statement: Statement) -> Iterator[str]:
+    """Resource patterns with placeholders read cautiously (see `Scope.covers`)."""
+    widen = statement.is_allow != statement.not_resource
+    for pattern in statement.resources:
+        if not _TEMPLATED.search(pattern):
+            yield pattern
+        elif widen:
+            yield _TEMPLATED.sub("*", pattern)
+
+
+def _same_kind(pattern: str) -> str:
+    """The pattern with any resource id: `arn:aws:s3:::${aws:username}/*` -> `arn:aws:s3:::*`."""
+    parts = pattern.split(":", 5)
+    if len(parts) == 6:
+        parts[5] = "*"
+    return _TEMPLATED.sub("*", ":".join(parts))
 
 
 def _fill(pattern: str, context: Context, is_allow: bool) -> str | None:
