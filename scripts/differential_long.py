@@ -15,8 +15,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from differential_roles import compare  # noqa: E402
-from test_differential import documented_exception, role_documents  # noqa: E402
+from differential_roles import compare
+from test_differential import documented_exception, role_documents
 
 
 def main() -> int:

@@ -335,9 +335,9 @@ class Generator:
         for _ in range(count):
             action = rng.choice(ACTIONS)
             resource = rng.choice(resources_for(action, rng))
-            yield Request(role.logical, action, resource, self.context(resource))
+            yield Request(role.logical, action, resource, self.context(action, resource))
 
-    def context(self, resource: str) -> dict[str, Any]:
+    def context(self, action: str, resource: str) -> dict[str, Any]:
         rng = self.rng
         # The keys AWS includes in every request (IAM User Guide, global condition keys).
         region = resource.split(":")[3] if resource.startswith("arn:") and resource.split(":")[3] else "us-east-1"
@@ -368,6 +368,10 @@ class Generator:
         for key, value in optional.items():
             if rng.random() < 0.5:
                 context[key] = value
+        if "aws:TagKeys" in context and not load_catalog().carrying_bits(
+            "aws:tagkeys", load_catalog().bit(action.lower())
+        ):
+            del context["aws:TagKeys"]  # only actions that tag carry it (Service Authorization Reference)
         return context
 
 

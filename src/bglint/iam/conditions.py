@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-import ipaddress
 import re
 from collections.abc import Mapping, Sequence
 
@@ -193,6 +192,8 @@ def _instant(text: str) -> float | None:
 
 
 def _in_network(item: str, value: str) -> bool:
+    import ipaddress  # only requests with IP conditions need it
+
     try:
         return ipaddress.ip_address(item) in ipaddress.ip_network(value, strict=False)
     except ValueError:

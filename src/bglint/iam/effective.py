@@ -28,7 +28,16 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from bglint.iam.catalog import Catalog
-from bglint.iam.conditions import ALWAYS_PRESENT, Context, Presence, Verdict, holds, judge, substitute
+from bglint.iam.conditions import (
+    ALWAYS_PRESENT,
+    Context,
+    Presence,
+    Verdict,
+    holds,
+    judge,
+    matches_when_absent,
+    substitute,
+)
 from bglint.iam.glob import glob_regex
 from bglint.model import Condition, Location, Policy, Role, Statement
 
@@ -40,6 +49,9 @@ _POLICY_VARIABLE = re.compile(r"\$\{[a-z0-9-]+:[^:}][^}]*\}", re.IGNORECASE)
 _WILDCARDS = re.compile(r"[*?]*")
 # "No permissions are required to perform this operation", even under an explicit Deny
 # (AWS STS API Reference, GetCallerIdentity).
+# Global keys the Service Authorization Reference lists per action: a request carries them only
+# when its action does (aws:TagKeys and aws:RequestTag/ on actions that tag).
+_PER_ACTION = re.compile(r"aws:(?:tagkeys$|requesttag/)")
 _NEEDS_NO_PERMISSION = frozenset({"sts:getcalleridentity"})
 
 
@@ -73,10 +85,6 @@ class Scope:
     def on_every_resource(self) -> bool:
         s = self.statement
         return s.not_resource or any(_every_resource(p) for p in _widened(s.resources, s.is_allow))
-
-    @property
-    def unconditional(self) -> bool:
-        return self.free_bits == self.bits
 
     @property
     def certain(self) -> bool:
@@ -221,7 +229,9 @@ class Permissions:
         request: dict[str, tuple[str, ...]] = {}
         for name, value in context.items():
             lowered = name.lower()
-            if lowered.startswith("aws:") or self.catalog.carrying_bits(lowered, bit):
+            if (lowered.startswith("aws:") and not _PER_ACTION.match(lowered)) or self.catalog.carrying_bits(
+                lowered, bit
+            ):
                 request[lowered] = (value,) if isinstance(value, str) else tuple(value)
         return request
 
@@ -270,18 +280,23 @@ def expand_statement(statement: Statement, policy: Policy, catalog: Catalog) -> 
         bits &= _reachable_bits(statement, bits, catalog)
     always: list[int] = []
     for condition in statement.conditions:
-        holds_always, never = _judged(condition, bits, catalog)
+        holds_always, never = _judged(condition, bits, catalog, statement.is_allow)
         bits &= ~never
         always.append(holds_always)
     return Scope(statement, policy, bits, located, catalog, tuple(a & bits for a in always))
 
 
-def _judged(condition: Condition, bits: int, catalog: Catalog) -> tuple[int, int]:
-    """(actions for which the condition always holds, actions for which it never does)."""
+def _judged(condition: Condition, bits: int, catalog: Catalog, is_allow: bool) -> tuple[int, int]:
+    """(actions for which the condition always holds, actions for which it never does).
+
+    In an Allow, a condition on the request's own tags that holds when the request has none
+    (`ForAllValues:StringEquals aws:TagKeys`) limits nothing: the caller can always send none."""
     key = condition.key.lower()
+    if is_allow and _PER_ACTION.match(key) and matches_when_absent(condition):
+        return bits, 0
     if key in ALWAYS_PRESENT:
         groups = [(Presence.PRESENT, bits)]
-    elif key.startswith("aws:"):
+    elif key.startswith("aws:") and not _PER_ACTION.match(key):
         groups = [(Presence.MAYBE, bits)]
     else:
         carried = catalog.carrying_bits(key, bits) if bits else 0
