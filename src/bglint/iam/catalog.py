@@ -126,6 +126,7 @@ class Catalog:
         self._expanded_bits: dict[str, int] = {}
         self._present_in: dict[int, tuple[_Service, ...]] = {}
         self._service_masks: dict[tuple[str, str, str], int] = {}
+        self._over_services_cache: dict[tuple[str, str, int], int] = {}
 
     @property
     def provenance(self) -> dict[str, str]:
@@ -377,20 +378,24 @@ class Catalog:
 
         An action carries its own keys and those of its resource types; `${TagKey}`-style
         names in the catalog stand for any text."""
-        lowered = key.lower()
-        found = 0
-        for service in self._present(bits):
-            found |= self._per_service(service, "key", lowered, self._carrying)
-        return found & bits
+        return self._over_services("key", key.lower(), bits, self._carrying)
 
     def acting_on_bits(self, arn_service: str, bits: int) -> int:
         """Of the actions in `bits`, those with a resource type whose ARN names service
         `arn_service` (an IAM glob: the service field of a Resource ARN)."""
-        lowered = arn_service.lower()
-        found = 0
-        for service in self._present(bits):
-            found |= self._per_service(service, "arn", lowered, self._acting_on)
-        return found & bits
+        return self._over_services("arn", arn_service.lower(), bits, self._acting_on)
+
+    def _over_services(self, kind: str, text: str, bits: int, compute: Any) -> int:
+        # Statements repeat across templates (the same AWS-managed policies, the same patterns).
+        cache = self._over_services_cache
+        hit = cache.get((kind, text, bits))
+        if hit is None:
+            _bound(cache)
+            found = 0
+            for service in self._present(bits):
+                found |= self._per_service(service, kind, text, compute)
+            cache[(kind, text, bits)] = hit = found & bits
+        return hit
 
     def _per_service(self, service: _Service, kind: str, text: str, compute: Any) -> int:
         cache = self._service_masks

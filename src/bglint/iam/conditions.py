@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import functools
 import re
 from collections.abc import Mapping, Sequence
 
@@ -95,6 +96,7 @@ _POSITIVE_OF = {
 }
 
 
+@functools.lru_cache(maxsize=512)
 def parse(operator: str) -> Parsed:
     return Parsed(operator)
 
@@ -210,7 +212,7 @@ def arn_like(pattern: str, arn: str) -> bool:
 
 
 def substitute(text: str, context: Context) -> str | None:
-    """Policy variables (`${aws:username}`, `${*}`...) filled from the request; None when one is missing.
+    """IAM policy variables (`${aws:username}`, `${*}`...) filled from the request; None when one is missing.
 
     An element whose variable has no value in the request does not match (IAM User Guide,
     "IAM policy elements: Variables and tags"), unless the variable gives a default value.
@@ -225,6 +227,8 @@ def substitute(text: str, context: Context) -> str | None:
         if inner in ("*", "?", "$"):
             return inner
         name, comma, default = inner.partition(",")
+        if ":" not in name or "::" in name:
+            return match.group(0)  # a CloudFormation placeholder (`${InstallId}`), not a policy variable
         found = context.get(name.strip().lower())
         if found and len(found) == 1:
             return found[0]
