@@ -1,0 +1,140 @@
+"""Build src/bglint/data/gcp_roles.json.gz and azure_roles.json.gz from role exports.
+
+No package on the registries bglint can reach carries Google Cloud's predefined roles or
+Azure's built-in roles with their permissions, so the data comes from the clouds' own export
+formats, which anyone with read access to a project or subscription can produce:
+
+GCP, predefined roles with their permissions (`gcloud iam roles list` alone omits them):
+    gcloud iam roles list --format='value(name)' > names.txt
+    mkdir gcp-roles && while read r; do
+        gcloud iam roles describe "$r" --format=json > "gcp-roles/${r#roles/}.json"; done < names.txt
+  or the IAM API's roles.list with view=FULL (a JSON object with "roles", or a list of roles).
+
+Azure, built-in role definitions:
+    az role definition list --output json > azure-roles.json
+
+Then:
+    python scripts/build_cloud_roles.py --gcp gcp-roles --azure azure-roles.json \\
+        --source "gcloud/az exports of <project>/<subscription>" --version "<export id>" --date 2026-08-22
+
+Either cloud may be given alone; the other file is left as it is. The build date comes from
+SOURCE_DATE_EPOCH when set (reproducible builds), else today. The layout is described in
+`bglint.clouds.roles`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import gzip
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from bglint.clouds.roles import AZURE_FILE, FORMAT, GCP_FILE, encode_indices
+
+DATA = Path(__file__).resolve().parent.parent / "src" / "bglint" / "data"
+
+Json = dict[str, Any]
+
+
+def read_gcp(path: Path) -> list[Json]:
+    """Role objects from a directory of `gcloud iam roles describe` files or one JSON file."""
+    if path.is_dir():
+        roles = [json.loads(file.read_text(encoding="utf-8")) for file in sorted(path.glob("*.json"))]
+    else:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        roles = data.get("roles", []) if isinstance(data, dict) else data
+    roles = [role for role in roles if isinstance(role, dict) and str(role.get("name", "")).startswith("roles/")]
+    if not roles:
+        sys.exit(f"{path}: no predefined role (name roles/...) found")
+    if not any(role.get("includedPermissions") for role in roles):
+        sys.exit(
+            f"{path}: no role lists includedPermissions; `gcloud iam roles list` gives the basic view only: "
+            "use `gcloud iam roles describe` per role, or roles.list with view=FULL"
+        )
+    return roles
+
+
+def pack_gcp(roles: list[Json], provenance: Json) -> Json:
+    permissions = sorted({p for role in roles for p in role.get("includedPermissions", ())})
+    index = {permission: i for i, permission in enumerate(permissions)}
+    packed = {
+        role["name"]: [
+            role.get("title", ""),
+            role.get("stage", ""),
+            encode_indices(sorted(index[p] for p in set(role.get("includedPermissions", ())))),
+        ]
+        for role in sorted(roles, key=lambda r: r["name"])
+    }
+    return {"format": FORMAT, "provenance": provenance, "permissions": "\n".join(permissions), "roles": packed}
+
+
+def read_azure(path: Path) -> list[Json]:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    roles = [r for r in data if isinstance(r, dict) and r.get("roleType") == "BuiltInRole" and r.get("roleName")]
+    if not roles:
+        sys.exit(f"{path}: no built-in role definition found (expected `az role definition list --output json`)")
+    return roles
+
+
+def pack_azure(roles: list[Json], provenance: Json) -> Json:
+    packed = {}
+    for role in sorted(roles, key=lambda r: r["roleName"].lower()):
+        blocks = [
+            [
+                list(block.get("actions") or ()),
+                list(block.get("notActions") or ()),
+                list(block.get("dataActions") or ()),
+                list(block.get("notDataActions") or ()),
+                1 if block.get("condition") else 0,
+            ]
+            for block in role.get("permissions", ())
+        ]
+        packed[role["roleName"]] = [role.get("name", ""), blocks]
+    providers = sorted(
+        {
+            action.split("/", 1)[0].lower()
+            for _, blocks in packed.values()
+            for block in blocks
+            for part in block[:4]
+            for action in part
+            if "/" in action and "*" not in action.split("/", 1)[0]
+        }
+    )
+    return {"format": FORMAT, "provenance": provenance, "providers": providers, "roles": packed}
+
+
+def write(name: str, doc: Json) -> None:
+    body = json.dumps(doc, separators=(",", ":"), sort_keys=False).encode()
+    out = DATA / name
+    out.write_bytes(gzip.compress(body, compresslevel=9, mtime=0))
+    print(f"wrote {out} ({out.stat().st_size} bytes, {len(doc['roles'])} roles)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument(
+        "--gcp", type=Path, help="directory of `gcloud iam roles describe` JSON files, or one JSON file"
+    )
+    parser.add_argument("--azure", type=Path, help="`az role definition list --output json` output")
+    parser.add_argument("--source", required=True, help="where the exports come from")
+    parser.add_argument("--version", required=True, help="the exports' version (a commit, an export id)")
+    parser.add_argument("--date", required=True, help="the date of the data, YYYY-MM-DD")
+    args = parser.parse_args()
+    if not args.gcp and not args.azure:
+        parser.error("give --gcp, --azure or both")
+    dt.date.fromisoformat(args.date)
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    built = dt.datetime.fromtimestamp(int(epoch), dt.UTC).date() if epoch else dt.date.today()
+    provenance = {"source": args.source, "version": args.version, "date": args.date, "built": built.isoformat()}
+    if args.gcp:
+        write(GCP_FILE, pack_gcp(read_gcp(args.gcp), provenance))
+    if args.azure:
+        write(AZURE_FILE, pack_azure(read_azure(args.azure), provenance))
+
+
+if __name__ == "__main__":
+    main()
