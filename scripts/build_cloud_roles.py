@@ -94,22 +94,21 @@ def pack_azure(roles: list[Json], provenance: Json) -> Json:
             for block in role.get("permissions", ())
         ]
         packed[role["roleName"]] = [role.get("name", ""), blocks]
-    providers = sorted(
-        {
-            action.split("/", 1)[0].lower()
-            for _, blocks in packed.values()
-            for block in blocks
-            for part in block[:4]
-            for action in part
-            if "/" in action and "*" not in action.split("/", 1)[0]
-        }
-    )
+    spellings: dict[str, str] = {}  # lower case -> as Microsoft first writes it
+    for _, blocks in packed.values():
+        for block in blocks:
+            for part in block[:4]:
+                for action in part:
+                    namespace = action.split("/", 1)[0]
+                    if "/" in action and "*" not in namespace:
+                        spellings.setdefault(namespace.lower(), namespace)
+    providers = sorted(spellings.values(), key=str.lower)
     return {"format": FORMAT, "provenance": provenance, "providers": providers, "roles": packed}
 
 
-def write(name: str, doc: Json) -> None:
+def write(folder: Path, name: str, doc: Json) -> None:
     body = json.dumps(doc, separators=(",", ":"), sort_keys=False).encode()
-    out = DATA / name
+    out = folder / name
     out.write_bytes(gzip.compress(body, compresslevel=9, mtime=0))
     print(f"wrote {out} ({out.stat().st_size} bytes, {len(doc['roles'])} roles)")
 
@@ -123,6 +122,7 @@ def main() -> None:
     parser.add_argument("--source", required=True, help="where the exports come from")
     parser.add_argument("--version", required=True, help="the exports' version (a commit, an export id)")
     parser.add_argument("--date", required=True, help="the date of the data, YYYY-MM-DD")
+    parser.add_argument("--out", type=Path, default=DATA, help="where to write the files (default: bglint's data)")
     args = parser.parse_args()
     if not args.gcp and not args.azure:
         parser.error("give --gcp, --azure or both")
@@ -131,9 +131,9 @@ def main() -> None:
     built = dt.datetime.fromtimestamp(int(epoch), dt.UTC).date() if epoch else dt.date.today()
     provenance = {"source": args.source, "version": args.version, "date": args.date, "built": built.isoformat()}
     if args.gcp:
-        write(GCP_FILE, pack_gcp(read_gcp(args.gcp), provenance))
+        write(args.out, GCP_FILE, pack_gcp(read_gcp(args.gcp), provenance))
     if args.azure:
-        write(AZURE_FILE, pack_azure(read_azure(args.azure), provenance))
+        write(args.out, AZURE_FILE, pack_azure(read_azure(args.azure), provenance))
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ Each cloud has one gzip'd JSON file, read the first time a role of that cloud is
     gcp_roles.json.gz:   {"format", "provenance": {"source", "version", "date", "built"},
                           "permissions": "every permission a predefined role holds, sorted, one a line",
                           "roles": {"roles/x": [title, stage, "delta-encoded permission indices"]}}
-    azure_roles.json.gz: {"format", "provenance", "providers": [resource provider namespaces, lower case],
+    azure_roles.json.gz: {"format", "provenance", "providers": [resource provider namespaces the roles name],
                           "roles": {roleName: [definition id, [[actions, notActions, dataActions,
                                                                 notDataActions, has condition], ...]]}}
 
@@ -125,7 +125,7 @@ class AzureRoles:
     def __init__(self, doc: dict[str, Any]) -> None:
         _check_format(doc, AZURE_FILE)
         self.provenance: dict[str, str] = doc["provenance"]
-        self.providers: frozenset[str] = frozenset(doc["providers"])
+        self.providers: dict[str, str] = {p.lower(): p for p in doc["providers"]}  # lower case -> as written
         self._rows: dict[str, list[Any]] = doc["roles"]
         # Role names are matched case-insensitively, and a role may be named by its definition id.
         self._keys = {name.lower(): name for name in self._rows}
@@ -150,7 +150,8 @@ class AzureRoles:
         return self._keys[hit] if hit else None
 
     def suggest_provider(self, namespace: str) -> str | None:
-        return closest(namespace.lower(), self.providers, 0.8)
+        hit = closest(namespace.lower(), self.providers, 0.8)
+        return self.providers[hit] if hit else None
 
 
 def _check_format(doc: dict[str, Any], name: str) -> None:
