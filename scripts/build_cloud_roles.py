@@ -1,6 +1,6 @@
 """Build src/bglint/data/gcp_roles.json.gz and azure_roles.json.gz from role exports.
 
-No package on the registries bglint can reach carries Google Cloud's predefined roles or
+No package found on PyPI, npm or Debian carries Google Cloud's predefined roles or
 Azure's built-in roles with their permissions, so the data comes from the clouds' own export
 formats, which anyone with read access to a project or subscription can produce:
 
@@ -14,8 +14,16 @@ Azure, built-in role definitions:
     az role definition list --output json > azure-roles.json
 
 Then:
-    python scripts/build_cloud_roles.py --gcp gcp-roles --azure azure-roles.json \\
-        --source "gcloud/az exports of <project>/<subscription>" --version "<export id>" --date 2026-08-22
+    python scripts/build_cloud_roles.py --gcp gcp-roles --gcp-source "gcloud export, project P" \\
+        --azure azure-roles.json --azure-source "az export, subscription S" --version "<export id>" --date 2026-08-22
+
+The pinned data was built so from iann0036/iam-dataset (MIT), which keeps exports of exactly these
+two formats up to date (gcp/roles/*.json and azure/built-in-roles-raw.json):
+    python scripts/build_cloud_roles.py --gcp iam-dataset/gcp/roles \\
+        --gcp-source "iann0036/iam-dataset gcp/roles (gcloud iam roles describe)" \\
+        --azure iam-dataset/azure/built-in-roles-raw.json \\
+        --azure-source "iann0036/iam-dataset azure/built-in-roles-raw.json (az role definition list)" \\
+        --version <iam-dataset commit> --date <that commit's date>
 
 Either cloud may be given alone; the other file is left as it is. The build date comes from
 SOURCE_DATE_EPOCH when set (reproducible builds), else today. The layout is described in
@@ -26,14 +34,13 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import gzip
 import json
 import os
 import sys
 from pathlib import Path
 from typing import Any
 
-from bglint.clouds.roles import AZURE_FILE, FORMAT, GCP_FILE, encode_indices
+from bglint.clouds.roles import AZURE_FILE, FORMAT, GCP_FILE, encode_indices, pack
 
 DATA = Path(__file__).resolve().parent.parent / "src" / "bglint" / "data"
 
@@ -107,9 +114,8 @@ def pack_azure(roles: list[Json], provenance: Json) -> Json:
 
 
 def write(folder: Path, name: str, doc: Json) -> None:
-    body = json.dumps(doc, separators=(",", ":"), sort_keys=False).encode()
     out = folder / name
-    out.write_bytes(gzip.compress(body, compresslevel=9, mtime=0))
+    out.write_bytes(pack(doc))
     print(f"wrote {out} ({out.stat().st_size} bytes, {len(doc['roles'])} roles)")
 
 
@@ -119,21 +125,24 @@ def main() -> None:
         "--gcp", type=Path, help="directory of `gcloud iam roles describe` JSON files, or one JSON file"
     )
     parser.add_argument("--azure", type=Path, help="`az role definition list --output json` output")
-    parser.add_argument("--source", required=True, help="where the exports come from")
+    parser.add_argument("--gcp-source", help="where the GCP export comes from (required with --gcp)")
+    parser.add_argument("--azure-source", help="where the Azure export comes from (required with --azure)")
     parser.add_argument("--version", required=True, help="the exports' version (a commit, an export id)")
     parser.add_argument("--date", required=True, help="the date of the data, YYYY-MM-DD")
     parser.add_argument("--out", type=Path, default=DATA, help="where to write the files (default: bglint's data)")
     args = parser.parse_args()
     if not args.gcp and not args.azure:
         parser.error("give --gcp, --azure or both")
+    if (args.gcp and not args.gcp_source) or (args.azure and not args.azure_source):
+        parser.error("say where each export comes from: --gcp-source, --azure-source")
     dt.date.fromisoformat(args.date)
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     built = dt.datetime.fromtimestamp(int(epoch), dt.UTC).date() if epoch else dt.date.today()
-    provenance = {"source": args.source, "version": args.version, "date": args.date, "built": built.isoformat()}
+    dates = {"version": args.version, "date": args.date, "built": built.isoformat()}
     if args.gcp:
-        write(args.out, GCP_FILE, pack_gcp(read_gcp(args.gcp), provenance))
+        write(args.out, GCP_FILE, pack_gcp(read_gcp(args.gcp), {"source": args.gcp_source, **dates}))
     if args.azure:
-        write(args.out, AZURE_FILE, pack_azure(read_azure(args.azure), provenance))
+        write(args.out, AZURE_FILE, pack_azure(read_azure(args.azure), {"source": args.azure_source, **dates}))
 
 
 if __name__ == "__main__":

@@ -7,7 +7,6 @@ writes and deletes; Azure matches actions case-insensitively with `*` spanning `
 
 from __future__ import annotations
 
-import gzip
 import itertools
 import json
 import re
@@ -29,6 +28,7 @@ from bglint.clouds.roles import (
     decode_indices,
     encode_indices,
     gcp_roles,
+    unpack,
 )
 from bglint.iam.glob import glob_match
 from bglint.model import CloudGrant, Location, Policy, PolicyOrigin, Role
@@ -152,7 +152,7 @@ def test_globs_overlap_when_some_text_matches_both(first: str, second: str) -> N
 def build(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "build_cloud_roles.py"), *args, "--out", str(tmp_path),
-         "--source", "test export", "--version", "1", "--date", "2026-01-02"],
+         "--gcp-source", "test export", "--azure-source", "test export", "--version", "1", "--date", "2026-01-02"],
         capture_output=True, text=True, check=False,
     )  # fmt: skip
 
@@ -178,11 +178,11 @@ def test_build_script_reads_the_clouds_export_formats(tmp_path: Path) -> None:
                                   {"roleName": "Mine", "name": "x", "roleType": "CustomRole", "permissions": [definition]}]))  # fmt: skip
     done = build(tmp_path, "--gcp", str(described), "--azure", str(listed))
     assert done.returncode == 0, done.stderr
-    gcp = GcpRoles(json.loads(gzip.decompress((tmp_path / GCP_FILE).read_bytes())))
+    gcp = GcpRoles(unpack((tmp_path / GCP_FILE).read_bytes(), GCP_FILE))
     found = gcp.role("roles/logging.viewer")
     assert found is not None and found.permissions == {"logging.logs.list", "logging.logEntries.list"}
     assert gcp.provenance["source"] == "test export" and gcp.provenance["date"] == "2026-01-02"
-    azure = AzureRoles(json.loads(gzip.decompress((tmp_path / AZURE_FILE).read_bytes())))
+    azure = AzureRoles(unpack((tmp_path / AZURE_FILE).read_bytes(), AZURE_FILE))
     assert azure.names() == ["Reader"]  # custom roles are the subscription's own, not built-in
 
 

@@ -1,11 +1,12 @@
 """The pinned GCP predefined roles and Azure built-in roles (scripts/build_cloud_roles.py).
 
-Each cloud has one gzip'd JSON file, read the first time a role of that cloud is judged:
+Each cloud has one file of two gzip members: a one-line header {"format", "provenance": {"source",
+"version", "date", "built"}}, which --version and reports read alone, then the body, read the
+first time a role of that cloud is judged:
 
-    gcp_roles.json.gz:   {"format", "provenance": {"source", "version", "date", "built"},
-                          "permissions": "every permission a predefined role holds, sorted, one a line",
+    gcp_roles.json.gz:   {"permissions": "every permission a predefined role holds, sorted, one a line",
                           "roles": {"roles/x": [title, stage, "delta-encoded permission indices"]}}
-    azure_roles.json.gz: {"format", "provenance", "providers": [resource provider namespaces the roles name],
+    azure_roles.json.gz: {"providers": [resource provider namespaces the roles name],
                           "roles": {roleName: [definition id, [[actions, notActions, dataActions,
                                                                 notDataActions, has condition], ...]]}}
 
@@ -18,6 +19,7 @@ from __future__ import annotations
 import functools
 import gzip
 import json
+import zlib
 from collections.abc import Iterable
 from itertools import accumulate
 from typing import Any, NamedTuple
@@ -84,7 +86,6 @@ def closest(word: str, candidates: Iterable[str], cutoff: float = 0.75) -> str |
 
 class GcpRoles:
     def __init__(self, doc: dict[str, Any]) -> None:
-        _check_format(doc, GCP_FILE)
         self.provenance: dict[str, str] = doc["provenance"]
         self._permissions: list[str] = doc["permissions"].split("\n")  # one string: parsed ~4x faster
         self._rows: dict[str, list[Any]] = doc["roles"]
@@ -123,7 +124,6 @@ class GcpRoles:
 
 class AzureRoles:
     def __init__(self, doc: dict[str, Any]) -> None:
-        _check_format(doc, AZURE_FILE)
         self.provenance: dict[str, str] = doc["provenance"]
         self.providers: dict[str, str] = {p.lower(): p for p in doc["providers"]}  # lower case -> as written
         self._rows: dict[str, list[Any]] = doc["roles"]
@@ -154,15 +154,32 @@ class AzureRoles:
         return self.providers[hit] if hit else None
 
 
-def _check_format(doc: dict[str, Any], name: str) -> None:
-    if doc.get("format") != FORMAT:
+def pack(doc: dict[str, Any]) -> bytes:
+    """The file for `doc` ({"format", "provenance", ...body}): header member, then body member."""
+    header = {"format": doc["format"], "provenance": doc["provenance"]}
+    body = {key: value for key, value in doc.items() if key not in header}
+    return b"".join(
+        gzip.compress(json.dumps(part, separators=(",", ":")).encode(), 9, mtime=0) for part in (header, body)
+    )
+
+
+def _header(blob: bytes, name: str) -> tuple[dict[str, Any], bytes]:
+    """The header of a role file, and the bytes of its body (still compressed)."""
+    inflater = zlib.decompressobj(wbits=31)
+    header: dict[str, Any] = json.loads(inflater.decompress(blob))
+    if header.get("format") != FORMAT:
         raise ValueError(f"{name} has an unexpected format; rebuild it with scripts/build_cloud_roles.py")
+    return header, inflater.unused_data
+
+
+def unpack(blob: bytes, name: str) -> dict[str, Any]:
+    header, body = _header(blob, name)
+    doc: dict[str, Any] = json.loads(zlib.decompress(body, wbits=31))
+    return {**header, **doc}
 
 
 def _read(name: str) -> dict[str, Any]:
-    with gzip.open(data_path("data", name), "rb") as handle:
-        doc: dict[str, Any] = json.loads(handle.read())
-    return doc
+    return unpack(data_path("data", name).read_bytes(), name)
 
 
 @functools.cache
@@ -175,6 +192,10 @@ def azure_roles() -> AzureRoles:
     return AzureRoles(_read(AZURE_FILE))
 
 
+@functools.cache
 def provenance() -> dict[str, dict[str, str]]:
-    """For --version and reports: the source, version and dates of each cloud's role data."""
-    return {"gcp_roles": gcp_roles().provenance, "azure_roles": azure_roles().provenance}
+    """For --version and reports: the source, version and dates of each cloud's role data (headers only)."""
+    return {
+        key: _header(data_path("data", name).read_bytes(), name)[0]["provenance"]
+        for key, name in (("gcp_roles", GCP_FILE), ("azure_roles", AZURE_FILE))
+    }
