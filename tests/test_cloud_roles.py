@@ -42,7 +42,7 @@ def role(platform: str, *grants: tuple[str, list[str]]) -> Role:
     made = Role("bg", HERE, "nuon-break-glass", platform=platform)
     for index, (kind, names) in enumerate(grants):
         grant = CloudGrant(kind, tuple(names), (HERE,) * len(names))
-        made.policies.append(Policy(f"p{index}", PolicyOrigin.EXTERNAL, HERE, document_known=False, grant=grant))
+        made.policies.append(Policy(f"p{index}", PolicyOrigin.EXTERNAL, HERE, document_known=False, grants=(grant,)))
     return made
 
 

@@ -102,7 +102,7 @@ class Policy:
     # Nuon config facts, kept so integrity rules can judge them.
     managed_policy_name: str = ""
     has_contents: bool = False
-    grant: CloudGrant | None = None  # GCP and Azure entries: what they bind (they carry no IAM document)
+    grants: tuple[CloudGrant, ...] = ()  # GCP and Azure entries: what they bind (they carry no IAM document)
     statement_count: int = -1  # kept when the statements are dropped (see Document.strip_for_report)
 
     def __post_init__(self) -> None:

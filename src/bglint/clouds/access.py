@@ -114,10 +114,11 @@ class CloudAccess:
 
 def cloud_access(role: Role) -> CloudAccess:
     access = CloudAccess(role.platform)
+    read = _gcp if role.platform == "gcp" else _azure
     for policy in role.policies:
-        grant = policy.grant
-        if grant is not None:
-            (_gcp if role.platform == "gcp" else _azure)(access, policy, grant)
+        for grant in policy.grants:
+            if grant.names and grant.kind.startswith(role.platform):  # an entry may carry another cloud's keys too
+                read(access, policy, grant)
     return access
 
 

@@ -73,7 +73,7 @@ def admin(access: CloudAccess, params: Mapping[str, Any]) -> Found | None:
                 "list the actions the runbook needs instead of '*'",
                 "admin:*",
             )
-    for permission in cloud.get("admin-permissions", ()):
+    for permission in cloud.get("grants-any-role", ()):
         granting = access.allowed_by(permission)
         if granting is not None:
             return Found(
@@ -140,7 +140,7 @@ def project_wide(access: CloudAccess, params: Mapping[str, Any]) -> Iterator[Fou
     scope = SCOPE_WORD[access.platform]
     for unit in access.units:
         if access.platform == "gcp":
-            changes = sorted(p for p in unit.permissions if not _GCP_READ.fullmatch(p.rsplit(".", 1)[-1]))
+            changes = sorted(p for p in unit.permissions if not is_gcp_read(p))
         else:
             changes = [a for block in unit.blocks for a in block.actions if not a.lower().endswith("/read")]
         if changes:
@@ -164,6 +164,10 @@ def network_changes(access: CloudAccess, attach: bool) -> dict[str, Source]:
             if not _GCP_READ.fullmatch(verb := p.rsplit(".", 1)[-1]) and (attach or not _NETWORK_ATTACH.fullmatch(verb))
         }
     return found
+
+
+def is_gcp_read(permission: str) -> bool:
+    return _GCP_READ.fullmatch(permission.rsplit(".", 1)[-1]) is not None
 
 
 def network_found(access: CloudAccess, changes: dict[str, Source], why: str, fix: str, key: str) -> Found:
