@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from bglint.clouds.access import CloudAccess, cloud_access
-from bglint.clouds.findings import SCOPE_WORD, is_gcp_read
+from bglint.clouds.questions import SCOPE_WORD, is_gcp_read
 from bglint.model import Role
 
 

@@ -100,6 +100,11 @@ def _rendered_name(name: str) -> str:
 @predicate
 def grants_admin(subject: Subject, params: dict[str, Any]) -> Iterator[Hit]:
     """Admin-equivalent on every resource: all actions, all but a few, or full IAM write."""
+    if subject.cloud is not None:
+        from bglint.clouds import questions
+
+        yield from questions.admin(subject.cloud, params)
+        return
     perms = subject.permissions
     what = _admin_reason(subject, float(params.get("share", 0.9)))
     if not what:
@@ -205,6 +210,11 @@ def _loose_by_place(scopes: Iterable[Scope], loose_of: Callable[[Scope], int]) -
 @predicate
 def lacks_tag_scope(subject: Subject, params: dict[str, Any]) -> Iterator[Hit]:
     """Allows on actions that can take a resource-tag condition but are not scoped to the install."""
+    if subject.cloud is not None:
+        from bglint.clouds import questions
+
+        yield from questions.project_wide(subject.cloud)
+        return
     perms = subject.permissions
     keys = subject.settings.tag_keys
     scoping = tag_scoping(perms, keys)
@@ -223,6 +233,11 @@ def lacks_tag_scope(subject: Subject, params: dict[str, Any]) -> Iterator[Hit]:
 @predicate
 def lacks_subnet_scope(subject: Subject, params: dict[str, Any]) -> Iterator[Hit]:
     """EC2 actions that act in subnets, not limited to the install's subnets or VPC."""
+    if subject.cloud is not None:
+        from bglint.clouds import questions
+
+        yield from questions.network_in_customer_network(subject.cloud)
+        return
     perms = subject.permissions
     ids = subject.settings.subnet_ids + subject.settings.vpc_ids
     scoping = network_scoping(perms, ids)
@@ -273,6 +288,11 @@ def can_escape_boundary(subject: Subject, params: dict[str, Any]) -> Iterator[Hi
     """The role can remove or rewrite its boundary, grant itself more, or hand a role to compute."""
     role = subject.role
     assert role is not None
+    if subject.cloud is not None:
+        from bglint.clouds import questions
+
+        yield from questions.escalation(subject.cloud, params)
+        return
     perms = subject.permissions
     if _admin_equivalent(subject):
         return  # BG001 already says the role can do everything
@@ -310,6 +330,11 @@ def exceeds_access_level(subject: Subject, params: dict[str, Any]) -> Iterator[H
     assert role is not None
     if role.level not in ("component", "runner", "sandbox"):
         return
+    if subject.cloud is not None:
+        from bglint.clouds import questions
+
+        yield from questions.network_beyond_level(subject.cloud, role)
+        return
     perms = subject.permissions
     changes = perms.all_effective_bits & _network_change_bits(subject.catalog)
     if changes:
@@ -323,6 +348,11 @@ def exceeds_access_level(subject: Subject, params: dict[str, Any]) -> Iterator[H
 
 @predicate
 def uses_unknown_action(subject: Subject, params: dict[str, Any]) -> Iterator[Hit]:
+    if subject.cloud is not None:
+        from bglint.clouds import questions
+
+        yield from questions.not_permissions(subject.cloud)
+        return
     role = subject.role
     assert role is not None
     perms = subject.permissions
@@ -341,6 +371,11 @@ def uses_unknown_action(subject: Subject, params: dict[str, Any]) -> Iterator[Hi
 
 @predicate
 def has_unknown_policy(subject: Subject, params: dict[str, Any]) -> Iterator[Hit]:
+    if subject.cloud is not None:
+        from bglint.clouds import questions
+
+        yield from questions.unknown_roles(subject.cloud)
+        return
     role = subject.role
     assert role is not None
     for policy in subject.permissions.unknown_policies:
