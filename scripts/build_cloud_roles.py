@@ -40,7 +40,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bglint.clouds.roles import AZURE_FILE, FORMAT, GCP_FILE, encode_indices, pack
+from bglint.clouds.datafiles import AZURE_FILE, FORMAT, GCP_FILE, pack
+from bglint.clouds.roles import encode_indices
 
 DATA = Path(__file__).resolve().parent.parent / "src" / "bglint" / "data"
 

@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from bglint.clouds.access import PERMISSION_WORD, ROLE_WORD, CloudAccess, Source
-from bglint.clouds.roles import provenance
+from bglint.clouds.datafiles import provenance
 from bglint.findings import Hit
 from bglint.model import Role
 

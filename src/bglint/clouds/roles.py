@@ -1,7 +1,6 @@
 """The pinned GCP predefined roles and Azure built-in roles (scripts/build_cloud_roles.py).
 
-Each cloud has one file of two gzip members: a one-line header {"format", "provenance": {"source",
-"version", "date", "built"}}, which --version and reports read alone, then the body, read the
+Each cloud has one file (see `bglint.clouds.datafiles` for its header), whose body is read the
 first time a role of that cloud is judged:
 
     gcp_roles.json.gz:   {"permissions": "every permission a predefined role holds, sorted, one a line",
@@ -17,18 +16,12 @@ handful of the ~2,400 predefined roles.
 from __future__ import annotations
 
 import functools
-import gzip
-import json
-import zlib
 from collections.abc import Iterable
 from itertools import accumulate
 from typing import Any, NamedTuple
 
+from bglint.clouds.datafiles import AZURE_FILE, GCP_FILE, unpack
 from bglint.paths import data_path
-
-FORMAT = 1
-GCP_FILE = "gcp_roles.json.gz"
-AZURE_FILE = "azure_roles.json.gz"
 
 
 def encode_indices(indices: Iterable[int]) -> str:
@@ -117,9 +110,19 @@ class GcpRoles:
         return lowered[hit] if hit else None
 
     def suggest_permission(self, permission: str) -> str | None:
-        service = permission.split(".", 1)[0]
-        near = [p for p in self._permissions if p.split(".", 1)[0] == service] or self._permissions
-        return closest(permission, near, 0.8)
+        """The closest permission of the same service, a misspelled service corrected first."""
+        service, _, rest = permission.partition(".")
+        if service not in self._by_service:
+            service = closest(service, self._by_service) or ""
+        near = self._by_service.get(service, ())
+        return closest(f"{service}.{rest}", near, 0.8)
+
+    @functools.cached_property
+    def _by_service(self) -> dict[str, list[str]]:
+        grouped: dict[str, list[str]] = {}
+        for permission in self._permissions:
+            grouped.setdefault(permission.split(".", 1)[0], []).append(permission)
+        return grouped
 
 
 class AzureRoles:
@@ -154,30 +157,6 @@ class AzureRoles:
         return self.providers[hit] if hit else None
 
 
-def pack(doc: dict[str, Any]) -> bytes:
-    """The file for `doc` ({"format", "provenance", ...body}): header member, then body member."""
-    header = {"format": doc["format"], "provenance": doc["provenance"]}
-    body = {key: value for key, value in doc.items() if key not in header}
-    return b"".join(
-        gzip.compress(json.dumps(part, separators=(",", ":")).encode(), 9, mtime=0) for part in (header, body)
-    )
-
-
-def _header(blob: bytes, name: str) -> tuple[dict[str, Any], bytes]:
-    """The header of a role file, and the bytes of its body (still compressed)."""
-    inflater = zlib.decompressobj(wbits=31)
-    header: dict[str, Any] = json.loads(inflater.decompress(blob))
-    if header.get("format") != FORMAT:
-        raise ValueError(f"{name} has an unexpected format; rebuild it with scripts/build_cloud_roles.py")
-    return header, inflater.unused_data
-
-
-def unpack(blob: bytes, name: str) -> dict[str, Any]:
-    header, body = _header(blob, name)
-    doc: dict[str, Any] = json.loads(zlib.decompress(body, wbits=31))
-    return {**header, **doc}
-
-
 def _read(name: str) -> dict[str, Any]:
     return unpack(data_path("data", name).read_bytes(), name)
 
@@ -190,12 +169,3 @@ def gcp_roles() -> GcpRoles:
 @functools.cache
 def azure_roles() -> AzureRoles:
     return AzureRoles(_read(AZURE_FILE))
-
-
-@functools.cache
-def provenance() -> dict[str, dict[str, str]]:
-    """For --version and reports: the source, version and dates of each cloud's role data (headers only)."""
-    return {
-        key: _header(data_path("data", name).read_bytes(), name)[0]["provenance"]
-        for key, name in (("gcp_roles", GCP_FILE), ("azure_roles", AZURE_FILE))
-    }

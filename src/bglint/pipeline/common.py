@@ -68,7 +68,7 @@ def settings_of(config: Config) -> Settings:
 
 
 def provenance() -> dict[str, dict[str, str]]:
-    from bglint.clouds.roles import provenance as cloud_provenance
+    from bglint.clouds.datafiles import provenance as cloud_provenance
     from bglint.iam.managed import managed_provenance
 
     return {
