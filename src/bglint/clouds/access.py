@@ -114,72 +114,63 @@ class CloudAccess:
 
 def cloud_access(role: Role) -> CloudAccess:
     access = CloudAccess(role.platform)
-    read = _gcp if role.platform == "gcp" else _azure
     for policy in role.policies:
         for grant in policy.grants:
-            if grant.names and grant.kind.startswith(role.platform):  # an entry may carry another cloud's keys too
-                read(access, policy, grant)
+            if not grant.names or not grant.kind.startswith(role.platform):
+                continue  # an entry may carry another cloud's keys too
+            if grant.kind in ("gcp_predefined_role", "azure_built_in_roles"):
+                _bind_roles(access, policy, grant)
+            else:
+                _bind_list(access, policy, grant)
     return access
 
 
-def _gcp(access: CloudAccess, policy: Policy, grant: CloudGrant) -> None:
-    roles = gcp_roles()
-    if grant.kind == "gcp_predefined_role":
-        for index, name in enumerate(grant.names):
-            found = roles.role(name)
-            loc = grant.loc_of(index)
-            if found is None:
-                why = "which is not a predefined role in bglint's role data"
-                access.unknown_roles.append(Unknown(name, loc, why, roles.suggest_role(name)))
-            else:
-                access.units.append(Unit(Source(policy, name, loc), found.permissions))
-        return
+def _bind_roles(access: CloudAccess, policy: Policy, grant: CloudGrant) -> None:
+    """Predefined or built-in roles: each known one is a unit, an unknown one is kept as unknown."""
+    for index, name in enumerate(grant.names):
+        loc = grant.loc_of(index)
+        unit = _role_unit(access.platform, policy, name, loc)
+        if unit is not None:
+            access.units.append(unit)
+            continue
+        roles = gcp_roles() if access.platform == "gcp" else azure_roles()
+        why = f"which is not a {ROLE_WORD[access.platform]} in bglint's role data"
+        access.unknown_roles.append(Unknown(name, loc, why, roles.suggest_role(name)))
+
+
+def _role_unit(platform: str, policy: Policy, name: str, loc: Location) -> Unit | None:
+    if platform == "gcp":
+        predefined = gcp_roles().role(name)
+        return Unit(Source(policy, name, loc), predefined.permissions) if predefined else None
+    built_in = azure_roles().role(name)
+    return Unit(Source(policy, built_in.name, loc), blocks=built_in.blocks) if built_in else None
+
+
+def _bind_list(access: CloudAccess, policy: Policy, grant: CloudGrant) -> None:
+    """gcp_permissions / azure_actions: one custom role of the names that are permissions/actions."""
+    gcp = access.platform == "gcp"
     kept = []
     for index, name in enumerate(grant.names):
-        problem = _gcp_problem(name)
-        if problem:
-            hint = roles.suggest_permission(name) if problem != "wildcard" else None
-            access.not_permissions.append(Unknown(name, grant.loc_of(index), _GCP_WHY[problem], hint))
-        else:
-            kept.append(name)
-    access.units.append(Unit(Source(policy, "", grant.loc_of(0)), frozenset(kept)))
-
-
-_GCP_WHY = {
-    "format": "which is not a GCP permission (service.resource.verb)",
-    "wildcard": "which is not a GCP permission: custom roles take no wildcards",
-    "unknown": "which no predefined role holds, so it is not a GCP permission bglint knows",
-}
-
-
-def _gcp_problem(name: str) -> str:
-    if "*" in name:
-        return "wildcard"
-    if not _GCP_PERMISSION.fullmatch(name):
-        return "format"
-    return "" if name in gcp_roles().permissions else "unknown"
-
-
-def _azure(access: CloudAccess, policy: Policy, grant: CloudGrant) -> None:
-    roles = azure_roles()
-    if grant.kind == "azure_built_in_roles":
-        for index, name in enumerate(grant.names):
-            found = roles.role(name)
-            loc = grant.loc_of(index)
-            if found is None:
-                why = "which is not a built-in role in bglint's role data"
-                access.unknown_roles.append(Unknown(name, loc, why, roles.suggest_role(name)))
-            else:
-                access.units.append(Unit(Source(policy, found.name, loc), blocks=found.blocks))
-        return
-    kept = []
-    for index, name in enumerate(grant.names):
-        why, hint = _azure_problem(name)
+        why, hint = _gcp_problem(name) if gcp else _azure_problem(name)
         if why:
             access.not_permissions.append(Unknown(name, grant.loc_of(index), why, hint))
         else:
             kept.append(name)
-    access.units.append(Unit(Source(policy, "", grant.loc_of(0)), blocks=(AzureBlock(tuple(kept)),)))
+    source = Source(policy, "", grant.loc_of(0))
+    access.units.append(Unit(source, frozenset(kept)) if gcp else Unit(source, blocks=(AzureBlock(tuple(kept)),)))
+
+
+def _gcp_problem(name: str) -> tuple[str, str | None]:
+    """Why a gcp_permissions name is not a permission ("" if it is one), and a suggestion."""
+    if "*" in name:
+        return "which is not a GCP permission: custom roles take no wildcards", None
+    if not _GCP_PERMISSION.fullmatch(name):
+        return "which is not a GCP permission (service.resource.verb)", gcp_roles().suggest_permission(name)
+    if name in gcp_roles().permissions:
+        return "", None
+    return "which no predefined role holds, so it is not a GCP permission bglint knows", gcp_roles().suggest_permission(
+        name
+    )
 
 
 def _azure_problem(name: str) -> tuple[str, str | None]:

@@ -54,9 +54,7 @@ def _text(view: RoleView) -> list[str]:
 
 def _json(view: RoleView) -> dict[str, Any]:
     doc, role, summary = view
-    if not isinstance(summary, RoleSummary):
-        return _cloud_json(doc, role, summary)
-    return {
+    about = {
         "document": doc.path,
         "network": str(doc.network.kind),
         "role": role.name,
@@ -64,6 +62,10 @@ def _json(view: RoleView) -> dict[str, Any]:
         "line": role.loc.line,
         "level": role.level,
         "platform": role.platform,
+    }
+    if not isinstance(summary, RoleSummary):
+        return about | _cloud_json(summary)
+    return about | {
         "boundary": str(role.boundary.state) if role.boundary else "none",
         "unknown_policies": summary.unknown_policies,
         "services": {
@@ -98,15 +100,8 @@ def _cloud_text(doc: Document, role: Role, summary: CloudSummary) -> list[str]:
     return lines
 
 
-def _cloud_json(doc: Document, role: Role, summary: CloudSummary) -> dict[str, Any]:
+def _cloud_json(summary: CloudSummary) -> dict[str, Any]:
     return {
-        "document": doc.path,
-        "network": str(doc.network.kind),
-        "role": role.name,
-        "path": role.loc.path,
-        "line": role.loc.line,
-        "level": role.level,
-        "platform": summary.platform,
         "scope": summary.scope,
         "unknown_roles": summary.unknown_roles,
         "grants": [
