@@ -8,17 +8,12 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
 from bglint.cli.common import NETWORKS
 
-if TYPE_CHECKING:
-    from bglint.report import Report
-    from bglint.report.audit_report import AuditView
-
-_FORMATS = ("text", "json", "sarif", "markdown", "html")
+_FORMATS = ("text", "json", "sarif", "markdown", "html")  # the keys of report.formats.AUDIT_FORMATS
 
 
 @click.command()
@@ -122,6 +117,7 @@ def audit(
     from bglint.errors import InputError
     from bglint.pipeline.audit import AuditRequest, run_audit_pipeline
     from bglint.report import at_or_above, visible
+    from bglint.report.formats import render
 
     if organization and not assume_role:
         fail(InputError("--organization", "needs --assume-role ROLE_NAME: the role to assume in each account"))
@@ -159,32 +155,12 @@ def audit(
     outcome = run_audit_pipeline(request, config)
     report, view, errors = outcome.report, outcome.view, outcome.errors
     redact = outcome.redact
-    write(redact(_render(report, view, fmt)), output)
+    write(redact(render(report, fmt, view)), output)
     if report_file is not None:
         human = "html" if report_file.suffix.lower() in (".html", ".htm") else "markdown"
-        write(redact(_render(report, view, human)), report_file)
+        write(redact(render(report, human, view)), report_file)
     print_errors([InputError(e.path, redact(e.message), e.line, e.col) for e in errors])
     if errors:
         sys.exit(EXIT_ERROR)
     threshold = fail_on or config.fail_on or "error"
     sys.exit(EXIT_FINDINGS if any(at_or_above(f.severity, threshold) for f in visible(report)) else EXIT_CLEAN)
-
-
-def _render(report: Report, view: AuditView, fmt: str) -> str:
-    from bglint.report.audit_report import render_audit_html, render_audit_markdown
-
-    if fmt == "markdown":
-        return render_audit_markdown(report, view)
-    if fmt == "html":
-        return render_audit_html(report, view)
-    if fmt == "json":
-        from bglint.report.json_report import render_json
-
-        return render_json(report)
-    if fmt == "sarif":
-        from bglint.report.sarif import render_sarif
-
-        return render_sarif(report)
-    from bglint.report.text import render_text
-
-    return render_text(report)
