@@ -127,7 +127,7 @@ def escalation(access: CloudAccess, params: Mapping[str, Any]) -> Iterator[Hit]:
     if first is not None:
         yield Hit(
             first.loc,
-            f"can escalate beyond its grants on the {SCOPE_WORD[access.platform]}: {'; '.join(paths)}",
+            f"can escalate beyond its grants on the {SCOPE_WORD[access.platform]} by {'; '.join(paths)}",
             f"remove these {PERMISSION_WORD[access.platform]}s, or bind them only on the resources the runbook names",
             "escalate",
         )
@@ -141,7 +141,7 @@ def _path_taken(access: CloudAccess, step: Mapping[str, Any]) -> tuple[str, Sour
     held = access.reaching(step.get("any", ()), _concrete(step.get("any", ())))
     if not held:
         return None
-    text = f"{step.get('why', 'escalation')} ({_listed(list(held))})"
+    text = f"{step.get('why', 'a path the rule names')} ({_listed(list(held))})"
     needed = step.get("with", ())
     if needed:
         also = access.reaching(needed, _concrete(needed))
