@@ -178,6 +178,21 @@ def only(checked: tuple[Findings, dict[str, Any]], app: str, rule: str) -> dict[
 def test_gcp_observability_role_stays_clean_even_in_a_customer_network(checked: Any) -> None:
     assert checked[1]["gcp-observability"]["network"]["kind"] == "customer-managed"
     assert rules_of(checked, "gcp-observability") == {}
+    (role,) = checked[1]["gcp-observability"]["roles"]
+    assert [p["grants"] for p in role["policies"]] == [
+        [{"key": "gcp_predefined_role", "names": ["roles/monitoring.viewer"]}],
+        [
+            {
+                "key": "gcp_permissions",
+                "names": [
+                    "logging.buckets.get",
+                    "logging.buckets.list",
+                    "logging.logEntries.list",
+                    "logging.logs.list",
+                ],
+            }
+        ],
+    ]
 
 
 @pytest.mark.parametrize("app, role", [("gcp-editor", "roles/editor"), ("gcp-owner", "roles/owner")])
