@@ -380,3 +380,13 @@ def test_an_aws_app_is_unchanged_by_the_cloud_data(tmp_path: Path) -> None:
         check=False,
     )
     assert proc.stdout.split() == ["0", "0"], proc.stderr
+
+
+def test_many_misspelled_permissions_are_all_reported_and_the_first_twenty_get_a_suggestion(tmp_path: Path) -> None:
+    """Files come from pull requests: a list of thousands of bad names costs a suggestion for 20 only."""
+    misspelled = [f"logging.logz{n}.list" for n in range(30)]
+    write_tree(tmp_path, dict(gcp_app("gcp_permissions = " + strings(misspelled))))
+    report = json.loads(bglint("check", tmp_path, "--format", "json").stdout)
+    unknown = [f["message"] for f in report["findings"] if f["rule"] == "BG008"]
+    assert len(unknown) == 30
+    assert sum("did you mean" in message for message in unknown) == 20

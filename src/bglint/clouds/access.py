@@ -146,49 +146,62 @@ def _role_unit(platform: str, policy: Policy, name: str, loc: Location) -> Unit 
     return Unit(Source(policy, built_in.name, loc), blocks=built_in.blocks) if built_in else None
 
 
+_HINTS = 20  # "did you mean"s per role: each costs a few ms, and a file may list thousands of names
+
+
 def _bind_list(access: CloudAccess, policy: Policy, grant: CloudGrant) -> None:
     """gcp_permissions / azure_actions: one custom role of the names that are permissions/actions."""
     gcp = access.platform == "gcp"
     kept = []
     for index, name in enumerate(grant.names):
-        why, hint = _gcp_problem(name) if gcp else _azure_problem(name)
-        if why:
-            access.not_permissions.append(Unknown(name, grant.loc_of(index), why, hint))
-        else:
+        why = _gcp_problem(name) if gcp else _azure_problem(name)
+        if not why:
             kept.append(name)
+            continue
+        hint = _suggest(gcp, name) if len(access.not_permissions) < _HINTS else None
+        access.not_permissions.append(Unknown(name, grant.loc_of(index), why, hint))
     source = Source(policy, "", grant.loc_of(0))
     access.units.append(Unit(source, frozenset(kept)) if gcp else Unit(source, blocks=(AzureBlock(tuple(kept)),)))
 
 
-def _gcp_problem(name: str) -> tuple[str, str | None]:
-    """Why a gcp_permissions name is not a permission ("" if it is one), and a suggestion."""
+def _gcp_problem(name: str) -> str:
+    """Why a gcp_permissions name is not a permission; "" when it is one."""
     if "*" in name:
-        return "which is not a GCP permission: custom roles take no wildcards", None
+        return "which is not a GCP permission: custom roles take no wildcards"
     if not _GCP_PERMISSION.fullmatch(name):
-        return "which is not a GCP permission (service.resource.verb)", gcp_roles().suggest_permission(name)
+        return "which is not a GCP permission (service.resource.verb)"
     if name in gcp_roles().permissions:
-        return "", None
-    return "which no predefined role holds, so it is not a GCP permission bglint knows", gcp_roles().suggest_permission(
-        name
-    )
+        return ""
+    return "which no predefined role holds, so it is not a GCP permission bglint knows"
 
 
-def _azure_problem(name: str) -> tuple[str, str | None]:
+def _azure_problem(name: str) -> str:
+    """Why an azure_actions name is not an action; "" when it is one (or a wildcard over providers)."""
+    if not _azure_well_formed(name):
+        return "which is not an Azure action (Provider.Namespace/resourceType/operation)"
+    namespace = name.partition("/")[0]
+    if "*" in namespace or namespace.lower() in azure_roles().providers:
+        return ""
+    return f"whose resource provider {namespace} no built-in role names, so it is not an Azure action bglint knows"
+
+
+def _azure_well_formed(name: str) -> bool:
     namespace, _, rest = name.partition("/")
     if name == "*":
-        return "", None
-    if not _AZURE_NAMESPACE.fullmatch(namespace) or not rest or not all(map(_AZURE_SEGMENT.fullmatch, rest.split("/"))):
-        return "which is not an Azure action (Provider.Namespace/resourceType/operation)", None
-    if "*" in namespace:
-        return "", None
-    roles = azure_roles()
-    if namespace.lower() in roles.providers:
-        return "", None
-    hint = roles.suggest_provider(namespace)
-    return (
-        f"whose resource provider {namespace} no built-in role names, so it is not an Azure action bglint knows",
-        f"{hint}/{rest}" if hint else None,
-    )
+        return True
+    segments = rest.split("/")
+    return bool(_AZURE_NAMESPACE.fullmatch(namespace)) and bool(rest) and all(map(_AZURE_SEGMENT.fullmatch, segments))
+
+
+def _suggest(gcp: bool, name: str) -> str | None:
+    """A "did you mean": the closest permission, or the action with its provider corrected."""
+    if gcp:
+        return None if "*" in name else gcp_roles().suggest_permission(name)
+    if not _azure_well_formed(name):
+        return None
+    namespace, _, rest = name.partition("/")
+    provider = azure_roles().suggest_provider(namespace)
+    return f"{provider}/{rest}" if provider else None
 
 
 def _wildcard_reaches(unit: Unit, granted: str, patterns: tuple[str, ...], probes: Iterable[str]) -> bool:
@@ -201,8 +214,8 @@ def _wildcard_reaches(unit: Unit, granted: str, patterns: tuple[str, ...], probe
 
 def globs_overlap(first: str, second: str) -> bool:
     """Whether two `*` patterns match some common text (dynamic programming, no backtracking)."""
-    if len(first) * len(second) > 200_000:  # patterns come from files: bound the table
-        return False
+    if len(first) * len(second) > 200_000:  # patterns come from files: bound the table, assume the worse
+        return True
     n, m = len(first), len(second)
     # reach[j]: first[:i] and second[:j] can match a common text (row i, updated in place).
     reach = [False] * (m + 1)
