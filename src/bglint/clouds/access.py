@@ -125,6 +125,9 @@ def cloud_access(role: Role) -> CloudAccess:
     return access
 
 
+_HINTS = 20  # "did you mean"s per role: each costs a few ms, and a file may list thousands of names
+
+
 def _bind_roles(access: CloudAccess, policy: Policy, grant: CloudGrant) -> None:
     """Predefined or built-in roles: each known one is a unit, an unknown one is kept as unknown."""
     for index, name in enumerate(grant.names):
@@ -135,7 +138,8 @@ def _bind_roles(access: CloudAccess, policy: Policy, grant: CloudGrant) -> None:
             continue
         roles = gcp_roles() if access.platform == "gcp" else azure_roles()
         why = f"which is not a {ROLE_WORD[access.platform]} in bglint's role data"
-        access.unknown_roles.append(Unknown(name, loc, why, roles.suggest_role(name)))
+        hint = roles.suggest_role(name) if len(access.unknown_roles) < _HINTS else None
+        access.unknown_roles.append(Unknown(name, loc, why, hint))
 
 
 def _role_unit(platform: str, policy: Policy, name: str, loc: Location) -> Unit | None:
@@ -144,9 +148,6 @@ def _role_unit(platform: str, policy: Policy, name: str, loc: Location) -> Unit 
         return Unit(Source(policy, name, loc), predefined.permissions) if predefined else None
     built_in = azure_roles().role(name)
     return Unit(Source(policy, built_in.name, loc), blocks=built_in.blocks) if built_in else None
-
-
-_HINTS = 20  # "did you mean"s per role: each costs a few ms, and a file may list thousands of names
 
 
 def _bind_list(access: CloudAccess, policy: Policy, grant: CloudGrant) -> None:
