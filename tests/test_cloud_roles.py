@@ -141,10 +141,12 @@ def test_index_encoding_round_trips(indices: list[int]) -> None:
     assert decode_indices(encode_indices(sorted(indices))) == sorted(indices)
 
 
-@settings(max_examples=300)
-@given(st.text("ab*", max_size=6), st.text("ab*", max_size=6))
+@settings(max_examples=200)
+@given(st.text("ab*", max_size=5), st.text("ab*", max_size=5))
 def test_globs_overlap_when_some_text_matches_both(first: str, second: str) -> None:
-    texts = ("".join(t) for n in range(9) for t in itertools.product("ab", repeat=n))
+    # A shortest common match is no longer than the two patterns' letters together.
+    longest = len(first) + len(second)
+    texts = ("".join(t) for n in range(longest + 1) for t in itertools.product("ab", repeat=n))
     expected = any(glob_regex(first).fullmatch(text) and glob_regex(second).fullmatch(text) for text in texts)
     assert globs_overlap(first, second) is expected
 
