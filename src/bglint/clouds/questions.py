@@ -40,8 +40,8 @@ NETWORK_PROBES = (
     "Microsoft.Network/networkInterfaces/write",
 )
 # GCP verbs that only read; `use` attaches a resource to a network without changing it.
-_GCP_READ = re.compile(r"(get|list|search|query|read|watch|view|lookup|test|check|download)[A-Z]?.*")
-_NETWORK_ATTACH = re.compile(r"use[A-Z]?.*")
+_GCP_READ = re.compile(r"(get|list|search|query|read|watch|view|lookup|test|check|download)([A-Z].*)?")
+_NETWORK_ATTACH = re.compile(r"use([A-Z].*)?")
 _SHOWN = 4  # names listed in a message before "and N more"
 # GCP services named first when a finding lists a few of many permissions: those an install is made of.
 _PROMINENT = ("compute", "container", "iam", "storage", "secretmanager", "cloudsql", "resourcemanager")
