@@ -1,8 +1,8 @@
 """The questions bglint's rules ask of a GCP or Azure role, answered in each cloud's own words.
 
-One function per rule: it takes the role's CloudAccess (and the rule's parameters, where the
-rule keeps its data) and yields a Hit for what it finds: where, what the role can do, and the
-smallest fix. The role predicates hand GCP and Azure roles to these.
+One function per rule, each taking the role's CloudAccess, the role and the rule's parameters
+(where the rule keeps its data), and yielding a Hit for what it finds: where, what the role can
+do, and the smallest fix. The role predicates hand GCP and Azure roles to these.
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ GRANTS_ANY_ROLE = {
 }
 
 
-def admin(access: CloudAccess, params: Mapping[str, Any]) -> Iterator[Hit]:
+def admin(access: CloudAccess, role: Role, params: Mapping[str, Any]) -> Iterator[Hit]:
     """BG001: a basic or admin built-in role, `*`, or writing the project's / resource group's role
     bindings. The rule's parameters name, per admin role, the smaller role to bind instead."""
     found = _admin(access, params.get(access.platform, {}).get("instead", {}))
@@ -111,7 +111,7 @@ def _role_power(access: CloudAccess, source: Source) -> str:
     return f" (actions {actions}{less})"
 
 
-def escalation(access: CloudAccess, params: Mapping[str, Any]) -> Iterator[Hit]:
+def escalation(access: CloudAccess, role: Role, params: Mapping[str, Any]) -> Iterator[Hit]:
     """BG006: the escalation paths of the rule's parameters that the role can take (an admin role,
     BG001's, is not reported again)."""
     if _admin(access, {}) is not None:
@@ -151,7 +151,7 @@ def _path_taken(access: CloudAccess, step: Mapping[str, Any]) -> tuple[str, Sour
     return text, next(iter(held.values()))
 
 
-def project_wide(access: CloudAccess) -> Iterator[Hit]:
+def project_wide(access: CloudAccess, role: Role, params: Mapping[str, Any]) -> Iterator[Hit]:
     """BG003: grants that change resources, bound on the whole project / resource group."""
     scope = SCOPE_WORD[access.platform]
     for unit in access.units:
@@ -170,7 +170,7 @@ def project_wide(access: CloudAccess) -> Iterator[Hit]:
             )
 
 
-def network_in_customer_network(access: CloudAccess) -> Iterator[Hit]:
+def network_in_customer_network(access: CloudAccess, role: Role, params: Mapping[str, Any]) -> Iterator[Hit]:
     """BG004: network writes (and GCP's `use`, placing resources in a subnet) in the customer's network."""
     changes = _network_changes(access, attach=True)
     if changes:
@@ -184,8 +184,10 @@ def network_in_customer_network(access: CloudAccess) -> Iterator[Hit]:
         )
 
 
-def network_beyond_level(access: CloudAccess, role: Role) -> Iterator[Hit]:
+def network_beyond_level(access: CloudAccess, role: Role, params: Mapping[str, Any]) -> Iterator[Hit]:
     """BG007: a role declared below the network level that can change the network."""
+    if role.level not in ("component", "runner", "sandbox"):
+        return
     changes = _network_changes(access, attach=False)
     if changes:
         yield _network_hit(
@@ -217,7 +219,7 @@ def _network_hit(access: CloudAccess, changes: dict[str, Source], why: str, fix:
     return Hit(first.loc, f"{why}: {_listed(list(changes))}, through {first.describe(access.platform)}", fix, key)
 
 
-def not_permissions(access: CloudAccess) -> Iterator[Hit]:
+def not_permissions(access: CloudAccess, role: Role, params: Mapping[str, Any]) -> Iterator[Hit]:
     """BG008: names in gcp_permissions / azure_actions that are not permissions or actions."""
     word = PERMISSION_WORD[access.platform]
     for bad in access.not_permissions:
@@ -226,7 +228,7 @@ def not_permissions(access: CloudAccess) -> Iterator[Hit]:
         yield Hit(bad.loc, f"names '{bad.name}', {bad.why}{hint}", fix, f"unknown:{bad.name}")
 
 
-def unknown_roles(access: CloudAccess) -> Iterator[Hit]:
+def unknown_roles(access: CloudAccess, role: Role, params: Mapping[str, Any]) -> Iterator[Hit]:
     """BG009: predefined or built-in roles the pinned data does not know: never assumed harmless."""
     word = ROLE_WORD[access.platform]
     data_date = provenance()[f"{access.platform}_roles"]["date"]

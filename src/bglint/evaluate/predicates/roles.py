@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from bglint.evaluate.registry import predicate
+from bglint.evaluate.registry import Predicate, predicate
 from bglint.evaluate.subject import Subject
 from bglint.findings import Hit
 from bglint.iam.catalog import Catalog
@@ -94,17 +94,33 @@ def _rendered_name(name: str) -> str:
     return _TEMPLATE.sub("", _INSTALL_ID.sub("x" * 26, name))
 
 
+def _on_gcp_and_azure(question: str) -> Callable[[Predicate], Predicate]:
+    """A GCP or Azure role gets the same question answered by `bglint.clouds.questions.<question>`,
+    in the cloud's own words; an AWS role, by the predicate itself."""
+
+    def wrap(func: Predicate) -> Predicate:
+        @functools.wraps(func)
+        def for_any_cloud(subject: Subject, params: dict[str, Any]) -> Iterator[Hit]:
+            if subject.cloud is None:
+                return func(subject, params)
+            from bglint.clouds import questions  # read only when such a role is judged
+
+            answer: Callable[..., Iterator[Hit]] = getattr(questions, question)
+            assert subject.role is not None
+            return answer(subject.cloud, subject.role, params)
+
+        return for_any_cloud
+
+    return wrap
+
+
 # -- role predicates -------------------------------------------------------------------
 
 
 @predicate
+@_on_gcp_and_azure("admin")
 def grants_admin(subject: Subject, params: dict[str, Any]) -> Iterator[Hit]:
     """Admin-equivalent on every resource: all actions, all but a few, or full IAM write."""
-    if subject.cloud is not None:
-        from bglint.clouds import questions
-
-        yield from questions.admin(subject.cloud, params)
-        return
     perms = subject.permissions
     what = _admin_reason(subject, float(params.get("share", 0.9)))
     if not what:
@@ -208,13 +224,9 @@ def _loose_by_place(scopes: Iterable[Scope], loose_of: Callable[[Scope], int]) -
 
 
 @predicate
+@_on_gcp_and_azure("project_wide")
 def lacks_tag_scope(subject: Subject, params: dict[str, Any]) -> Iterator[Hit]:
     """Allows on actions that can take a resource-tag condition but are not scoped to the install."""
-    if subject.cloud is not None:
-        from bglint.clouds import questions
-
-        yield from questions.project_wide(subject.cloud)
-        return
     perms = subject.permissions
     keys = subject.settings.tag_keys
     scoping = tag_scoping(perms, keys)
@@ -231,13 +243,9 @@ def lacks_tag_scope(subject: Subject, params: dict[str, Any]) -> Iterator[Hit]:
 
 
 @predicate
+@_on_gcp_and_azure("network_in_customer_network")
 def lacks_subnet_scope(subject: Subject, params: dict[str, Any]) -> Iterator[Hit]:
     """EC2 actions that act in subnets, not limited to the install's subnets or VPC."""
-    if subject.cloud is not None:
-        from bglint.clouds import questions
-
-        yield from questions.network_in_customer_network(subject.cloud)
-        return
     perms = subject.permissions
     ids = subject.settings.subnet_ids + subject.settings.vpc_ids
     scoping = network_scoping(perms, ids)
@@ -284,15 +292,11 @@ def boundary_does_not_bound(subject: Subject, params: dict[str, Any]) -> Iterato
 
 
 @predicate
+@_on_gcp_and_azure("escalation")
 def can_escape_boundary(subject: Subject, params: dict[str, Any]) -> Iterator[Hit]:
     """The role can remove or rewrite its boundary, grant itself more, or hand a role to compute."""
     role = subject.role
     assert role is not None
-    if subject.cloud is not None:
-        from bglint.clouds import questions
-
-        yield from questions.escalation(subject.cloud, params)
-        return
     perms = subject.permissions
     if _admin_equivalent(subject):
         return  # BG001 already says the role can do everything
@@ -325,15 +329,11 @@ def _admin_equivalent(subject: Subject) -> bool:
 
 
 @predicate
+@_on_gcp_and_azure("network_beyond_level")
 def exceeds_access_level(subject: Subject, params: dict[str, Any]) -> Iterator[Hit]:
     role = subject.role
     assert role is not None
     if role.level not in ("component", "runner", "sandbox"):
-        return
-    if subject.cloud is not None:
-        from bglint.clouds import questions
-
-        yield from questions.network_beyond_level(subject.cloud, role)
         return
     perms = subject.permissions
     changes = perms.all_effective_bits & _network_change_bits(subject.catalog)
@@ -347,12 +347,8 @@ def exceeds_access_level(subject: Subject, params: dict[str, Any]) -> Iterator[H
 
 
 @predicate
+@_on_gcp_and_azure("not_permissions")
 def uses_unknown_action(subject: Subject, params: dict[str, Any]) -> Iterator[Hit]:
-    if subject.cloud is not None:
-        from bglint.clouds import questions
-
-        yield from questions.not_permissions(subject.cloud)
-        return
     role = subject.role
     assert role is not None
     perms = subject.permissions
@@ -370,12 +366,8 @@ def uses_unknown_action(subject: Subject, params: dict[str, Any]) -> Iterator[Hi
 
 
 @predicate
+@_on_gcp_and_azure("unknown_roles")
 def has_unknown_policy(subject: Subject, params: dict[str, Any]) -> Iterator[Hit]:
-    if subject.cloud is not None:
-        from bglint.clouds import questions
-
-        yield from questions.unknown_roles(subject.cloud)
-        return
     role = subject.role
     assert role is not None
     for policy in subject.permissions.unknown_policies:
