@@ -83,6 +83,18 @@ class PolicyOrigin(StrEnum):
     EXTERNAL = "external"  # a customer-managed ARN, a parameter: its document is not here
 
 
+class CloudGrant(NamedTuple):
+    """A GCP or Azure policy entry: the roles or permissions it binds. Nuon binds them to the
+    role's identity on the whole project (GCP) or resource group (Azure), with no condition."""
+
+    kind: str  # gcp_predefined_role | gcp_permissions | azure_built_in_roles | azure_actions (the Nuon key)
+    names: tuple[str, ...]  # role names, permissions or actions, as written
+    locs: tuple[Location, ...]  # where each name is written
+
+    def loc_of(self, index: int) -> Location:
+        return self.locs[index] if index < len(self.locs) else self.locs[-1]
+
+
 @dataclass
 class Policy:
     name: str
@@ -97,6 +109,7 @@ class Policy:
     # Nuon config facts, kept so integrity rules can judge them.
     managed_policy_name: str = ""
     has_contents: bool = False
+    grants: tuple[CloudGrant, ...] = ()  # GCP and Azure entries: what they bind (they carry no IAM document)
     statement_count: int = -1  # kept when the statements are dropped (see Document.strip_for_report)
 
     def __post_init__(self) -> None:

@@ -27,11 +27,14 @@ def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> 
 
     data = provenance()
     catalog, managed = data["iam_catalog"], data["aws_managed_policies"]
+    gcp, azure = data["gcp_roles"], data["azure_roles"]
     click.echo(
         f"bglint {__version__}\n"
         f"IAM catalog: {catalog.get('source')} {catalog.get('version')} (data {catalog.get('date')})\n"
         f"AWS-managed policies: {len(load_managed().names()):,} from {managed.get('source')} {managed.get('version')}"
-        f" {managed.get('file')} (data {managed.get('date')}, built {managed.get('built')})"
+        f" {managed.get('file')} (data {managed.get('date')}, built {managed.get('built')})\n"
+        f"GCP predefined roles: {gcp.get('source')} {gcp.get('version')} (data {gcp.get('date')})\n"
+        f"Azure built-in roles: {azure.get('source')} {azure.get('version')} (data {azure.get('date')})"
     )
     ctx.exit()
 

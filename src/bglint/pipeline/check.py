@@ -71,16 +71,24 @@ def run_check(paths: list[Path], options: CheckOptions) -> CheckResult:
 
 
 def permission_views(documents: list[Document], role_name: str | None, settings: Settings) -> list[RoleView]:
-    """Effective permissions of the break-glass AWS roles (or the one named)."""
+    """What the break-glass roles (or the one named) can do: effective AWS permissions, or the
+    GCP/Azure roles and permissions bound."""
+    from bglint.clouds.summary import summarise_cloud
     from bglint.iam.effective import analyse
     from bglint.iam.summary import summarise  # `bglint permissions` only: spared by every check
 
     catalog = load_catalog()
     return [
-        (doc, role, summarise(analyse(role, catalog), catalog, settings.tag_keys))
+        (
+            doc,
+            role,
+            summarise(analyse(role, catalog), catalog, settings.tag_keys)
+            if role.platform == "aws"
+            else summarise_cloud(role),
+        )
         for doc in documents
         for role in doc.roles
-        if role.platform == "aws"
+        if role.platform in ("aws", "gcp", "azure")
         and (role.name == role_name or role.role_name == role_name if role_name else role.break_glass)
     ]
 

@@ -68,6 +68,11 @@ def settings_of(config: Config) -> Settings:
 
 
 def provenance() -> dict[str, dict[str, str]]:
+    from bglint.clouds.datafiles import provenance as cloud_provenance
     from bglint.iam.managed import managed_provenance
 
-    return {"iam_catalog": load_catalog().provenance, "aws_managed_policies": managed_provenance()}
+    return {
+        "iam_catalog": load_catalog().provenance,
+        "aws_managed_policies": managed_provenance(),
+        **cloud_provenance(),
+    }

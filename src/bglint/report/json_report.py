@@ -109,4 +109,5 @@ def _policy(policy: Policy) -> dict[str, Any]:
         "statements": policy.statement_count,
         "file": policy.source or policy.loc.path,
         "line": policy.loc.line,
+        "grants": [{"key": grant.kind, "names": list(grant.names)} for grant in policy.grants],
     }

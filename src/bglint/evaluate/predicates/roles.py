@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from bglint.evaluate.registry import predicate
+from bglint.evaluate.registry import Predicate, predicate
 from bglint.evaluate.subject import Subject
 from bglint.findings import Hit
 from bglint.iam.catalog import Catalog
@@ -95,10 +95,31 @@ def _rendered_name(name: str) -> str:
     return _TEMPLATE.sub("", _INSTALL_ID.sub("x" * 26, name))
 
 
+def _on_gcp_and_azure(question: str) -> Callable[[Predicate], Predicate]:
+    """A GCP or Azure role gets the same question answered by `bglint.clouds.questions.<question>`,
+    in the cloud's own words; an AWS role, by the predicate itself."""
+
+    def wrap(func: Predicate) -> Predicate:
+        @functools.wraps(func)
+        def for_any_cloud(subject: Subject, params: dict[str, Any]) -> Iterator[Hit]:
+            if subject.cloud is None:
+                return func(subject, params)
+            from bglint.clouds import questions  # read only when such a role is judged
+
+            answer: Callable[..., Iterator[Hit]] = getattr(questions, question)
+            assert subject.role is not None
+            return answer(subject.cloud, subject.role, params)
+
+        return for_any_cloud
+
+    return wrap
+
+
 # -- role predicates -------------------------------------------------------------------
 
 
 @predicate
+@_on_gcp_and_azure("admin")
 def grants_admin(subject: Subject, params: dict[str, Any]) -> Iterator[Hit]:
     """Admin-equivalent on every resource: all actions, all but a few, or full IAM write."""
     perms = subject.permissions
@@ -207,6 +228,7 @@ def _loose_by_place(scopes: Iterable[Scope], loose_of: Callable[[Scope], int]) -
 
 
 @predicate
+@_on_gcp_and_azure("project_wide")
 def lacks_tag_scope(subject: Subject, params: dict[str, Any]) -> Iterator[Hit]:
     """Allows on actions that can take a resource-tag condition but are not scoped to the install."""
     perms = subject.permissions
@@ -225,6 +247,7 @@ def lacks_tag_scope(subject: Subject, params: dict[str, Any]) -> Iterator[Hit]:
 
 
 @predicate
+@_on_gcp_and_azure("network_in_customer_network")
 def lacks_subnet_scope(subject: Subject, params: dict[str, Any]) -> Iterator[Hit]:
     """EC2 actions that act in subnets, not limited to the install's subnets or VPC."""
     perms = subject.permissions
@@ -273,6 +296,7 @@ def boundary_does_not_bound(subject: Subject, params: dict[str, Any]) -> Iterato
 
 
 @predicate
+@_on_gcp_and_azure("escalation")
 def can_escape_boundary(subject: Subject, params: dict[str, Any]) -> Iterator[Hit]:
     """The role can remove or rewrite its boundary, grant itself more, or hand a role to compute."""
     role = subject.role
@@ -309,6 +333,7 @@ def _admin_equivalent(subject: Subject) -> bool:
 
 
 @predicate
+@_on_gcp_and_azure("network_beyond_level")
 def exceeds_access_level(subject: Subject, params: dict[str, Any]) -> Iterator[Hit]:
     role = subject.role
     assert role is not None
@@ -326,6 +351,7 @@ def exceeds_access_level(subject: Subject, params: dict[str, Any]) -> Iterator[H
 
 
 @predicate
+@_on_gcp_and_azure("not_permissions")
 def uses_unknown_action(subject: Subject, params: dict[str, Any]) -> Iterator[Hit]:
     role = subject.role
     assert role is not None
@@ -344,6 +370,7 @@ def uses_unknown_action(subject: Subject, params: dict[str, Any]) -> Iterator[Hi
 
 
 @predicate
+@_on_gcp_and_azure("unknown_roles")
 def has_unknown_policy(subject: Subject, params: dict[str, Any]) -> Iterator[Hit]:
     role = subject.role
     assert role is not None

@@ -23,6 +23,7 @@ from bglint.load.suppressions import from_comments
 from bglint.model import (
     Boundary,
     BoundaryState,
+    CloudGrant,
     ConfigNote,
     Document,
     DocumentKind,
@@ -218,12 +219,34 @@ def _policy(app: _App, item: dict[str, Any], shown: str, logical: str) -> Iterat
         )
         return
     name = text_in(item, "name", logical)
+    grants = tuple(_cloud_grants(item, shown, logical))
     if isinstance(item.get("contents"), str):
-        yield _document_policy(app, item, "contents", shown, logical, name, PolicyOrigin.INLINE)
+        policy = _document_policy(app, item, "contents", shown, logical, name, PolicyOrigin.INLINE)
+        policy.grants = grants
+        yield policy
     else:
-        # Non-AWS entries (gcp_*/azure_*) carry no IAM document; they are kept so a
-        # role that grants only those is not mistaken for a role with no grants.
-        yield Policy(name=name, origin=PolicyOrigin.EXTERNAL, loc=loc, document_known=False)
+        # GCP and Azure entries carry no IAM document: what they bind is kept as grants.
+        yield Policy(name=name, origin=PolicyOrigin.EXTERNAL, loc=loc, document_known=False, grants=grants)
+
+
+_CLOUD_KEYS = ("gcp_predefined_role", "gcp_permissions", "azure_built_in_roles", "azure_actions")
+
+
+def _cloud_grants(item: dict[str, Any], shown: str, logical: str) -> Iterator[CloudGrant]:
+    """The entry's GCP/Azure keys, each name with its own position (wrong types are the schema's job)."""
+    for key in _CLOUD_KEYS:
+        value = item.get(key)
+        where = f"{logical}.{key}"
+        if isinstance(value, str) and value:
+            yield CloudGrant(key, (value,), (Location(shown, *pos_in(item, key), where),))
+        elif isinstance(value, list):
+            named = [(index, name) for index, name in enumerate(value) if isinstance(name, str)]
+            if named:
+                yield CloudGrant(
+                    key,
+                    tuple(name for _, name in named),
+                    tuple(Location(shown, *pos_in(value, index), f"{where}[{index}]") for index, _ in named),
+                )
 
 
 def _named_policy(app: _App, item: dict[str, Any], shown: str, logical: str) -> Iterator[Policy]:

@@ -2,7 +2,9 @@
 
 Signals, strongest first (see docs): the user's statement in config; the VPC nested
 stack in stack.toml; a BYO sandbox repository in sandbox.toml; sandbox network vars
-taken from the customer's install inputs.
+taken from the customer's install inputs. GCP and Azure installs have no VPC stack: their
+signals are the sandbox repository and the network vars their sandboxes take (network,
+subnetwork; vnet_name, *_subnet_names).
 """
 
 from __future__ import annotations
@@ -15,9 +17,10 @@ from bglint.parse.nodes import Pos, pos_in
 
 _BYO_STACK = "/byo-vpc/"
 _VENDOR_STACKS = ("/vpc/eks/", "/vpc/ecs/", "/vpc/minimal/")
-_BYO_SANDBOX = re.compile(r"byo-?vpc|byo-?eks|byovpn", re.IGNORECASE)
-_NETWORK_VAR = re.compile(r"^(vpc_id|.*subnet_ids?)$")
-_FROM_INPUTS = re.compile(r"\{\{\s*\.nuon\.install\.inputs\.")
+_BYO_SANDBOX = re.compile(r"byo-?(vpc|eks|vpn|vnet|network|gke|aks)", re.IGNORECASE)
+_NETWORK_VAR = re.compile(r"^(vpc_(id|name)|.*subnet_(ids?|names?)|(sub)?network(_name|_id)?|vnet_(name|id))$")
+# Both spellings of an install input.
+_FROM_INPUTS = re.compile(r"\{\{\s*\.nuon\.(install|inputs)\.inputs\.")
 
 
 def decide_network(stack: Any, stack_path: str, sandbox: Any, sandbox_path: str) -> NetworkContext:
