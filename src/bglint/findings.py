@@ -82,3 +82,4 @@ class Finding(NamedTuple):
     role: str
     fingerprint: str
     suppression: Suppression | None = None  # set when a current, justified suppression covers it
+    detail: str = ""  # the predicate's words alone, without the rule's framing: the short text line

@@ -19,12 +19,15 @@ from bglint.cli.common import (
     app_config_option,
     config_option,
     fail,
+    ignore_option,
     load_config_for,
     network_option,
     output_spec,
     paths_argument,
     print_errors,
     rules_option,
+    select_option,
+    wants_colour,
     write,
 )
 from bglint.errors import InputError
@@ -33,6 +36,7 @@ if TYPE_CHECKING:
     from bglint.findings import Rule
     from bglint.load.config import Config
     from bglint.report import Report
+    from bglint.report.text import TextStyle
 
 
 @click.command(epilog=EXIT_CODES_HELP)
@@ -68,6 +72,11 @@ if TYPE_CHECKING:
     type=click.IntRange(min=1),
     help="Processes for large runs (default: every core). The output is the same for any value.",
 )
+@select_option
+@ignore_option
+@click.option("--show-fixes", is_flag=True, help="Text: under each line, every finding's why and smallest fix.")
+@click.option("--statistics", is_flag=True, help="Text: how many findings per rule, instead of the findings.")
+@click.option("--quiet", "-q", is_flag=True, help="Text: the findings only, no summary.")
 def check(
     paths: tuple[Path, ...],
     formats: list[tuple[str, Path | None]],
@@ -80,26 +89,39 @@ def check(
     network: str | None,
     app_config: Path | None,
     jobs: int | None,
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    show_fixes: bool,
+    statistics: bool,
+    quiet: bool,
 ) -> None:
     """Check app config directories and CloudFormation templates."""
     from bglint.parallel import default_jobs
     from bglint.pipeline.check import checked
     from bglint.pipeline.common import CheckOptions
     from bglint.report import at_or_above, visible
+    from bglint.report.text import TextStyle
 
     # Off for the rest of this short-lived process: a check makes millions of objects and no
     # reference cycles, and once back on, the cyclic collector would walk them all (~40 ms).
     gc.disable()
     config = load_config_for(config_file, paths)
-    options = CheckOptions(config, rules_dirs, all_roles, network or "", app_config, jobs or default_jobs())
+    options = CheckOptions(
+        config, rules_dirs, all_roles, network or "", app_config, jobs or default_jobs(), select, ignore
+    )
     report = checked(paths, options, baseline)
     if output is not None:
         if len(formats) > 1:
             raise click.UsageError("--output goes with a single --format; write FORMAT:FILE for several")
         formats = [(formats[0][0], formats[0][1] or output)]
     for fmt, target in formats:
-        write(_render(report, fmt), target)
+        style = TextStyle(target is None and wants_colour(), show_fixes, quiet, statistics)
+        write(_render(report, fmt, style), target)
     print_errors(report.errors)
+    if not quiet and all(target is not None for _, target in formats):  # nothing on stdout: say how it went
+        from bglint.report.text import summary
+
+        click.echo(summary(report), err=True)
     if report.errors:
         sys.exit(EXIT_ERROR)
     threshold = fail_on or config.fail_on or "error"
@@ -236,7 +258,7 @@ def _all_rules(config: Config, rules_dirs: tuple[Path, ...]) -> list[Rule]:
     return rules
 
 
-def _render(report: Report, fmt: str) -> str:
+def _render(report: Report, fmt: str, style: TextStyle | None = None) -> str:
     from bglint.report.formats import render
 
-    return render(report, fmt)
+    return render(report, fmt, style=style)

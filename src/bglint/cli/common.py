@@ -54,6 +54,36 @@ rules_option = click.option(
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="An extra directory of rule YAML files (repeatable).",
 )
+
+
+def _rule_ids(_ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]) -> tuple[str, ...]:
+    """`BG001,BG003` or repeated: upper-cased ids or id prefixes."""
+    ids = tuple(part.strip().upper() for value in values for part in value.split(",") if part.strip())
+    for rule_id in ids:
+        if not rule_id.startswith("BG"):
+            raise click.BadParameter(f"{rule_id!r} is not a rule id or prefix (BG001, BG00...; see `bglint rules`)")
+    return ids
+
+
+select_option = click.option(
+    "--select",
+    multiple=True,
+    callback=_rule_ids,
+    metavar="IDS",
+    help="Run only these rules: ids or prefixes, comma-separated or repeated (BG001,BG00).",
+)
+ignore_option = click.option(
+    "--ignore", multiple=True, callback=_rule_ids, metavar="IDS", help="Do not run these rules (ids or prefixes)."
+)
+
+
+def wants_colour() -> bool:
+    """Colour on a terminal; NO_COLOR (no-color.org) turns it off, FORCE_COLOR on, NO_COLOR first."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    return bool(os.environ.get("FORCE_COLOR")) or sys.stdout.isatty()
+
+
 # readable=False: an unreadable file is one input error from the loader, not a usage error
 # that stops every other file being checked.
 paths_argument = click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path, readable=False))

@@ -8,7 +8,6 @@ part of the input.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -16,7 +15,8 @@ from typing import TYPE_CHECKING
 from bglint.findings import Finding
 from bglint.model import Document, Role
 from bglint.report import Report, visible
-from bglint.report.escape import for_html, for_terminal
+from bglint.report.escape import for_html
+from bglint.report.escape import for_markdown as md
 
 if TYPE_CHECKING:
     from bglint.iam.reach import Reach
@@ -220,22 +220,6 @@ def _plural(count: int, noun: str) -> str:
 
 
 # -- Markdown --------------------------------------------------------------------------
-
-# Inline markup anywhere in a line, and block markup at its start (headings, quotes, lists).
-_MARKDOWN_INLINE = re.compile(r"([\\`*_\[\]<>|~])")
-_MARKDOWN_BLOCK = re.compile(r"^(\s*)([#>+=-]|\d+(?=[.)]))")
-
-
-def md(text: str) -> str:
-    """Inline Markdown: one line, no markup, no HTML (entities inert), readable as plain text."""
-    one_line = for_terminal(str(text)).replace("&", "&amp;")
-    return _MARKDOWN_BLOCK.sub(_inert_marker, _MARKDOWN_INLINE.sub(r"\\\1", one_line))
-
-
-def _inert_marker(match: re.Match[str]) -> str:
-    """`\\#`, `\\-`... or `1\\.`: the line no longer starts a heading, quote or list."""
-    indent, marker = match.groups()
-    return f"{indent}{marker}\\" if marker[0].isdigit() else f"{indent}\\{marker}"
 
 
 def render_audit_markdown(report: Report, view: AuditView) -> str:
