@@ -188,6 +188,7 @@ def config_show(path: Path, config_file: Path | None) -> None:
 @paths_argument
 @click.option("--role", help="Only the role with this name or logical id (break-glass or not).")
 @click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True)
+@click.option("--all", "every_action", is_flag=True, help="List every action with its access level and scoping.")
 @config_option
 @all_roles_option
 @network_option
@@ -196,6 +197,7 @@ def permissions(
     paths: tuple[Path, ...],
     role: str | None,
     fmt: str,
+    every_action: bool,
     config_file: Path | None,
     all_roles: bool,
     network: str | None,
@@ -210,7 +212,11 @@ def permissions(
     loaded = load_documents(list(paths), CheckOptions(config, (), all_roles, network or "", app_config))
     settings = settings_of(config)
     # Each document within its time budget: one that runs out becomes an input error.
-    views = loaded.evaluate_each(lambda doc: permission_views([doc], role, settings))
+    views = loaded.evaluate_each(lambda doc: permission_views([doc], role, settings, every_action))
+    if not views:
+        wanted = f"no role named {role!r}" if role else "no break-glass roles"
+        print_errors(loaded.errors)
+        fail(InputError(", ".join(map(str, paths)), f"{wanted} found (see --all-roles, `bglint check`)"))
     click.echo(render_permissions(views, fmt), nl=False)
     print_errors(loaded.errors)
     sys.exit(EXIT_ERROR if loaded.errors else EXIT_CLEAN)

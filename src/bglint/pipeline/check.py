@@ -68,19 +68,28 @@ def run_check(paths: list[Path], options: CheckOptions) -> CheckResult:
     return CheckResult(rules, documents, findings, errors + input_errors, skipped)
 
 
-def permission_views(documents: list[Document], role_name: str | None, settings: Settings) -> list[RoleView]:
-    """Effective permissions of the break-glass AWS roles (or the one named)."""
+def permission_views(
+    documents: list[Document], role_name: str | None, settings: Settings, every_action: bool = False
+) -> list[RoleView]:
+    """What the break-glass AWS roles (or the one named) can do: risk counts, and with
+    `every_action` each action with its scoping (the slow part, ~22k actions for `*`)."""
     from bglint.iam.effective import analyse
-    from bglint.iam.summary import summarise  # `bglint permissions` only: spared by every check
+    from bglint.iam.risk import role_risk  # `bglint permissions` only: spared by every check
+    from bglint.iam.summary import summarise
+    from bglint.report.permissions import RoleView
 
     catalog = load_catalog()
-    return [
-        (doc, role, summarise(analyse(role, catalog), catalog, settings.tag_keys))
-        for doc in documents
-        for role in doc.roles
-        if role.platform == "aws"
-        and (role.name == role_name or role.role_name == role_name if role_name else role.break_glass)
-    ]
+    views: list[RoleView] = []
+    for doc in documents:
+        for role in doc.roles:
+            if role.platform != "aws" or not (
+                role.name == role_name or role.role_name == role_name if role_name else role.break_glass
+            ):
+                continue
+            perms = analyse(role, catalog)
+            actions = summarise(perms, catalog, settings.tag_keys) if every_action else None
+            views.append(RoleView(doc, role, role_risk(perms, settings.tag_keys), actions))
+    return views
 
 
 def checked(paths: tuple[Path, ...], options: CheckOptions, baseline: Path | None = None) -> Report:
