@@ -18,7 +18,7 @@ from bglint.iam.catalog import Catalog
 from bglint.iam.effective import Scope, union
 from bglint.iam.risk import iam_write_bits, network_change_bits
 from bglint.iam.scoping import network_scoping, tag_scoping
-from bglint.model import NUON_TEMPLATE, BoundaryState, Location, PolicyOrigin
+from bglint.model import NUON_TEMPLATE, BoundaryState, Location, PolicyOrigin, SourceKind
 
 _TEMPLATE = re.compile(NUON_TEMPLATE)
 _INSTALL_ID = re.compile(r"\{\{-?\s*\.nuon\.install\.id\s*-?\}\}")
@@ -411,7 +411,7 @@ def role_name_too_long(subject: Subject, params: dict[str, Any]) -> Iterator[Hit
 
 @predicate
 def names_missing_role(subject: Subject, params: dict[str, Any]) -> Iterator[Hit]:
-    names = {role.name for role in subject.document.roles if role.source_kind == "nuon-break-glass"}
+    names = {role.name for role in subject.document.roles if role.source_kind == SourceKind.NUON_BREAK_GLASS}
     for ref in subject.document.role_references:
         if ref.name not in names:
             yield Hit(
