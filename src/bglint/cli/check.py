@@ -18,6 +18,7 @@ from bglint.cli.common import (
     all_roles_option,
     app_config_option,
     config_option,
+    configs_for,
     fail,
     fail_on_option,
     ignore_option,
@@ -94,7 +95,7 @@ def check(
 ) -> None:
     """Check app config directories and CloudFormation templates."""
     from bglint.parallel import default_jobs
-    from bglint.pipeline.check import checked
+    from bglint.pipeline.check import checked, merged
     from bglint.pipeline.common import CheckOptions
     from bglint.report import at_or_above, visible
     from bglint.report.text import TextStyle
@@ -102,11 +103,18 @@ def check(
     # Off for the rest of this short-lived process: a check makes millions of objects and no
     # reference cycles, and once back on, the cyclic collector would walk them all (~40 ms).
     gc.disable()
-    config = load_config_for(config_file, paths)
-    options = CheckOptions(
-        config, rules_dirs, all_roles, network or "", app_config, jobs or default_jobs(), select, ignore
-    )
-    report = checked(paths, options, baseline)
+    groups = configs_for(config_file, paths)
+    reports = [
+        checked(
+            group,
+            CheckOptions(
+                config, rules_dirs, all_roles, network or "", app_config, jobs or default_jobs(), select, ignore
+            ),
+            baseline,
+        )
+        for config, group in groups
+    ]
+    report = merged(reports)
     if output is not None:
         if len(formats) > 1:
             raise click.UsageError("--output goes with a single --format; write FORMAT:FILE for several")
@@ -121,8 +129,13 @@ def check(
         click.echo(summary(report), err=True)
     if report.errors:
         sys.exit(EXIT_ERROR)
-    threshold = fail_on or config.fail_on or "error"
-    sys.exit(EXIT_FINDINGS if any(at_or_above(f.severity, threshold) for f in visible(report)) else EXIT_CLEAN)
+    # Each path's own config says what fails it (unless --fail-on does).
+    failing = any(
+        at_or_above(f.severity, fail_on or config.fail_on or "error")
+        for (config, _), part in zip(groups, reports, strict=True)
+        for f in visible(part)
+    )
+    sys.exit(EXIT_FINDINGS if failing else EXIT_CLEAN)
 
 
 @click.group()
@@ -136,8 +149,8 @@ def baseline() -> None:
     "--output",
     "-o",
     type=click.Path(dir_okay=False, path_type=Path),
-    default=Path(".bglint-baseline.json"),
-    show_default=True,
+    help="Where to write it (default: the config's `baseline:`, else .bglint-baseline.json, which "
+    "`bglint check` then reads by itself).",
 )
 @config_option
 @rules_option
@@ -146,7 +159,7 @@ def baseline() -> None:
 @app_config_option
 def baseline_create(
     paths: tuple[Path, ...],
-    output: Path,
+    output: Path | None,
     config_file: Path | None,
     rules_dirs: tuple[Path, ...],
     all_roles: bool,
@@ -154,16 +167,71 @@ def baseline_create(
     app_config: Path | None,
 ) -> None:
     """Write the current findings (suppressed ones excluded) to a baseline file."""
-    from bglint.pipeline.check import checked
+    from bglint.load.config import DEFAULT_BASELINE
+    from bglint.pipeline.check import merged, run_check, wrapped
     from bglint.pipeline.common import CheckOptions
     from bglint.report.baseline import render_baseline
 
-    options = CheckOptions(load_config_for(config_file, paths), rules_dirs, all_roles, network or "", app_config)
-    report = checked(paths, options)
-    write(render_baseline(report), output)
+    groups = configs_for(config_file, paths)
+    report = merged(
+        [
+            wrapped(run_check(list(group), CheckOptions(config, rules_dirs, all_roles, network or "", app_config)))
+            for config, group in groups
+        ]
+    )
+    target = output or groups[0][0].baseline or Path(DEFAULT_BASELINE)
+    write(render_baseline(report), target)
     print_errors(report.errors)
-    click.echo(f"wrote {len(report.findings) - len(report.suppressed())} findings to {output}", err=True)
+    click.echo(f"wrote {len(report.findings) - len(report.suppressed())} findings to {target}", err=True)
     sys.exit(EXIT_ERROR if report.errors else EXIT_CLEAN)
+
+
+@baseline.command("prune")
+@paths_argument
+@click.option(
+    "--baseline",
+    "baseline_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The baseline to prune (default: the config's `baseline:`, else .bglint-baseline.json).",
+)
+@config_option
+@rules_option
+@all_roles_option
+@network_option
+@app_config_option
+def baseline_prune(
+    paths: tuple[Path, ...],
+    baseline_file: Path | None,
+    config_file: Path | None,
+    rules_dirs: tuple[Path, ...],
+    all_roles: bool,
+    network: str | None,
+    app_config: Path | None,
+) -> None:
+    """Drop the entries of checked files that no finding matches any more (fixed ones)."""
+    from bglint.evaluate.baseline import fixed
+    from bglint.load.baseline import baseline_document, entries_of
+    from bglint.load.config import DEFAULT_BASELINE
+    from bglint.pipeline.check import run_check
+    from bglint.pipeline.common import CheckOptions
+    from bglint.report.baseline import without
+
+    config = load_config_for(config_file, paths)
+    target = baseline_file or config.baseline or Path(DEFAULT_BASELINE)
+    try:
+        document = baseline_document(target)
+        entries = entries_of(document, str(target))
+    except InputError as exc:
+        fail(exc)
+    result = run_check(list(paths), CheckOptions(config, rules_dirs, all_roles, network or "", app_config))
+    print_errors(result.errors)
+    if result.errors:  # a file that did not load has no findings: its entries are not fixed
+        sys.exit(EXIT_ERROR)
+    visible = [f for f in result.findings if f.suppression is None]
+    gone = fixed(visible, entries, [doc.path for doc in result.documents] + [str(p) for p in paths])
+    write(without(document, {entry.fingerprint for entry in gone}), target)
+    click.echo(f"removed {len(gone)} fixed entries from {target}; {len(entries) - len(gone)} left", err=True)
+    sys.exit(EXIT_CLEAN)
 
 
 @click.group("config")

@@ -32,6 +32,19 @@ def load_config_for(config_file: Path | None, paths: tuple[Path, ...]) -> Config
         fail(exc)
 
 
+def configs_for(config_file: Path | None, paths: tuple[Path, ...]) -> list[tuple[Config, tuple[Path, ...]]]:
+    """The paths grouped by their config: `--config` for all, else each path's nearest one, so
+    the order of the paths never changes a result."""
+    if config_file is not None or len(paths) <= 1:
+        return [(load_config_for(config_file, paths), paths)]
+    from bglint.load.config import find_config
+
+    groups: dict[Path | None, list[Path]] = {}
+    for path in paths:
+        groups.setdefault(find_config(path), []).append(path)
+    return [(load_config_for(found, tuple(group)), tuple(group)) for found, group in groups.items()]
+
+
 config_option = click.option(
     "--config",
     "config_file",

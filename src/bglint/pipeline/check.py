@@ -95,32 +95,73 @@ def permission_views(
 
 
 def checked(paths: tuple[Path, ...], options: CheckOptions, baseline: Path | None = None) -> Report:
-    """Run the check pipeline and wrap the result as a report (with the baseline applied)."""
+    """Run the check pipeline and wrap the result as a report (with the baseline applied:
+    `baseline`, else the config's, else the default file when there)."""
+    result = run_check(list(paths), options)
+    baseline = baseline or options.config.baseline or _default_baseline()
+    if baseline is None:
+        return wrapped(result)
+    from bglint.evaluate.baseline import compare
+    from bglint.load.baseline import load_baseline
+
+    try:
+        checked_places = [doc.path for doc in result.documents] + [str(p) for p in paths]
+        findings, baselined, stale = compare(result.findings, load_baseline(baseline), checked_places)
+    except InputError as exc:
+        result.errors.append(exc)
+        return wrapped(result)
+    return wrapped(result, findings, baselined, stale)
+
+
+def wrapped(
+    result: CheckResult, findings: list[Finding] | None = None, baselined: int = 0, stale: list[str] | None = None
+) -> Report:
+    """A check's result as a report; `findings` when a baseline left some out."""
     from bglint import __version__
     from bglint.report import Report
 
-    result = run_check(list(paths), options)
-    findings, baselined = result.findings, 0
-    stale: list[str] = []
-    if baseline is not None:
-        from bglint.evaluate.baseline import compare
-        from bglint.load.baseline import load_baseline
-
-        try:
-            findings, baselined, stale = compare(findings, load_baseline(baseline))
-        except InputError as exc:
-            result.errors.append(exc)
     return Report(
         __version__,
         provenance(),
         result.rules,
-        findings,
+        result.findings if findings is None else findings,
         result.errors,
         result.documents,
         result.skipped,
         repo_root(Path.cwd()),
         baselined,
-        stale,
+        stale or [],
+    )
+
+
+def _default_baseline() -> Path | None:
+    """`bglint baseline create`'s default file in the working directory, when it is there."""
+    from bglint.load.config import DEFAULT_BASELINE
+
+    default = Path(DEFAULT_BASELINE)
+    return default if default.is_file() else None
+
+
+def merged(reports: list[Report]) -> Report:
+    """Reports of paths checked under different configs, as one (in the order of a single run)."""
+    from dataclasses import replace
+
+    if len(reports) == 1:
+        return reports[0]
+    first = reports[0]
+    rules = {rule.id: rule for report in reports for rule in report.rules}
+    return replace(
+        first,
+        rules=[rules[key] for key in sorted(rules)],
+        findings=sorted(
+            (f for r in reports for f in r.findings),
+            key=lambda f: (f.loc.path, f.loc.line, f.loc.col, f.rule.id, f.message),
+        ),
+        errors=sorted((e for r in reports for e in r.errors), key=lambda e: (e.path, e.line, e.col, e.message)),
+        documents=sorted((d for r in reports for d in r.documents), key=lambda d: (d.kind != "app", d.path)),
+        skipped=sorted(s for r in reports for s in r.skipped),
+        baselined=sum(r.baselined for r in reports),
+        stale=[s for r in reports for s in r.stale],
     )
 
 
