@@ -122,7 +122,7 @@ def output_spec(_ctx: click.Context, _param: click.Parameter, values: tuple[str,
 def write(text: str, output: Path | None) -> None:
     if output is None:
         try:
-            click.echo(text, nl=False)
+            click.echo(text, nl=False, color=True)  # colour was decided already (wants_colour)
             sys.stdout.flush()
         except OSError as exc:  # a full disk, a closed pipe (`| head`): the report is cut short
             # Whatever is left in the buffer would fail again at exit: drop it.
