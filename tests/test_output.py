@@ -304,3 +304,12 @@ def test_permissions_unknown_role_is_exit_2(tmp_path: Path) -> None:
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr == "ops.yaml: error: no role named 'nope' found (see --all-roles, `bglint check`)\n"
     assert bglint("permissions", "--role", "BreakglassOps", "ops.yaml", cwd=tmp_path).returncode == 0
+
+
+def test_explain_shows_the_fixed_example_next_to_the_wrong_one() -> None:
+    text = bglint("explain", "BG023", cwd=REPO).stdout
+    wrong, fixed = text.split("Wrong:", 1)[1].split("Fixed:", 1)
+    assert "MaxSessionDuration: 43200" in wrong and "MaxSessionDuration: 3600" in fixed
+    assert "sts:ExternalId" in fixed and "sts:ExternalId" not in wrong.split("#")[0]
+    # A rule with no fixed example still shows its example.
+    assert "Example:" in bglint("explain", "BG007", cwd=REPO).stdout

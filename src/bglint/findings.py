@@ -63,6 +63,7 @@ class Rule:
     when: When
     overrides: tuple[tuple[When, str], ...] = ()
     example: str = ""
+    fixed: str = ""  # the example, fixed
     source: str = ""
     tags: tuple[str, ...] = field(default=())
 

@@ -316,7 +316,9 @@ def explain(rule_id: str, config_file: Path | None, rules_dirs: tuple[Path, ...]
         f"Why:\n{found.rationale}\n\nFix:\n{found.remediation}\n"
     )
     if found.example:
-        click.echo(f"Example:\n{found.example}\n")
+        from bglint.report.explain import wrong_and_fixed
+
+        click.echo(wrong_and_fixed(found.example, found.fixed))
 
 
 def _all_rules(config: Config, rules_dirs: tuple[Path, ...]) -> list[Rule]:
