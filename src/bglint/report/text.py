@@ -7,6 +7,7 @@ this presentation folds; JSON, SARIF and the baseline keep every finding.
 
 from __future__ import annotations
 
+import re
 import textwrap
 from collections import Counter
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from bglint.report.escape import for_terminal, for_terminal_line
 WIDTH = 120  # no line of the default output is longer: a 120-column terminal never wraps it
 _COLOUR = {"error": "31", "warning": "33", "note": "36"}  # red, yellow, cyan
 _BOLD, _DIM = "1", "2"
+_ASIDE = re.compile(r" \([^()]*\)")
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,8 @@ def _line(group: list[Finding], paint: _Paint) -> str:
     head = f"{where}: {ids} {lead.severity} "
     what = for_terminal(lead.detail or lead.message)
     room = max(WIDTH - len(head), 10)
+    if len(what) > room:  # asides in parentheses go first, then the tail
+        what = _ASIDE.sub("", what)
     if len(what) > room:
         what = what[: room - 1].rstrip() + "…"
     return f"{paint(where, _BOLD)}: {paint(ids, _COLOUR[lead.severity])} {paint(lead.severity, _COLOUR[lead.severity])} {what}"
