@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import gc
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -143,8 +144,36 @@ def baseline() -> None:
     """Record today's findings so a gate reports only new ones."""
 
 
+def _baseline_inputs(command: Callable[..., None]) -> Callable[..., None]:
+    """The options `baseline create` and `baseline prune` share with `check`."""
+    options = (paths_argument, config_option, rules_option, all_roles_option, network_option, app_config_option)
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _report_per_config(
+    paths: tuple[Path, ...],
+    config_file: Path | None,
+    rules_dirs: tuple[Path, ...],
+    all_roles: bool,
+    network: str | None,
+    app_config: Path | None,
+) -> tuple[Config, Report]:
+    """The first path's config and the findings, each path under its own config, no baseline."""
+    from bglint.pipeline.check import merged, run_check, wrapped
+    from bglint.pipeline.common import CheckOptions
+
+    groups = configs_for(config_file, paths)
+    results = [
+        run_check(list(group), CheckOptions(config, rules_dirs, all_roles, network or "", app_config))
+        for config, group in groups
+    ]
+    return groups[0][0], merged([wrapped(result) for result in results])
+
+
 @baseline.command("create")
-@paths_argument
+@_baseline_inputs
 @click.option(
     "--output",
     "-o",
@@ -152,34 +181,13 @@ def baseline() -> None:
     help="Where to write it (default: the config's `baseline:`, else .bglint-baseline.json, which "
     "`bglint check` then reads by itself).",
 )
-@config_option
-@rules_option
-@all_roles_option
-@network_option
-@app_config_option
-def baseline_create(
-    paths: tuple[Path, ...],
-    output: Path | None,
-    config_file: Path | None,
-    rules_dirs: tuple[Path, ...],
-    all_roles: bool,
-    network: str | None,
-    app_config: Path | None,
-) -> None:
+def baseline_create(output: Path | None, **inputs: Any) -> None:
     """Write the current findings (suppressed ones excluded) to a baseline file."""
     from bglint.load.config import DEFAULT_BASELINE
-    from bglint.pipeline.check import merged, run_check, wrapped
-    from bglint.pipeline.common import CheckOptions
     from bglint.report.baseline import render_baseline
 
-    groups = configs_for(config_file, paths)
-    report = merged(
-        [
-            wrapped(run_check(list(group), CheckOptions(config, rules_dirs, all_roles, network or "", app_config)))
-            for config, group in groups
-        ]
-    )
-    target = output or groups[0][0].baseline or Path(DEFAULT_BASELINE)
+    config, report = _report_per_config(**inputs)
+    target = output or config.baseline or Path(DEFAULT_BASELINE)
     write(render_baseline(report), target)
     print_errors(report.errors)
     click.echo(f"wrote {len(report.findings) - len(report.suppressed())} findings to {target}", err=True)
@@ -187,48 +195,33 @@ def baseline_create(
 
 
 @baseline.command("prune")
-@paths_argument
+@_baseline_inputs
 @click.option(
     "--baseline",
     "baseline_file",
     type=click.Path(dir_okay=False, path_type=Path),
     help="The baseline to prune (default: the config's `baseline:`, else .bglint-baseline.json).",
 )
-@config_option
-@rules_option
-@all_roles_option
-@network_option
-@app_config_option
-def baseline_prune(
-    paths: tuple[Path, ...],
-    baseline_file: Path | None,
-    config_file: Path | None,
-    rules_dirs: tuple[Path, ...],
-    all_roles: bool,
-    network: str | None,
-    app_config: Path | None,
-) -> None:
+def baseline_prune(baseline_file: Path | None, **inputs: Any) -> None:
     """Drop the entries of checked files that no finding matches any more (fixed ones)."""
     from bglint.evaluate.baseline import fixed
     from bglint.load.baseline import baseline_document, entries_of
     from bglint.load.config import DEFAULT_BASELINE
-    from bglint.pipeline.check import run_check
-    from bglint.pipeline.common import CheckOptions
+    from bglint.report import visible
     from bglint.report.baseline import without
 
-    config = load_config_for(config_file, paths)
+    config, report = _report_per_config(**inputs)
     target = baseline_file or config.baseline or Path(DEFAULT_BASELINE)
     try:
         document = baseline_document(target)
         entries = entries_of(document, str(target))
     except InputError as exc:
         fail(exc)
-    result = run_check(list(paths), CheckOptions(config, rules_dirs, all_roles, network or "", app_config))
-    print_errors(result.errors)
-    if result.errors:  # a file that did not load has no findings: its entries are not fixed
+    print_errors(report.errors)
+    if report.errors:  # a file that did not load has no findings: its entries are not fixed
         sys.exit(EXIT_ERROR)
-    visible = [f for f in result.findings if f.suppression is None]
-    gone = fixed(visible, entries, [doc.path for doc in result.documents] + [str(p) for p in paths])
+    checked = [doc.path for doc in report.documents] + [str(p) for p in inputs["paths"]]
+    gone = fixed(visible(report), entries, checked)
     write(without(document, {entry.fingerprint for entry in gone}), target)
     click.echo(f"removed {len(gone)} fixed entries from {target}; {len(entries) - len(gone)} left", err=True)
     sys.exit(EXIT_CLEAN)

@@ -49,7 +49,7 @@ config_option = click.option(
     "--config",
     "config_file",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Config file (default: .bglint.yaml or pyproject.toml [tool.bglint], searched upwards from the first path).",
+    help="Config file (default: .bglint.yaml or pyproject.toml [tool.bglint], searched upwards from each checked path).",
 )
 all_roles_option = click.option("--all-roles", is_flag=True, help="Treat every IAM role as a break-glass role.")
 network_option = click.option(
