@@ -745,7 +745,8 @@ def test_json_report_with_suppressions_and_a_baseline_validates(
             )
         },
     )
-    _, data = check_json(tmp_path, "--baseline", "old.json", "ops.yaml")
+    # The whole directory is checked, so the entry of a file no longer there is fixed (stale).
+    _, data = check_json(tmp_path, "--baseline", "old.json", ".")
     errors = sorted(report_validator.iter_errors(data), key=str)
     assert errors == [], [e.message for e in errors]
     assert data["stale_baseline"] == ["BG002 gone.yaml role BreakglassGone"]
@@ -1151,7 +1152,9 @@ def test_explain_bg002_prints_rationale_remediation_and_example(tmp_path: Path) 
     out = result.stdout
     assert out.startswith(f"BG002 {spec['name']}: {spec['title']}")
     assert spec["rationale"].strip() in out and spec["remediation"].strip() in out
-    assert "Example:" in out and spec["example"].strip() in out
+    # The wrong example, then (beside or under it) the fixed one.
+    assert "Wrong:" in out and "Fixed:" in out
+    assert all(line.strip() in out for line in spec["example"].splitlines() + spec["fixed"].splitlines())
     for rule_id in ("BG040", "BG041", "BG042"):
         gov = run_bglint("explain", rule_id.lower(), cwd=tmp_path)
         assert gov.returncode == 0 and "Example:" in gov.stdout
@@ -1226,7 +1229,7 @@ def test_hook_entry_lints_the_whole_app_with_the_config_and_is_fast(tmp_path: Pa
     assert proc.returncode == 1, proc.stdout + proc.stderr
     reported = {
         (m.group(1), m.group(2))
-        for m in re.finditer(r"^apps/demo/break_glass\.toml:\d+:\d+: (BG\d+) \[(\w+)\]", proc.stdout, re.M)
+        for m in re.finditer(r"^apps/demo/break_glass\.toml:\d+:\d+: (BG\d+)(?: \+BG\d+)* (\w+) ", proc.stdout, re.M)
     }
     assert ("BG002", "error") in reported  # the unchanged break_glass.toml was linted
     assert ("BG003", "warning") in reported  # the repository's config was read

@@ -71,7 +71,8 @@ def _line(group: list[Finding], paint: _Paint) -> str:
     where = _where(loc.path, loc.line, loc.col)
     ids = " ".join([lead.rule.id] + [f"+{f.rule.id}" for f in group[1:]])
     head = f"{where}: {ids} {lead.severity} "
-    what = for_terminal(lead.detail or lead.message)
+    # The detail reads on from the role's name ("'BreakglassOps' has no permissions boundary").
+    what = for_terminal(f"'{lead.role}' {lead.detail}" if lead.role and lead.detail else lead.detail or lead.message)
     room = max(WIDTH - len(head), 10)
     if len(what) > room:  # asides in parentheses go first, then the tail
         what = _ASIDE.sub("", what)
