@@ -71,11 +71,16 @@ def _line(group: list[Finding], paint: _Paint) -> str:
     where = _where(loc.path, loc.line, loc.col)
     ids = " ".join([lead.rule.id] + [f"+{f.rule.id}" for f in group[1:]])
     head = f"{where}: {ids} {lead.severity} "
-    # The detail reads on from the role's name ("'BreakglassOps' has no permissions boundary").
-    what = for_terminal(f"'{lead.role}' {lead.detail}" if lead.role and lead.detail else lead.detail or lead.message)
     room = max(WIDTH - len(head), 10)
-    if len(what) > room:  # asides in parentheses go first, then the tail
-        what = _ASIDE.sub("", what)
+    detail = for_terminal(lead.detail or lead.message)
+    # The detail reads on from the role's name ("'BreakglassOps' has no permissions boundary"),
+    # unless a long name would crowd out what the role can do (the location names it too).
+    role = for_terminal(f"'{lead.role}' ") if lead.role and lead.detail else ""
+    what = role + detail
+    if len(what) > room:  # asides in parentheses go first, then a long name, then the tail
+        what = role + _ASIDE.sub("", detail)
+    if len(what) > room and len(role) * 5 > room * 2:  # a name over 40% of the room
+        what = _ASIDE.sub("", detail)
     if len(what) > room:
         what = what[: room - 1].rstrip() + "…"
     return f"{paint(where, _BOLD)}: {paint(ids, _COLOUR[lead.severity])} {paint(lead.severity, _COLOUR[lead.severity])} {what}"
