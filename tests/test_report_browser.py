@@ -142,6 +142,8 @@ def test_audit_html_shows_summary_and_matrix_first_and_fetches_nothing(moto: Mot
     assert order == sorted(order), order
     assert page.index('id="summary"') < page.index('<svg class="matrix"') < page.index('id="contents"')
     assert f'href="#role-{DEFAULT_ACCOUNT}-zzz-open-break-glass"' in page
+    # Per role, what it reaches: a picture for the two roles that hold actions, none for the empty one.
+    assert page.count('<svg class="reach"') == 2
 
     # The harness sees a page's fetch: one image from elsewhere is recorded.
     control = tmp_path / "control.html"

@@ -8,6 +8,7 @@ part of the input.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -84,7 +85,14 @@ class _Matrix:
     left_out: int  # roles not drawn (the contents lists them all)
 
 
-_Block = _Heading | _Para | _Table | _Items | _Links | _Matrix
+@dataclass(frozen=True)
+class _Bars:
+    """What one role reaches, per IAM access level: (level, actions, of them on everything)."""
+
+    rows: Sequence[tuple[str, int, int]]
+
+
+_Block = _Heading | _Para | _Table | _Items | _Links | _Matrix | _Bars
 
 
 @dataclass
@@ -319,6 +327,7 @@ def _role(out: _Writer, account: str, role: Role, findings: list[Finding], view:
     if reach is not None:
         out.para("", strong="Reaches")
         if reach.levels:
+            out.blocks.append(_Bars([(lv.level, lv.actions, lv.on_everything) for lv in reach.levels]))
             out.table(
                 ("Access level", "Actions", "On every resource, unconditionally", "Services (most actions first)"),
                 [(lv.level, f"{lv.actions:,}", f"{lv.on_everything:,}", _services(lv.services)) for lv in reach.levels],
@@ -399,8 +408,9 @@ def render_audit_markdown(report: Report, view: AuditView) -> str:
                 for anchor, label, cells in block.rows
             ]
             lines += ["", "🔴 error, 🟠 warning, 🔵 note, · none." + _left_out(block.left_out), ""]
-        else:
+        elif isinstance(block, _Items):
             lines += [f"- {md(item)}" for item in block.items] + [""]
+        # _Bars: a picture for the HTML only; the table that follows has its numbers.
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
@@ -463,6 +473,8 @@ def render_audit_html(report: Report, view: AuditView) -> str:
             body.append(f'<ol class="contents">{items}</ol>')
         elif isinstance(block, _Matrix):
             body.append(_svg_matrix(block))
+        elif isinstance(block, _Bars):
+            body.append(_svg_bars(block))
         else:
             body.append("<ul>" + "".join(f"<li>{for_html(item)}</li>" for item in block.items) + "</ul>")
     return (
@@ -511,6 +523,32 @@ def _svg_matrix(matrix: _Matrix) -> str:
         x += 90
     if matrix.left_out:
         parts.append(f'<text x="{x}" y="{legend_y}">{_left_out(matrix.left_out).strip()}</text>')
+    parts.append("</svg>")
+    return "\n".join(parts)
+
+
+_BAR_SCALE = math.log10(30_000)  # bars on a log scale up to more than every action in the catalog
+
+
+def _svg_bars(bars: _Bars) -> str:
+    """Per access level, the actions a role holds (light) and those on every resource without
+    a condition (dark), on a log scale: 3 and 3,000 actions both stay visible."""
+    label, length, row = 170, 420, 22
+    height = row * len(bars.rows) + 6
+    parts = [
+        f'<svg class="reach" xmlns="http://www.w3.org/2000/svg" role="img" width="{label + length + 170}" '
+        f'height="{height}" font-family="system-ui, sans-serif" font-size="12">',
+        "<title>Actions the role holds per access level; dark: on every resource, unconditionally</title>",
+    ]
+    for i, (level, actions, everywhere) in enumerate(bars.rows):
+        y = i * row + 3
+        held, loose = (round(length * math.log10(n + 1) / _BAR_SCALE) for n in (actions, everywhere))
+        parts += [
+            f'<text x="0" y="{y + 14}">{for_html(level)}</text>',
+            f'<rect x="{label}" y="{y}" width="{held}" height="{row - 6}" fill="#ffcecb"/>',
+            f'<rect x="{label}" y="{y}" width="{loose}" height="{row - 6}" fill="#cf222e"/>',
+            f'<text x="{label + held + 6}" y="{y + 14}">{actions:,} ({everywhere:,} on everything)</text>',
+        ]
     parts.append("</svg>")
     return "\n".join(parts)
 
