@@ -43,3 +43,6 @@ test -f "$platform/sarif-2.1.0.json"
 echo "multitool: $platform/Sarif.Multitool"
 echo "schema:    $platform/sarif-2.1.0.json"
 echo "simulator: $simulator"
+
+# The other test tool fetched at test/CI time: a headless browser for the audit report.
+bash "$root/scripts/fetch_chromium.sh"

@@ -624,7 +624,7 @@ def test_escape_helpers_for_the_other_formats() -> None:
     with pytest.raises(ValueError):
         for_github_annotation("error", "x", **{"file=x,line": "1"})
     assert for_markdown("@octocat <img src=x onerror=alert(1)> | `x` [l](u)") == (
-        "@\u200boctocat \\<img src=x onerror=alert\\(1\\)\\> \\| \\`x\\` \\[l\\]\\(u\\)"
+        "@\u200boctocat \\<img src=x onerror=alert(1)\\> \\| \\`x\\` \\[l\\](u)"
     )
     assert (
         for_html("<script>\"x\" & 'y'</script>" + ESC)

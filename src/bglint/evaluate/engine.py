@@ -38,6 +38,9 @@ def conclude(
 
     day = today or dt.date.today()
     findings, use = apply_suppressions(findings, documents, configured, day)
+    # A suppression of a rule not run (disabled, --select, --ignore) is not known to be unused.
+    active = {rule.id for rule in rules}
+    use = [(suppression, used or suppression.rule not in active) for suppression, used in use]
     # The suppressions themselves are judged last: expired, unjustified or unused ones.
     governance = Document(path="", kind=DocumentKind.SUPPRESSIONS)
     subject = Subject(governance, None, settings, suppressions=tuple(use), today=day)
@@ -87,4 +90,4 @@ def _finding(rule: Rule, severity: str, doc: Document, role: Role | None, hit: H
     key = _ROLE_INDEX.sub("", hit.key)
     identity = "\x00".join((rule.id, doc.identity or doc.path, values["role"], key))
     fingerprint = hashlib.sha256(identity.encode()).hexdigest()[:32]
-    return Finding(rule, severity, message, hit.fix, hit.loc, doc.path, values["role"], fingerprint)
+    return Finding(rule, severity, message, hit.fix, hit.loc, doc.path, values["role"], fingerprint, detail=hit.detail)

@@ -335,6 +335,14 @@ class Catalog:
     def services_in(self, bits: int) -> list[str]:
         return [service.prefix for service in self._present(bits)]
 
+    def by_service(self, bits: int) -> list[tuple[str, int, int]]:
+        """(service prefix, its first bit, its actions in `bits` shifted down to bit 0) per
+        service present: masks of one service are then small integers."""
+        return [
+            (service.prefix, service.start, (bits >> service.start) & ((1 << service.count) - 1))
+            for service in self._present(bits)
+        ]
+
     def _present(self, bits: int) -> tuple[_Service, ...]:
         """The services with a bit in `bits`, in key order."""
         bits &= self.all_bits

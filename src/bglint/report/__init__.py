@@ -46,3 +46,19 @@ def at_or_above(severity: str, threshold: str) -> bool:
 def visible(report: Report) -> list[Finding]:
     """The findings a person must act on: not suppressed."""
     return [f for f in report.findings if f.suppression is None]
+
+
+def causes(findings: list[Finding]) -> list[list[Finding]]:
+    """Findings grouped by cause: one place (path, line, column) in one role of one document.
+
+    Rules that judge the same grant (BG001, BG003, BG004 on one statement) are one cause; in
+    each group the most severe finding comes first, then by rule id. Groups keep the order of
+    their first finding.
+    """
+    groups: dict[tuple[str, int, int, str, str] | int, list[Finding]] = {}
+    for index, finding in enumerate(findings):
+        loc = finding.loc
+        # Without a role and a line there is no grant to share: such a finding stands alone.
+        key = (loc.path, loc.line, loc.col, finding.document, finding.role) if finding.role and loc.line else index
+        groups.setdefault(key, []).append(finding)
+    return [sorted(group, key=lambda f: (-SEVERITY_ORDER.index(f.severity), f.rule.id)) for group in groups.values()]

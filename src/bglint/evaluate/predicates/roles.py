@@ -17,12 +17,12 @@ from bglint.findings import Hit
 from bglint.iam.catalog import Catalog
 from bglint.iam.effective import Scope, union
 from bglint.iam.managed import ManagedPolicy, managed_provenance, suggest_managed
+from bglint.iam.risk import iam_write_bits, network_change_bits
 from bglint.iam.scoping import network_scoping, tag_scoping
 from bglint.model import NUON_TEMPLATE, BoundaryState, Location, PolicyOrigin, SourceKind
 
 _TEMPLATE = re.compile(NUON_TEMPLATE)
 _INSTALL_ID = re.compile(r"\{\{-?\s*\.nuon\.install\.id\s*-?\}\}")
-_NETWORK_CHANGE = re.compile(r"vpc|subnet|route|gateway|securitygroup|networkacl|dhcpoptions|peering", re.I)
 _NETWORK_RESOURCES = frozenset({"subnet", "vpc", "network-interface", "instance", "security-group", "route-table"})
 _ESCALATION_ON_SELF = (
     "iam:DeleteRolePermissionsBoundary",
@@ -170,7 +170,7 @@ def _admin_reason(subject: Subject, share: float) -> str:
     catalog = subject.catalog
     held = subject.permissions.unconditional_bits
     every = catalog.all_bits
-    iam_write = _iam_write_bits(catalog)
+    iam_write = iam_write_bits(catalog)
     total, count = every.bit_count(), held.bit_count()
     if held == every:
         return "can perform every action on every resource"
@@ -183,22 +183,11 @@ def _admin_reason(subject: Subject, share: float) -> str:
 
 
 @functools.cache
-def _iam_write_bits(catalog: Catalog) -> int:
-    return catalog.to_bits(catalog.at_levels("iam", ["Write", "Permissions management"]))
-
-
-@functools.cache
 def _escalation_bits(catalog: Catalog) -> int:
     """The IAM actions `can_escape_boundary` asks about (launching compute needs iam:PassRole)."""
     return catalog.to_bits(
         a.lower() for a in (*_ESCALATION_ON_SELF, *_BOUNDARY_REWRITE, "iam:CreateRole", "iam:PassRole")
     )
-
-
-@functools.cache
-def _network_change_bits(catalog: Catalog) -> int:
-    """EC2 writes to VPCs, subnets, routes, gateways and security groups."""
-    return catalog.to_bits(k for k in catalog.at_levels("ec2", ["Write"]) if _NETWORK_CHANGE.search(k))
 
 
 @functools.cache
@@ -340,7 +329,7 @@ def exceeds_access_level(subject: Subject, params: dict[str, Any]) -> Iterator[H
     if role.level not in ("component", "runner", "sandbox"):
         return
     perms = subject.permissions
-    changes = perms.all_effective_bits & _network_change_bits(subject.catalog)
+    changes = perms.all_effective_bits & network_change_bits(subject.catalog)
     if changes:
         yield Hit(
             role.loc,
