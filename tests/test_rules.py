@@ -521,26 +521,53 @@ CASES: list[Case] = [
     ),
     # BG004 ---------------------------------------------------------------------------
     Case(
-        "BG004-terminate-instances-on-star",
-        app(boundary=[allow("ec2:*")], policies={"ops": [allow("ec2:TerminateInstances")]}),
+        # ec2:CreateNetworkInterface acts in a subnet and carries ec2:Subnet/ec2:Vpc (Service
+        # Authorization Reference, Amazon EC2): on "*" it reaches every subnet of the customer.
+        "BG004-create-network-interface-on-star",
+        app(boundary=[allow("ec2:*")], policies={"ops": [allow("ec2:CreateNetworkInterface")]}),
         want=(
             Want(
                 "BG004",
                 "error",
                 "permissions/ops.json",
-                '"ec2:TerminateInstances"',
-                ("ec2:TerminateInstances", "ec2:Subnet or ec2:Vpc"),
+                '"ec2:CreateNetworkInterface"',
+                ("ec2:CreateNetworkInterface", "ec2:Subnet or ec2:Vpc"),
             ),
         ),
     ),
     Case(
-        # A subnet ARN with a wildcard id names every subnet of the customer's network.
-        "BG004-wildcard-subnet-arn-limits-nothing",
+        # ec2:TerminateInstances never carries ec2:Vpc/ec2:Subnet (its only resource type,
+        # instance, has neither key): only a tag or instance ARNs can limit it, which is BG003's.
+        "BG004-terminate-instances-on-star-is-a-tag-finding",
+        app(boundary=[allow("ec2:*")], policies={"ops": [allow("ec2:TerminateInstances")]}),
+        want=(
+            Want(
+                "BG003",
+                "error",
+                "permissions/ops.json",
+                '"ec2:TerminateInstances"',
+                ("ec2:TerminateInstances", "aws:ResourceTag/install.nuon.co/id"),
+            ),
+        ),
+        never=(Never("BG004"),),
+    ),
+    Case(
+        # A condition on a key the action never carries is false: this statement grants
+        # nothing, so there is nothing to scope (IAM User Guide, condition operators: a
+        # missing key does not match).
+        "BG004-vpc-condition-on-terminate-grants-nothing",
         app(
             boundary=[allow("ec2:*")],
-            policies={"ops": [allow(["ec2:DeleteSubnet", "ec2:ModifySubnetAttribute"], "arn:aws:ec2:*:*:subnet/*")]},
+            policies={
+                "ops": [
+                    allow(
+                        "ec2:TerminateInstances",
+                        Condition={"StringEquals": {"ec2:Vpc": "arn:aws:ec2:us-east-1:123456789012:vpc/vpc-0abc"}},
+                    )
+                ]
+            },
         ),
-        want=(Want("BG004", "error", "permissions/ops.json", '"ec2:DeleteSubnet"', ("ec2:DeleteSubnet",)),),
+        never=(Never("BG004"), Never("BG003")),
     ),
     Case(
         "BG004-not-with-vpc-condition",
@@ -549,7 +576,7 @@ CASES: list[Case] = [
             policies={
                 "ops": [
                     allow(
-                        "ec2:TerminateInstances",
+                        "ec2:CreateNetworkInterface",
                         Condition={"StringEquals": {"ec2:Vpc": "arn:aws:ec2:us-east-1:123456789012:vpc/vpc-0abc"}},
                     )
                 ]
@@ -1008,14 +1035,16 @@ def test_rule_case(case: Case, reports: Reports) -> None:
 
 
 def test_bg004_condition_on_another_subnet_than_configured(tmp_path: Path) -> None:
+    # Network-interface actions carry ec2:Subnet (Service Authorization Reference, Amazon EC2);
+    # instance actions such as TerminateInstances do not, so a subnet condition there is false.
     other = "arn:aws:ec2:us-east-1:123456789012:subnet/subnet-0def"
     mine = "arn:aws:ec2:us-east-1:123456789012:subnet/subnet-0abc"
     files = app(
         boundary=[allow("ec2:*")],
         policies={
             "ops": [
-                allow("ec2:TerminateInstances", Condition={"StringEquals": {"ec2:Subnet": other}}),
-                allow("ec2:StopInstances", Condition={"StringEquals": {"ec2:Subnet": mine}}),
+                allow("ec2:CreateNetworkInterface", Condition={"StringEquals": {"ec2:Subnet": other}}),
+                allow("ec2:DeleteNetworkInterface", Condition={"StringEquals": {"ec2:Subnet": mine}}),
             ]
         },
         files={".bglint.yaml": "subnet-ids: [subnet-0abc]\n"},
@@ -1027,7 +1056,9 @@ def test_bg004_condition_on_another_subnet_than_configured(tmp_path: Path) -> No
         "subnets",
         files,
         want=(
-            Want("BG004", "error", "permissions/ops.json", "subnet-0def", ("subnet-0abc", "ec2:TerminateInstances")),
+            Want(
+                "BG004", "error", "permissions/ops.json", "subnet-0def", ("subnet-0abc", "ec2:CreateNetworkInterface")
+            ),
         ),
         never=(Never("BG004", file="permissions/ops.json", at="subnet/subnet-0abc"),),
     )
@@ -1042,7 +1073,7 @@ def test_bg004_configured_subnet_id_is_not_a_prefix(tmp_path: Path) -> None:
         policies={
             "ops": [
                 allow(
-                    "ec2:TerminateInstances",
+                    "ec2:CreateNetworkInterface",
                     Condition={
                         "StringEquals": {"ec2:Subnet": "arn:aws:ec2:us-east-1:123456789012:subnet/subnet-0abc1234"}
                     },
@@ -1057,7 +1088,7 @@ def test_bg004_configured_subnet_id_is_not_a_prefix(tmp_path: Path) -> None:
     case = Case(
         "subnet-prefix",
         files,
-        want=(Want("BG004", "error", "permissions/ops.json", "subnet-0abc1234", ("ec2:TerminateInstances",)),),
+        want=(Want("BG004", "error", "permissions/ops.json", "subnet-0abc1234", ("ec2:CreateNetworkInterface",)),),
     )
     assert_expectations(case, tmp_path, report["findings"])
 

@@ -125,6 +125,8 @@ class Catalog:
         self._expanded: dict[str, frozenset[str]] = {}
         self._expanded_bits: dict[str, int] = {}
         self._present_in: dict[int, tuple[_Service, ...]] = {}
+        self._service_masks: dict[tuple[str, str, str], int] = {}
+        self._over_services_cache: dict[tuple[str, str, int], int] = {}
 
     @property
     def provenance(self) -> dict[str, str]:
@@ -371,6 +373,59 @@ class Catalog:
         row = self._rows(svc).resource_rows.get(resource_type.lower()) if svc else None
         return tuple(row[1]) if row else ()
 
+    def carrying_bits(self, key: str, bits: int) -> int:
+        """Of the actions in `bits`, those whose requests can carry condition key `key` (any case).
+
+        An action carries its own keys and those of its resource types; `${TagKey}`-style
+        names in the catalog stand for any text."""
+        return self._over_services("key", key.lower(), bits, self._carrying)
+
+    def acting_on_bits(self, arn_service: str, bits: int) -> int:
+        """Of the actions in `bits`, those with a resource type whose ARN names service
+        `arn_service` (an IAM glob: the service field of a Resource ARN)."""
+        return self._over_services("arn", arn_service.lower(), bits, self._acting_on)
+
+    def _over_services(self, kind: str, text: str, bits: int, compute: Any) -> int:
+        # Statements repeat across templates (the same AWS-managed policies, the same patterns).
+        cache = self._over_services_cache
+        hit = cache.get((kind, text, bits))
+        if hit is None:
+            _bound(cache)
+            found = 0
+            for service in self._present(bits):
+                found |= self._per_service(service, kind, text, compute)
+            cache[(kind, text, bits)] = hit = found & bits
+        return hit
+
+    def _per_service(self, service: _Service, kind: str, text: str, compute: Any) -> int:
+        cache = self._service_masks
+        hit = cache.get((service.prefix, kind, text))
+        if hit is None:
+            _bound(cache)
+            rows = self._rows(service)
+            local = compute(rows, text)
+            hit = 0
+            for i, row in enumerate(rows.actions):
+                if local(row):
+                    hit |= 1 << (service.start + i)
+            cache[(service.prefix, kind, text)] = hit
+        return hit
+
+    @staticmethod
+    def _carrying(rows: _Rows, key: str) -> Any:
+        wanted = {i for i, keyset in enumerate(rows.keysets) if any(_key_matches(k, key) for k in keyset)}
+        by_resource = {i for i, res in enumerate(rows.resources) if res[2] in wanted}
+        return lambda row: row[2] in wanted or not by_resource.isdisjoint(row[1])
+
+    @staticmethod
+    def _acting_on(rows: _Rows, arn_service: str) -> Any:
+        def names(arn: str) -> bool:
+            field = arn.split(":")[2] if arn.count(":") >= 2 else ""
+            return "${" in field or glob_regex(arn_service).fullmatch(field) is not None
+
+        hit = {i for i, res in enumerate(rows.resources) if any(names(arn.lower()) for arn in res[1])}
+        return lambda row: not hit.isdisjoint(row[1])
+
     def _position(self, key: str) -> int | None:
         service = self._services.get(key.partition(":")[0])
         return service.index.get(key) if service else None
@@ -487,6 +542,17 @@ def _json(value: Any) -> str:
 
 def _inflate(sections: bytes, start: int, end: int) -> str:
     return zlib.decompress(sections[start:end], wbits=31).decode()
+
+
+_KEY_VARIABLE = re.compile(r"\$\{[^}]*\}|<[^>]*>")
+
+
+def _key_matches(catalog_key: str, key: str) -> bool:
+    """`aws:ResourceTag/${TagKey}` (as the catalog writes it) matches `aws:resourcetag/team`."""
+    parts = _KEY_VARIABLE.split(catalog_key.lower())
+    if len(parts) == 1:
+        return parts[0] == key
+    return re.fullmatch(".+".join(map(re.escape, parts)), key) is not None
 
 
 def _has_wildcard(text: str) -> bool:

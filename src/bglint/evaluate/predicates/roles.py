@@ -105,8 +105,8 @@ def grants_admin(subject: Subject, params: dict[str, Any]) -> Iterator[Hit]:
     if not what:
         return
     held = perms.unconditional_bits
-    contributing = [s for s in perms.allows if s.on_every_resource and s.unconditional and s.bits & held]
-    source = max(contributing, key=lambda s: (s.bits & held).bit_count())
+    contributing = [s for s in perms.allows if s.on_every_resource and s.free_bits & held]
+    source = max(contributing, key=lambda s: (s.free_bits & held).bit_count())
     yield Hit(
         _place(source),
         f"{what}, through {_where(source)}",
@@ -181,8 +181,11 @@ def _network_change_bits(catalog: Catalog) -> int:
 
 @functools.cache
 def _in_subnet_bits(catalog: Catalog) -> int:
-    """EC2 actions on resources that live in subnets (List-level ones excepted)."""
-    return catalog.to_bits(catalog.on_resource_types("ec2", _NETWORK_RESOURCES)) & ~catalog.level_bits("List")
+    """EC2 actions on resources that live in subnets (List-level ones excepted) that an
+    ec2:Subnet or ec2:Vpc condition can limit; the others (ec2:RebootInstances...) never
+    carry those keys, so tags limit them (BG003)."""
+    bits = catalog.to_bits(catalog.on_resource_types("ec2", _NETWORK_RESOURCES)) & ~catalog.level_bits("List")
+    return catalog.carrying_bits("ec2:subnet", bits) | catalog.carrying_bits("ec2:vpc", bits)
 
 
 def _place(scope: Scope) -> Location:
@@ -246,8 +249,8 @@ def boundary_does_not_bound(subject: Subject, params: dict[str, Any]) -> Iterato
     if role is None or role.boundary is None or perms.boundary_allows is None:
         return
     catalog = subject.catalog
-    on_star = union(s.bits for s in perms.boundary_allows if s.on_every_resource and s.unconditional)
-    on_star &= ~union(s.bits for s in perms.boundary_denies if s.certain_deny)
+    on_star = union(s.free_bits for s in perms.boundary_allows if s.on_every_resource)
+    on_star &= ~union(s.free_bits for s in perms.boundary_denies if s.certain_deny)
     if on_star == catalog.all_bits:
         why = "allows every action on every resource"
     elif catalog.expand_bits("iam:*") & ~on_star == 0:
