@@ -117,7 +117,8 @@ def load(
     `all_roles`: judge every role as break-glass (`--all-roles`); `network`: customer-managed,
     vendor-managed or unknown (`--network`); `config`: a .bglint.yaml (else found from the
     first path upwards, as the CLI does)."""
-    from bglint.check import CheckOptions, run_check
+    from bglint.pipeline.check import run_check
+    from bglint.pipeline.common import CheckOptions
     from bglint.errors import InputError
     from bglint.load.config import Config, find_config, load_config
 

@@ -55,8 +55,8 @@ _LONG_LIVED = {
 
 def _kept(deletion: str, replace: str) -> str:
     """'DeletionPolicy: Retain' / 'UpdateReplacePolicy: Retain' as written, '' when neither keeps it."""
-    kept = [f"DeletionPolicy: {deletion}"] if deletion in _KEEPING else []
-    kept += [f"UpdateReplacePolicy: {replace}"] if replace == "Retain" else []
+    kept = [f"DeletionPolicy: {deletion}"] if deletion.split(" ")[0] in _KEEPING else []
+    kept += [f"UpdateReplacePolicy: {replace}"] if replace.split(" ")[0] == "Retain" else []
     return " and ".join(kept)
 
 

@@ -85,8 +85,8 @@ def read_resources(resources: dict[str, Any], path: str, renderer: Renderer) -> 
                 logical_id=str(rid),
                 type=kind,
                 loc=Location(path, *key_pos_in(resources, rid), f"Resources/{rid}"),
-                deletion_policy=text_in(body, "DeletionPolicy"),
-                update_replace_policy=text_in(body, "UpdateReplacePolicy"),
+                deletion_policy=keeping_policy(body.get("DeletionPolicy"), renderer),
+                update_replace_policy=keeping_policy(body.get("UpdateReplacePolicy"), renderer),
                 attaches_to=_attaches_to(kind, props, renderer),
                 iam_mentions=_iam_mentions(kind, props, renderer),
             )
@@ -141,15 +141,38 @@ def _walk_words(props: Any, renderer: Renderer, found: list[str]) -> None:
                     break
 
 
+_KEEP = ("Retain", "RetainExceptOnCreate", "Snapshot")
+
+
+def keeping_policy(raw: Any, renderer: Renderer) -> str:
+    """A DeletionPolicy/UpdateReplacePolicy as written; with `AWS::LanguageExtensions` it may be
+    an intrinsic: then the value that keeps the resource when any branch or allowed value does
+    ("Retain (by !If ...)"), and a parameter with no AllowedValues may be Retain."""
+    if isinstance(raw, str) or raw is None:
+        return raw or ""
+    options = {r.text for r in renderer.texts(raw)}
+    ref = raw.get("Ref") if isinstance(raw, dict) else None
+    if isinstance(ref, str):
+        allowed = renderer.allowed.get(ref)
+        options |= set(allowed) if allowed else {"Retain"}
+        why = f"parameter {ref} may be {'Retain' if not allowed else 'set to it'}"
+    else:
+        why = f"{next(iter(raw), 'an intrinsic')} may choose it"
+    kept = next((value for value in _KEEP if value in options), "")
+    return f"{kept} ({why})" if kept else next(iter(options), "")
+
+
 def session_duration(props: dict[str, Any], renderer: Renderer, locate: Locate) -> tuple[int | None, Location | None]:
     """`MaxSessionDuration` in seconds (a parameter's Default when it is a `!Ref`), and where it is."""
     if "MaxSessionDuration" not in props:
         return None, None
     raw = props["MaxSessionDuration"]
     loc = locate(pos_in(props, "MaxSessionDuration"), "Properties/MaxSessionDuration")
+    longest: int | None = None  # every Fn::If branch may be deployed: the longest counts
     for rendered in renderer.texts(raw):
         try:
-            return int(float(rendered.text)), loc
+            seconds = int(float(rendered.text))
         except (ValueError, OverflowError):  # not a number; inf or 1e999
             continue
-    return None, loc
+        longest = seconds if longest is None else max(longest, seconds)
+    return longest, loc
