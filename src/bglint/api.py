@@ -117,10 +117,10 @@ def load(
     `all_roles`: judge every role as break-glass (`--all-roles`); `network`: customer-managed,
     vendor-managed or unknown (`--network`); `config`: a .bglint.yaml (else found from the
     first path upwards, as the CLI does)."""
-    from bglint.pipeline.check import run_check
-    from bglint.pipeline.common import CheckOptions
     from bglint.errors import InputError
     from bglint.load.config import Config, find_config, load_config
+    from bglint.pipeline.check import run_check
+    from bglint.pipeline.common import CheckOptions
 
     chosen = [Path(p) for p in paths]
     found = Path(config) if config is not None else (find_config(chosen[0]) if chosen else None)

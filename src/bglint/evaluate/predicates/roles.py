@@ -11,37 +11,17 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+from bglint.evaluate.arns import EscalationTargets, escalation_targets, rendered_name
 from bglint.evaluate.registry import predicate
 from bglint.evaluate.subject import Subject
 from bglint.findings import Hit
 from bglint.iam.catalog import Catalog
-from bglint.iam.effective import Scope, union
+from bglint.iam.effective import Permissions, Scope, union
 from bglint.iam.scoping import network_scoping, tag_scoping
-from bglint.model import NUON_TEMPLATE, BoundaryState, Location, PolicyOrigin
+from bglint.model import BoundaryState, Location, PolicyOrigin
 
-_TEMPLATE = re.compile(NUON_TEMPLATE)
-_INSTALL_ID = re.compile(r"\{\{-?\s*\.nuon\.install\.id\s*-?\}\}")
 _NETWORK_CHANGE = re.compile(r"vpc|subnet|route|gateway|securitygroup|networkacl|dhcpoptions|peering", re.I)
 _NETWORK_RESOURCES = frozenset({"subnet", "vpc", "network-interface", "instance", "security-group", "route-table"})
-_ESCALATION_ON_SELF = (
-    "iam:DeleteRolePermissionsBoundary",
-    "iam:PutRolePermissionsBoundary",
-    "iam:PutRolePolicy",
-    "iam:AttachRolePolicy",
-    "iam:UpdateAssumeRolePolicy",
-)
-_BOUNDARY_REWRITE = ("iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion")
-_COMPUTE_LAUNCH = (
-    "ec2:RunInstances",
-    "lambda:CreateFunction",
-    "ecs:RunTask",
-    "glue:CreateJob",
-    "cloudformation:CreateStack",
-    "codebuild:CreateProject",
-    "sagemaker:CreateNotebookInstance",
-    "eks:CreateNodegroup",
-)
-_SAMPLE_ACCOUNT = "123456789012"
 # Services named first when a finding summarises many: the ones an install is made of.
 _PROMINENT = ("ec2", "iam", "s3", "rds", "eks", "ecs", "lambda", "kms", "secretsmanager", "dynamodb")
 
@@ -87,11 +67,6 @@ def _where(scope: Scope) -> str:
         return f"AWS-managed policy {policy.name}"
     sid = f" statement '{scope.statement.sid}'" if scope.statement.sid else ""
     return f"policy '{policy.name}'{sid}"
-
-
-def _rendered_name(name: str) -> str:
-    """A Nuon role name as deployed: the install id is 26 characters."""
-    return _TEMPLATE.sub("", _INSTALL_ID.sub("x" * 26, name))
 
 
 # -- role predicates -------------------------------------------------------------------
@@ -163,14 +138,6 @@ def _admin_reason(subject: Subject, share: float) -> str:
 @functools.cache
 def _iam_write_bits(catalog: Catalog) -> int:
     return catalog.to_bits(catalog.at_levels("iam", ["Write", "Permissions management"]))
-
-
-@functools.cache
-def _escalation_bits(catalog: Catalog) -> int:
-    """The IAM actions `can_escape_boundary` asks about (launching compute needs iam:PassRole)."""
-    return catalog.to_bits(
-        a.lower() for a in (*_ESCALATION_ON_SELF, *_BOUNDARY_REWRITE, "iam:CreateRole", "iam:PassRole")
-    )
 
 
 @functools.cache
@@ -272,35 +239,59 @@ def boundary_does_not_bound(subject: Subject, params: dict[str, Any]) -> Iterato
 
 
 @predicate
-def can_escape_boundary(subject: Subject, params: dict[str, Any]) -> Iterator[Hit]:
-    """The role can remove or rewrite its boundary, grant itself more, or hand a role to compute."""
+def can_escalate(subject: Subject, params: dict[str, Any]) -> Iterator[Hit]:
+    """The escalation methods of the rule's parameters that the role holds, each asked on the
+    resources it concerns (the role itself, its boundary, another role, user, function...)."""
     role = subject.role
     assert role is not None
     perms = subject.permissions
     if _admin_equivalent(subject):
         return  # BG001 already says the role can do everything
-    if not perms.named_bits & _escalation_bits(subject.catalog):
-        return  # no Allow names any of the IAM actions below: nothing to ask about
-    self_arn = f"arn:aws:iam::{_SAMPLE_ACCOUNT}:role/{_rendered_name(role.role_name or role.name)}"
-    found = [a for a in _ESCALATION_ON_SELF if perms.can(a, self_arn).unconditional]
-    boundary_names = [p.name for p in (role.boundary.policies if role.boundary else ())]
-    for name in boundary_names or ["*"]:
-        arn = f"arn:aws:iam::{_SAMPLE_ACCOUNT}:policy/{name}" if name != "*" else "*"
-        found += [a for a in _BOUNDARY_REWRITE if perms.can(a, arn).unconditional and a not in found]
-    create = perms.can("iam:CreateRole", "*")
-    if create.allowed and not any(c.key.lower() == "iam:permissionsboundary" for c in create.conditions):
-        found.append("iam:CreateRole (without an iam:PermissionsBoundary condition)")
-    if perms.can("iam:PassRole", "*").unconditional:
-        launch = [a for a in _COMPUTE_LAUNCH if perms.can(a, "*").unconditional]
-        if launch:
-            found.append(f"iam:PassRole on * with {', '.join(launch[:3])}")
+    methods = params.get("methods", [])
+    if not perms.named_bits & _method_bits(subject.catalog, methods):
+        return  # no Allow names any action of any method: nothing to ask about
+    targets = escalation_targets(role)
+    loose = {key.lower() for key in params.get("not-limiting", ())}
+    found = []
+    for method in methods:
+        steps = method.get("steps", [])
+        if steps and all(_step_holds(perms, step, targets, loose) for step in steps):
+            found.append(f"{' + '.join(_step_text(step) for step in steps)} ({method['name']}: {method['why']})")
     if found:
         yield Hit(
             role.loc,
             f"can escalate its own access: {'; '.join(found)}",
-            "remove these IAM actions or limit them to resources other than this role and its boundary",
+            "remove these IAM actions or limit them to resources other than this role, its boundary and other principals",
             "escape",
         )
+
+
+def _method_bits(catalog: Catalog, methods: list[dict[str, Any]]) -> int:
+    return catalog.to_bits(step["action"].lower() for method in methods for step in method.get("steps", []))
+
+
+def _target_name(on: str) -> str:
+    named = {"self": "itself", "boundary": "its boundary", "own-policies": "its own policies", "*": "*"}
+    return named.get(on) or f"another {re.split('[/:]', on.split(':', 5)[-1])[0]}"
+
+
+def _step_text(step: dict[str, Any]) -> str:
+    limited_by = step.get("limited-by")
+    if limited_by:
+        return f"{step['action']} (without a condition on {', '.join(limited_by)})"
+    return f"{step['action']} on {_target_name(step['resource'])}"
+
+
+def _step_holds(perms: Permissions, step: dict[str, Any], targets: EscalationTargets, loose: set[str]) -> bool:
+    limited_by = {key.lower() for key in step.get("limited-by", ())}
+    for resource in targets.resolve(step["resource"]):
+        decision = perms.can(step["action"], resource)
+        if not decision.allowed:
+            continue
+        keys = {c.key.lower() for c in decision.conditions}
+        if (not keys & limited_by) if limited_by else keys <= loose:
+            return True
+    return False
 
 
 def _admin_equivalent(subject: Subject) -> bool:
@@ -410,7 +401,7 @@ def role_name_too_long(subject: Subject, params: dict[str, Any]) -> Iterator[Hit
     role = subject.role
     assert role is not None
     limit = int(params.get("max", 64))
-    rendered = _rendered_name(role.role_name)
+    rendered = rendered_name(role.role_name)
     if len(rendered) > limit:
         yield Hit(
             role.loc,

@@ -128,7 +128,7 @@ def _role(tpl: _Template, rid: str, body: dict[str, Any], selection: Selection) 
         break_glass_reason=why,
         level=level,
         level_source=level_source,
-        role_name=role_name or _GENERATED.format(id=rid),
+        role_name=role_name,
         role_path=next((r.text for r in tpl.renderer.texts(props.get("Path"))), "/"),
         gate_condition=text_in(body, "Condition"),
         deletion_policy=deletion,
@@ -191,7 +191,6 @@ def sam_role(tpl: _Template, rid: str, body: dict[str, Any], selection: Selectio
         break_glass_reason=why,
         level=level,
         level_source=level_source,
-        role_name=_GENERATED.format(id=name),
         deletion_policy=keeping_policy(body.get("DeletionPolicy"), tpl.renderer),
         trust=tpl.reader.statements(props["AssumeRolePolicyDocument"], f"{logical}/Properties/AssumeRolePolicyDocument")
         if "AssumeRolePolicyDocument" in props
