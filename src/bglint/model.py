@@ -320,3 +320,6 @@ class StackResource(NamedTuple):
     attaches_to: tuple[tuple[str, str], ...] = ()  # (Roles | Users | Groups | RoleName..., name)
     # Custom resources and Lambda functions with inline code: what suggests they manage IAM
     iam_mentions: tuple[str, ...] = ()
+    # Resource policies (bucket, key, queue, topic, secret...): the AWS principals outside the
+    # stack's account they grant
+    grants_outside: tuple[str, ...] = ()

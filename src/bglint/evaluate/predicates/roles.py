@@ -18,7 +18,7 @@ from bglint.findings import Hit
 from bglint.iam.catalog import Catalog
 from bglint.iam.effective import Permissions, Scope, union
 from bglint.iam.scoping import network_scoping, tag_scoping
-from bglint.model import BoundaryState, Location, PolicyOrigin
+from bglint.model import BoundaryState, Location, NetworkKind, PolicyOrigin
 
 _NETWORK_CHANGE = re.compile(r"vpc|subnet|route|gateway|securitygroup|networkacl|dhcpoptions|peering", re.I)
 _NETWORK_RESOURCES = frozenset({"subnet", "vpc", "network-interface", "instance", "security-group", "route-table"})
@@ -218,18 +218,27 @@ def boundary_does_not_bound(subject: Subject, params: dict[str, Any]) -> Iterato
     catalog = subject.catalog
     on_star = union(s.free_bits for s in perms.boundary_allows if s.on_every_resource)
     on_star &= ~union(s.free_bits for s in perms.boundary_denies if s.certain_deny)
+    granted = union(s.bits for s in perms.allows) & ~perms.denied_bits
+    changes = ~catalog.level_bits("List") & ~catalog.level_bits("Read")
+    iam_write = on_star & granted & _iam_write_bits(catalog)
+    # Tag-scopable changes the boundary lets through on every resource: in a customer-managed
+    # network the boundary itself must keep the role to the install (it caps later additions).
+    unscoped = on_star & changes & subject.catalog.tag_scopable_bits
+    customer = subject.document.network.kind is NetworkKind.CUSTOMER_MANAGED
     if on_star == catalog.all_bits:
         why = "allows every action on every resource"
     elif catalog.expand_bits("iam:*") & ~on_star == 0:
         why = "allows iam:* on every resource, so the role can lift its own boundary"
+    elif iam_write:
+        why = f"lets IAM write through on every resource ({_named(subject, iam_write)}), so the role can change access"
+    elif customer and unscoped:
+        why = (
+            f"is not scoped to the install: it lets {_plural(unscoped.bit_count(), 'change')} that can be "
+            f"tag-scoped ({_named(subject, unscoped)}) through on every resource, so it removes nothing a role "
+            "policy may grant there"
+        )
     else:
-        # A boundary that lets every granted change through, on every resource and with no
-        # condition, removes nothing. One that mirrors a read-only role is fine.
-        granted = union(s.bits for s in perms.allows) & ~perms.denied_bits
-        changes = granted & ~catalog.level_bits("List") & ~catalog.level_bits("Read")
-        if not changes or granted & ~on_star:
-            return
-        why = "lets every action the role's own policies allow through, on every resource, so it removes nothing"
+        return  # a boundary as tight as the role's own policies still caps what is added later
     yield Hit(
         role.boundary.loc,
         f"has a permissions boundary that {why}",
