@@ -68,6 +68,7 @@ if TYPE_CHECKING:
     type=click.IntRange(min=1),
     help="Processes for large runs (default: every core). The output is the same for any value.",
 )
+@click.option("--show-skipped", is_flag=True, help="List every path a directory scan did not check, with the reason.")
 def check(
     paths: tuple[Path, ...],
     formats: list[tuple[str, Path | None]],
@@ -80,6 +81,7 @@ def check(
     network: str | None,
     app_config: Path | None,
     jobs: int | None,
+    show_skipped: bool,
 ) -> None:
     """Check app config directories and CloudFormation templates."""
     from bglint.parallel import default_jobs
@@ -92,7 +94,7 @@ def check(
     gc.disable()
     config = load_config_for(config_file, paths)
     options = CheckOptions(config, rules_dirs, all_roles, network or "", app_config, jobs or default_jobs())
-    report = checked(paths, options, baseline)
+    report = checked(paths, options, baseline, show_skipped)
     if output is not None:
         if len(formats) > 1:
             raise click.UsageError("--output goes with a single --format; write FORMAT:FILE for several")

@@ -30,6 +30,7 @@ class CheckResult:
     findings: list[Finding]
     errors: list[InputError]
     skipped: list[str]
+    passed_over: list[tuple[str, str]]
 
 
 def run_check(paths: list[Path], options: CheckOptions) -> CheckResult:
@@ -65,7 +66,8 @@ def run_check(paths: list[Path], options: CheckOptions) -> CheckResult:
         (e for loaded, _ in results for e in loaded.errors), key=lambda e: (e.path, e.line, e.col, e.message)
     )
     skipped = sorted(s for loaded, _ in results for s in loaded.skipped)
-    return CheckResult(rules, documents, findings, errors + input_errors, skipped)
+    passed_over = sorted({s for loaded, _ in results for s in loaded.passed_over})
+    return CheckResult(rules, documents, findings, errors + input_errors, skipped, passed_over)
 
 
 def permission_views(documents: list[Document], role_name: str | None, settings: Settings) -> list[RoleView]:
@@ -83,7 +85,9 @@ def permission_views(documents: list[Document], role_name: str | None, settings:
     ]
 
 
-def checked(paths: tuple[Path, ...], options: CheckOptions, baseline: Path | None = None) -> Report:
+def checked(
+    paths: tuple[Path, ...], options: CheckOptions, baseline: Path | None = None, show_skipped: bool = False
+) -> Report:
     """Run the check pipeline and wrap the result as a report (with the baseline applied)."""
     from bglint import __version__
     from bglint.report import Report
@@ -110,6 +114,8 @@ def checked(paths: tuple[Path, ...], options: CheckOptions, baseline: Path | Non
         repo_root(Path.cwd()),
         baselined,
         stale,
+        result.passed_over,
+        show_skipped,
     )
 
 
