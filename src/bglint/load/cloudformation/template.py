@@ -32,7 +32,6 @@ from bglint.parse.nodes import Pos, key_pos_in, pos_in, pos_of, table_in, text_i
 _AWS_MANAGED_ARN = re.compile(r"^arn:(?:aws[a-z-]*|\$\{AWS::Partition\}):iam::aws:policy/(?:.*/)?([^/]+)$")
 # A policy of this template: `!Ref P`, `!GetAtt P.PolicyArn`, or its ARN built from its name.
 _REF = re.compile(r"^\$\{([A-Za-z0-9]+)(?:\.PolicyArn)?\}$")
-_OWN_POLICY_ARN = re.compile(r"^arn:[^:]*:iam::[^:]*:policy/(?:.*/)?([^/]+)$")
 _POLICY_TYPES = ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IAM::RolePolicy")
 # The properties by which each policy resource names the roles it is attached to.
 _ROLE_KEYS = {"AWS::IAM::Policy": "Roles", "AWS::IAM::ManagedPolicy": "Roles", "AWS::IAM::RolePolicy": "RoleName"}
@@ -342,8 +341,7 @@ def _own_policy(tpl: _Template, text: str) -> Policy | None:
     ref = _REF.match(text)
     if ref and ref.group(1) in tpl.policies:
         return tpl.policies[ref.group(1)]
-    arn = _OWN_POLICY_ARN.match(text)
-    if arn and arn.group(1) != "aws":
+    if text.startswith("arn:") and ":policy/" in text and ":iam::aws:policy/" not in text:
         path_and_name = text.split(":policy", 1)[1]
         return next((p for p in tpl.policies.values() if p.deployed_name == path_and_name), None)
     return None
