@@ -180,7 +180,7 @@ class Renderer:
         tables: list[Any] = [self.mappings]
         resolved = True
         for key in arg[:3]:
-            wanted = {r.text for r in self._texts(key, pos_of(key), depth + 1)}
+            wanted = self._keys(key, depth)
             found = []
             for table in tables:
                 if not isinstance(table, dict):
@@ -199,6 +199,14 @@ class Renderer:
         for value in tables:
             for item in self._items(value, here, depth + 1):
                 yield item if resolved else item._replace(conditional=True)
+
+    def _keys(self, key: Any, depth: int) -> set[str]:
+        """The keys a lookup may use: a parameter may be given any of its AllowedValues, or,
+        without them, any value at all (its Default is only what is used when none is given)."""
+        ref = key.get("Ref") if isinstance(key, dict) and len(key) == 1 else None
+        if isinstance(ref, str) and not ref.startswith("AWS::"):
+            return set(self.allowed.get(ref, ()))  # empty: every key of the map
+        return {r.text for r in self._texts(key, pos_of(key), depth + 1)}
 
     def _select(self, arg: Any, here: Pos, depth: int) -> Iterator[Rendered]:
         if not isinstance(arg, list) or len(arg) != 2:
