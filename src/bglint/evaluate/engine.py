@@ -75,15 +75,13 @@ def _document_findings(doc: Document, rules: list[Rule], settings: Settings) -> 
 
 
 def _unresolved_note(role: Role | None, hit: Hit) -> str:
-    """Say so when the finding rests on CloudFormation values bglint could not resolve (the
-    statement it points at, or any statement of the role for a finding on the whole role)."""
+    """Say so when the finding points at a statement with CloudFormation values bglint could
+    not resolve."""
     if role is None:
         return ""
     statements = [s for p in role.policies for s in p.statements if s.unresolved]
     statements += [s for p in (role.boundary.policies if role.boundary else ()) for s in p.statements if s.unresolved]
-    concerned = [s for s in statements if s.loc == hit.loc or hit.loc in s.action_locs] or (
-        statements if hit.loc == role.loc else []
-    )
+    concerned = [s for s in statements if s.loc == hit.loc or hit.loc in s.action_locs]
     names = list(dict.fromkeys(name for s in concerned for name in s.unresolved))
     if not names:
         return ""

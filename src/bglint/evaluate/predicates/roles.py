@@ -266,7 +266,10 @@ def can_escalate(subject: Subject, params: dict[str, Any]) -> Iterator[Hit]:
         steps = method.get("steps", [])
         if steps and all(_step_holds(perms, step, targets, loose) for step in steps):
             found.append(f"{' + '.join(_step_text(step) for step in steps)} ({method['name']}: {method['why']})")
-    if found:
+    unresolved = sorted({name for p in role.policies for s in p.statements for name in s.unresolved})
+    if unresolved:  # the finding is on the role: say here that part of it rests on unresolved values
+        found.append(f"bglint could not resolve {', '.join(unresolved)} in its policies and judged the widest value")
+    if found and len(found) > bool(unresolved):
         yield Hit(
             role.loc,
             f"can escalate its own access: {'; '.join(found)}",

@@ -42,6 +42,14 @@ def trust_too_broad(subject: Subject, params: dict[str, Any]) -> Iterator[Hit]:
         for principal in statement.principals:
             if principal.kind == "Federated":
                 yield from _federated(statement, principal.value, index)
+            elif principal.value == "*" and principal.kind in ("*", "AWS") and _admits_account(statement):
+                yield Hit(
+                    statement.loc,
+                    'trusts Principal "*" limited only to an account (aws:PrincipalAccount or an aws:PrincipalArn '
+                    "pattern): every user and role of that account allowed sts:AssumeRole can become the break-glass role",
+                    "name the vendor's support role ARN, or add Condition StringEquals sts:ExternalId",
+                    f"account:{index}",
+                )
             elif principal.value == "*" and principal.kind in ("*", "AWS") and not _names_principal(statement):
                 shown = '"*"' if principal.kind == "*" else '{AWS: "*"}'
                 yield Hit(
