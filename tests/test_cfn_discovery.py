@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-
 from tests.conftest import run_bglint, write_tree
 
 ADMIN_ROLE = """\
