@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from bglint.model import NUON_TEMPLATE, SUB_VARIABLE, PolicyOrigin, Role
+from bglint.model import NUON_TEMPLATE, SUB_VARIABLE, PolicyOrigin, Role, SourceKind
 
 SAMPLE_ACCOUNT = "123456789012"
 _TEMPLATE = re.compile(NUON_TEMPLATE)
@@ -51,7 +51,7 @@ def _in_partition(arn: str, partition: str) -> str:
 
 def escalation_targets(role: Role) -> EscalationTargets:
     path = role.role_path if role.role_path.startswith("/") else "/"
-    generated = f"sample-{role.name}-GENERATEDSUFFIX" if role.source_kind == "cloudformation" else role.name
+    generated = f"sample-{role.name}-GENERATEDSUFFIX" if role.source_kind == SourceKind.CLOUDFORMATION else role.name
     name = _concrete(role.role_name or generated)
     boundary = role.boundary.policies if role.boundary else ()
     partitions = {

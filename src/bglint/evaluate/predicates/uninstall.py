@@ -12,7 +12,7 @@ from typing import Any
 from bglint.evaluate.registry import predicate
 from bglint.evaluate.subject import Subject
 from bglint.findings import Hit
-from bglint.model import PolicyOrigin, Role, StackResource
+from bglint.model import DocumentKind, PolicyOrigin, Role, StackResource
 
 _KEEPING = {"Retain", "RetainExceptOnCreate"}
 # IAM resources that are, or grant, access; one of them kept after the stack is access left behind.
@@ -68,7 +68,7 @@ def access_outlives_stack(subject: Subject, params: dict[str, Any]) -> Iterator[
     roles = [r for r in doc.roles if r.break_glass]
     # Any stack that creates IAM principals or grants access: an IAM user with a key and an admin
     # policy is the worst break-glass stack, whatever its roles are called.
-    if doc.kind != "template" or not (roles or any(r.type in _ACCESS_TYPES for r in doc.stack_resources)):
+    if doc.kind != DocumentKind.TEMPLATE or not (roles or any(r.type in _ACCESS_TYPES for r in doc.stack_resources)):
         return
     resources = {r.logical_id: r for r in doc.stack_resources}
     reported: set[str] = set()
