@@ -3,7 +3,8 @@
 bglint never evaluates a template; it only needs each value as text an IAM pattern
 can be matched against. `Fn::If` yields both branches (either may be deployed), each
 marked conditional; `AWS::NoValue` yields nothing; parameters yield their Default (a
-`CommaDelimitedList` one item per element); `Fn::FindInMap`, `Fn::Select` and `Fn::Split`
+`CommaDelimitedList` one item per element), except a parameter named for the install, which
+stays a placeholder (`${InstallId}`: each install's own value, whatever its Default); `Fn::FindInMap`, `Fn::Select` and `Fn::Split`
 yield every value they may take. A function bglint cannot resolve stays a `${...}`
 placeholder (the widest match in an Allow, nothing in a Deny) and says so in `unresolved`.
 """
@@ -47,6 +48,8 @@ class Renderer:
             is_list = isinstance(spec.get("Type"), str) and (
                 spec["Type"] == "CommaDelimitedList" or spec["Type"].startswith("List<")
             )
+            if "install" in name.lower():
+                continue  # stays `${InstallId}`: a value per install, whatever its Default says
             if isinstance(default, str | int | float) and not isinstance(default, bool):
                 self.defaults[name] = str(default)
                 if is_list:

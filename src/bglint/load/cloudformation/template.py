@@ -116,30 +116,13 @@ def _role(tpl: _Template, rid: str, body: dict[str, Any], selection: Selection) 
     logical = f"Resources/{rid}"
     meta = _bglint_metadata(body)
     role_name = next((r.text for r in tpl.renderer.texts(props.get("RoleName"))), "")
-    tags = _tags(tpl, props.get("Tags"))
-    names = [rid, role_name]
-    is_bg, why = _selected(tpl, meta, selection.classify(names, tags))
-    level, level_source = _level(tpl, meta, selection, names)
-    deletion = keeping_policy(body.get("DeletionPolicy"), tpl.renderer)
-    replace = keeping_policy(body.get("UpdateReplacePolicy"), tpl.renderer)
-    role = Role(
-        name=rid,
-        loc=tpl.locate(key_pos_in(tpl.resources, rid), logical),
-        source_kind=SourceKind.CLOUDFORMATION,
-        break_glass=is_bg,
-        break_glass_reason=why,
-        level=level,
-        level_source=level_source,
-        role_name=role_name,
-        role_path=next((r.text for r in tpl.renderer.texts(props.get("Path"))), "/"),
-        gate_condition=text_in(body, "Condition"),
-        deletion_policy=deletion,
-        update_replace_policy=replace,
-        trust=tpl.reader.statements(
-            props.get("AssumeRolePolicyDocument"),
-            f"{logical}/Properties/AssumeRolePolicyDocument",
-            key_pos_in(body, "Properties"),
-        ),
+    role = _new_role(tpl, rid, body, rid, [rid, role_name], selection)
+    role.role_name = role_name
+    role.role_path = next((r.text for r in tpl.renderer.texts(props.get("Path"))), "/")
+    role.trust = tpl.reader.statements(
+        props.get("AssumeRolePolicyDocument"),
+        f"{logical}/Properties/AssumeRolePolicyDocument",
+        key_pos_in(body, "Properties"),
     )
     for key in ("Policies", "ManagedPolicyArns"):
         if key in props and props[key] is None:  # `Policies:` left empty; CloudFormation refuses it
@@ -176,28 +159,36 @@ def _selected(tpl: _Template, meta: dict[str, Any], classified: tuple[bool, str]
     return classified
 
 
-def sam_role(tpl: _Template, rid: str, body: dict[str, Any], selection: Selection) -> Role:
-    """The role SAM creates for a function or state machine without a `Role`: `<id>Role`, with
-    its `Policies` (AWS-managed names or ARNs, documents, SAM policy templates)."""
-    props = table_in(body, "Properties")
-    logical = f"Resources/{rid}"
-    name = f"{rid}Role"
+def _new_role(
+    tpl: _Template, rid: str, body: dict[str, Any], name: str, names: list[str], selection: Selection
+) -> Role:
+    """A role of resource `rid`, selected (or not) as break glass, with its level and lifecycle."""
     meta = _bglint_metadata(body)
-    is_bg, why = _selected(tpl, meta, selection.classify([name], _tags(tpl, props.get("Tags"))))
-    level, level_source = _level(tpl, meta, selection, [name])
-    role = Role(
+    is_bg, why = _selected(tpl, meta, selection.classify(names, _tags(tpl, table_in(body, "Properties").get("Tags"))))
+    level, level_source = _level(tpl, meta, selection, names)
+    return Role(
         name=name,
-        loc=tpl.locate(key_pos_in(tpl.resources, rid), logical),
+        loc=tpl.locate(key_pos_in(tpl.resources, rid), f"Resources/{rid}"),
         source_kind=SourceKind.CLOUDFORMATION,
         break_glass=is_bg,
         break_glass_reason=why,
         level=level,
         level_source=level_source,
+        gate_condition=text_in(body, "Condition"),
         deletion_policy=keeping_policy(body.get("DeletionPolicy"), tpl.renderer),
-        trust=tpl.reader.statements(props["AssumeRolePolicyDocument"], f"{logical}/Properties/AssumeRolePolicyDocument")
-        if "AssumeRolePolicyDocument" in props
-        else (),
+        update_replace_policy=keeping_policy(body.get("UpdateReplacePolicy"), tpl.renderer),
     )
+
+
+def sam_role(tpl: _Template, rid: str, body: dict[str, Any], selection: Selection) -> Role:
+    """The role SAM creates for a function or state machine without a `Role`: `<id>Role`, with
+    its `Policies` (AWS-managed names or ARNs, documents, SAM policy templates)."""
+    props = table_in(body, "Properties")
+    logical = f"Resources/{rid}"
+    role = _new_role(tpl, rid, body, f"{rid}Role", [f"{rid}Role"], selection)
+    if "AssumeRolePolicyDocument" in props:
+        where = f"{logical}/Properties/AssumeRolePolicyDocument"
+        role.trust = tpl.reader.statements(props["AssumeRolePolicyDocument"], where)
     raw = props.get("Policies")
     entries = raw if isinstance(raw, list) else [] if raw is None else [raw]
     for index, entry, conditional in _policy_items(entries):
