@@ -126,6 +126,7 @@ class Request:
 
 @dataclass
 class Outcome:
+    role: Generated
     request: Request
     simulator: str  # Allowed | ExplicitlyDenied | ImplicitlyDenied | error
     context: dict[str, Any]  # the keys the simulator accepted for the request
@@ -430,10 +431,68 @@ def compare(workdir: Path, seed: int, role_count: int, per_role: int) -> list[Ou
         bglint_role = loaded.role(request.role)
         exact = bglint_role.can(request.action, request.resource, answer["context"]).allowed
         some = bglint_role.can(request.action, request.resource).allowed
-        outcomes.append(Outcome(request, answer["result"], answer["context"], exact, some, answer.get("error", "")))
+        outcome = Outcome(by_name[request.role], request, answer["result"], answer["context"], exact, some)
+        outcome.error = answer.get("error", "")
+        outcomes.append(outcome)
     return outcomes
 
 
-def policies_of(roles: dict[str, Generated], name: str) -> str:
-    role = roles[name]
-    return json.dumps({"identity": role.identity, "boundary": role.boundary}, indent=1)
+# -- the documented exceptions (tests/differential/EXCEPTIONS.md) ---------------------------
+
+
+def documented_exception(outcome: Outcome, workdir: Path, without_context: bool = False) -> str | None:
+    """The EXCEPTIONS.md case that explains a disagreement, or None.
+
+    short-arn-notresource: the simulator applies no statement whose NotResource holds an ARN of
+    fewer than six segments. The disagreement is explained when bglint, asked about the same
+    role without those statements, gives the simulator's answer."""
+    stripped = _without_short_notresource(outcome.role)
+    if stripped is None:
+        return None
+    context = None if without_context else outcome.context
+    alone = _answer_alone(workdir, stripped, outcome.request, context)
+    return "short-arn-notresource" if alone == (outcome.simulator == "Allowed") else None
+
+
+def _short_arn(entry: str) -> bool:
+    return entry.startswith("arn:") and entry.count(":") < 5
+
+
+# Allows one object no request names: stands in for a document left without statements.
+_INERT = {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::no-request-names-this/x"}
+
+
+def _without_short_notresource(role: Generated) -> Generated | None:
+    changed = False
+
+    def kept(document: dict[str, Any]) -> dict[str, Any]:
+        nonlocal changed
+        statements = []
+        for statement in document["Statement"]:
+            entries = statement.get("NotResource") or []
+            if any(_short_arn(e) for e in ([entries] if isinstance(entries, str) else entries)):
+                changed = True
+            else:
+                statements.append(statement)
+        return {**document, "Statement": statements or [_INERT]}
+
+    identity = [{"name": p["name"], "policy": kept(p["policy"])} for p in role.identity]
+    boundary = [{"name": p["name"], "policy": kept(p["policy"])} for p in role.boundary] if role.boundary else None
+    return Generated(role.logical, identity, boundary) if changed else None
+
+
+def _answer_alone(workdir: Path, role: Generated, request: Request, context: dict[str, Any] | None) -> bool:
+    props: dict[str, Any] = {
+        "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": []},
+        "Policies": [{"PolicyName": f"p{i}", "PolicyDocument": p["policy"]} for i, p in enumerate(role.identity)],
+    }
+    resources: dict[str, Any] = {"Alone": {"Type": "AWS::IAM::Role", "Properties": props}}
+    if role.boundary:
+        props["PermissionsBoundary"] = {"Ref": "AloneBoundary"}
+        document = role.boundary[0]["policy"]
+        resources["AloneBoundary"] = {"Type": "AWS::IAM::ManagedPolicy", "Properties": {"PolicyDocument": document}}
+    path = workdir / "alone" / f"{role.logical}.json"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(json.dumps({"Resources": resources}), encoding="utf-8")
+    found = api.load([path], all_roles=True).role("Alone")
+    return found.can(request.action, request.resource, context).allowed

@@ -27,6 +27,11 @@ import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bglint import model
+    from bglint.iam.effective import Permissions
 
 __all__ = ["Condition", "Decision", "Finding", "Loaded", "Role", "load"]
 
@@ -76,7 +81,7 @@ class Role:
     path: str  # the file that defines it
     line: int
     break_glass: bool  # selected as a break-glass role (the rules that judge break-glass access apply)
-    _role: object = field(repr=False, compare=False)
+    _role: model.Role = field(repr=False, compare=False)
 
     def can(
         self, action: str, resource: str = "*", context: Mapping[str, str | Sequence[str]] | None = None
@@ -86,11 +91,11 @@ class Role:
         return Decision(found.allowed, tuple(Condition(c.operator, c.key, c.values) for c in found.conditions))
 
     @functools.cached_property
-    def _permissions(self):  # type: ignore[no-untyped-def]  # internal type, not part of the API
+    def _permissions(self) -> Permissions:
         from bglint.iam.catalog import load_catalog
         from bglint.iam.effective import analyse
 
-        return analyse(self._role, load_catalog())  # type: ignore[arg-type]
+        return analyse(self._role, load_catalog())
 
 
 @dataclass(frozen=True)

@@ -252,10 +252,21 @@ class Presence(enum.Enum):
 
 def judge(condition: Condition, presence: Presence, now: dt.datetime | None = None) -> Verdict:
     """Whether `condition` holds whatever the request is, given how its key can be present."""
+    if now is None:
+        return _judged_now(condition, presence)
+    return _judge(condition, presence, now)
+
+
+@functools.lru_cache(maxsize=4096)  # policies repeat across templates; "now" is the run's
+def _judged_now(condition: Condition, presence: Presence) -> Verdict:
+    return _judge(condition, presence, dt.datetime.now(dt.UTC))
+
+
+def _judge(condition: Condition, presence: Presence, now: dt.datetime) -> Verdict:
     when_absent = _when_absent(condition)
     if presence is Presence.ABSENT:
         return Verdict.ALWAYS if when_absent else Verdict.NEVER
-    when_present = _when_present(condition, now or dt.datetime.now(dt.UTC))
+    when_present = _when_present(condition, now)
     if presence is Presence.PRESENT:
         return when_present
     if when_present is Verdict.ALWAYS and when_absent:

@@ -81,7 +81,7 @@ class Scope:
             free &= always
         return free
 
-    @property
+    @functools.cached_property
     def on_every_resource(self) -> bool:
         s = self.statement
         return s.not_resource or any(_every_resource(p) for p in _widened(s.resources, s.is_allow))
@@ -277,7 +277,7 @@ def expand_statement(statement: Statement, policy: Policy, catalog: Catalog) -> 
     bits, unknown = _expand_actions(statement.actions, statement.not_action, statement.is_allow, catalog)
     located = tuple((statement.actions[i], statement.action_loc(i)) for i in unknown)
     if not statement.not_resource:
-        bits &= _reachable_bits(statement, bits, catalog)
+        bits &= _reachable_bits(statement.resources, statement.is_allow, bits, catalog)
     always: list[int] = []
     for condition in statement.conditions:
         holds_always, never = _judged(condition, bits, catalog, statement.is_allow)
@@ -311,12 +311,13 @@ def _judged(condition: Condition, bits: int, catalog: Catalog, is_allow: bool) -
     return always, never
 
 
-def _reachable_bits(statement: Statement, bits: int, catalog: Catalog) -> int:
-    """Actions with a resource type that one of the statement's Resource ARNs can name.
+@functools.lru_cache(maxsize=4096)  # statements repeat across templates
+def _reachable_bits(resources: tuple[str, ...], is_allow: bool, bits: int, catalog: Catalog) -> int:
+    """Of `bits`, the actions with a resource type that one of the Resource ARNs can name.
 
     An action without resource types is requested on `*`, which only a wildcard pattern matches."""
     reachable = 0
-    for pattern in _widened(statement.resources, statement.is_allow):
+    for pattern in _widened(resources, is_allow):
         parts = pattern.split(":")
         if _WILDCARDS.fullmatch(pattern) or parts[0] != "arn" or len(parts) < 3 or "*" in parts[2] or "?" in parts[2]:
             return bits
