@@ -220,7 +220,7 @@ def _collect(path: Path, apps: dict[Path, str], templates: dict[Path, tuple[str,
         return
     if path.is_dir():
         before = len(apps) + len(templates) + len(loaded.errors)
-        _walk(path, apps, templates, loaded.errors, loaded.passed_over)
+        _walk(path, apps, templates, loaded)
         if len(apps) + len(templates) + len(loaded.errors) == before:
             loaded.errors.append(InputError(str(path), "no Nuon app config or CloudFormation template found here"))
         return
@@ -233,7 +233,7 @@ def _collect(path: Path, apps: dict[Path, str], templates: dict[Path, tuple[str,
     app = _app_of(path)
     if app is not None:
         apps.setdefault(app.resolve(), str(app))
-        _add_templates_of(app, apps, templates, loaded.errors, loaded.passed_over)
+        _add_templates_of(app, templates, loaded)
     else:
         templates[real] = (str(path), True)
 
@@ -251,17 +251,12 @@ def _app_of(path: Path) -> Path | None:
     return None
 
 
-def _walk(
-    top: Path,
-    apps: dict[Path, str],
-    templates: dict[Path, tuple[str, bool]],
-    errors: list[InputError],
-    passed_over: list[tuple[str, str]],
-) -> None:
+def _walk(top: Path, apps: dict[Path, str], templates: dict[Path, tuple[str, bool]], loaded: Loaded) -> None:
     """Apps and templates under `top`; a template-named symlink that leads out of its repository
     (else out of `top`) is an error; what is passed over is recorded with the reason."""
     tree, tree_name = tree_of(top / "_", top)
     real_tree = resolved(tree)
+    errors, passed_over = loaded.errors, loaded.passed_over
     for folder, dirs, files in os.walk(top, followlinks=False):
         here = Path(folder)
         passed_over += [
@@ -297,15 +292,9 @@ def _walk(
                 passed_over.append((str(candidate), "no Resources or AWSTemplateFormatVersion in it"))
 
 
-def _add_templates_of(
-    app: Path,
-    apps: dict[Path, str],
-    templates: dict[Path, tuple[str, bool]],
-    errors: list[InputError],
-    passed_over: list[tuple[str, str]],
-) -> None:
+def _add_templates_of(app: Path, templates: dict[Path, tuple[str, bool]], loaded: Loaded) -> None:
     found: dict[Path, tuple[str, bool]] = {}
-    _walk(app, {}, found, errors, passed_over)
+    _walk(app, {}, found, loaded)
     for path, (shown, _explicit) in found.items():
         # The name under the app, as walked: a symlinked one may resolve elsewhere in the repository.
         templates.setdefault(path, (shown, False))
