@@ -312,15 +312,17 @@ def _mentions_resources(path: Path) -> bool:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             return True  # a pipe or device is never read here; the loader reports it
         # Chunks until a marker shows: templates say it near the top, but a long comment
-        # header may push it anywhere (the size limit is the loader's to enforce).
-        seen = b""
-        while True:
-            chunk = os.read(fd, 1 << 16)
+        # header may push it anywhere. Past the size limit the loader reports the file.
+        seen, left = b"", limits.current().max_file_bytes
+        while left > 0:
+            chunk = os.read(fd, min(1 << 16, left))
             if not chunk:
                 return False
+            left -= len(chunk)
             seen = seen[-32:] + chunk
             if any(marker in seen for marker in _MARKERS):
                 return True
+        return True
     except OSError:
         return True
     finally:
