@@ -630,11 +630,24 @@ CASES: list[Case] = [
     Case(
         # "iam:" appears in the boundary, but only reads; ec2:* mirrors a read-only role.
         "BG005-not-for-iam-reads-or-mirror-of-read-only-role",
+        # In a vendor-managed network: in a customer-managed one the boundary must itself be
+        # scoped to the install (issue 16), which the next case checks.
         app(
             boundary=[allow(["iam:Get*", "iam:List*", "ec2:*"])],
             policies={"ops": [allow(["ec2:Describe*", "iam:GetRole"])]},
         ),
         never=(Never("BG005"),),
+        flags=VENDOR_FLAG,
+    ),
+    Case(
+        # A boundary caps what is added later: in a customer-managed network, ec2:* on every
+        # resource lets a later ec2:TerminateInstances reach every instance of the customer.
+        "BG005-unscoped-boundary-in-a-customer-managed-network",
+        app(
+            boundary=[allow(["iam:Get*", "iam:List*", "ec2:*"])],
+            policies={"ops": [allow(["ec2:Describe*", "iam:GetRole"])]},
+        ),
+        want=(Want("BG005", "error", "break_glass.toml", "permissions_boundary", ("not scoped to the install",)),),
     ),
     Case(
         # The boundary allows "*" but denies IAM: it does not allow every action, and it does
@@ -645,6 +658,7 @@ CASES: list[Case] = [
             policies={"ops": [allow(["ec2:RunInstances", "iam:PassRole"], Condition=INSTALL_TAG)]},
         ),
         never=(Never("BG005"),),
+        flags=VENDOR_FLAG,  # in a customer-managed network "*" on every resource is not scoped (issue 16)
     ),
     # BG006 ---------------------------------------------------------------------------
     Case(
@@ -704,7 +718,11 @@ CASES: list[Case] = [
             boundary=[allow(["iam:PassRole", "ec2:RunInstances"])],
             policies={"ops": [allow("iam:PassRole"), allow("ec2:RunInstances")]},
         ),
-        want=(Want("BG006", "error", "break_glass.toml", "[[role]]", ("iam:PassRole on * with ec2:RunInstances",)),),
+        want=(
+            Want(
+                "BG006", "error", "break_glass.toml", "[[role]]", ("iam:PassRole on another role + ec2:RunInstances",)
+            ),
+        ),
     ),
     Case(
         "BG006-not-re-reported-for-an-admin-role",

@@ -67,6 +67,9 @@ class Statement:
     action_locs: tuple[Location, ...] = ()
     # True when part of the statement sits under a CloudFormation Fn::If: it may not apply.
     conditional: bool = False
+    # CloudFormation functions bglint could not resolve in it (judged as their widest value in
+    # an Allow, as nothing in a Deny); findings on the statement say so.
+    unresolved: tuple[str, ...] = ()
 
     @property
     def is_allow(self) -> bool:
@@ -106,6 +109,9 @@ class Policy:
     arn: str = ""
     source: str = ""  # the file the document was read from, when it is not `loc.path`
     conditional: bool = False  # attached only under a CloudFormation condition (Fn::If)
+    # The name and path IAM gives a policy of this template (ManagedPolicyName, or the name
+    # CloudFormation generates), for the ARN its own role may target.
+    deployed_name: str = ""
     # Nuon config facts, kept so integrity rules can judge them.
     managed_policy_name: str = ""
     has_contents: bool = False
@@ -164,6 +170,7 @@ class Role:
     gate_condition: str = ""  # the CloudFormation Condition that gates the role
     deletion_policy: str = ""
     role_name: str = ""  # IAM RoleName as written (may hold templates)
+    role_path: str = "/"  # IAM Path
     suppressions: tuple[Suppression, ...] = ()  # written on the role (Metadata, a TOML comment)
     # Break-glass workflow facts (templates only): how long a session lasts, what a replacement keeps.
     max_session_duration: int | None = None  # seconds; None when not set (AWS default: 3600) or not a number
@@ -350,3 +357,6 @@ class StackResource(NamedTuple):
     attaches_to: tuple[tuple[str, str], ...] = ()  # (Roles | Users | Groups | RoleName..., name)
     # Custom resources and Lambda functions with inline code: what suggests they manage IAM
     iam_mentions: tuple[str, ...] = ()
+    # Resource policies (bucket, key, queue, topic, secret...): the AWS principals outside the
+    # stack's account they grant
+    grants_outside: tuple[str, ...] = ()

@@ -76,6 +76,7 @@ if TYPE_CHECKING:
 @click.option("--show-fixes", is_flag=True, help="Text: under each line, every finding's why and smallest fix.")
 @click.option("--statistics", is_flag=True, help="Text: how many findings per rule, instead of the findings.")
 @click.option("--quiet", "-q", is_flag=True, help="Text: the findings only, no summary.")
+@click.option("--show-skipped", is_flag=True, help="List every path a directory scan did not check, with the reason.")
 def check(
     paths: tuple[Path, ...],
     formats: list[tuple[str, Path | None]],
@@ -93,6 +94,7 @@ def check(
     show_fixes: bool,
     statistics: bool,
     quiet: bool,
+    show_skipped: bool,
 ) -> None:
     """Check app config directories and CloudFormation templates."""
     from bglint.parallel import default_jobs
@@ -112,6 +114,7 @@ def check(
                 config, rules_dirs, all_roles, network or "", app_config, jobs or default_jobs(), select, ignore
             ),
             baseline,
+            show_skipped,
         )
         for config, group in groups
     ]

@@ -77,11 +77,28 @@ def _document_findings(doc: Document, rules: list[Rule], settings: Settings) -> 
                 yield _finding(rule, severity, doc, role, hit)
 
 
+def _unresolved_note(role: Role | None, hit: Hit) -> str:
+    """Say so when the finding points at a statement with CloudFormation values bglint could
+    not resolve."""
+    if role is None:
+        return ""
+    statements = [s for p in role.policies for s in p.statements if s.unresolved]
+    statements += [s for p in (role.boundary.policies if role.boundary else ()) for s in p.statements if s.unresolved]
+    concerned = [s for s in statements if s.loc == hit.loc or hit.loc in s.action_locs]
+    names = list(dict.fromkeys(name for s in concerned for name in s.unresolved))
+    if not names:
+        return ""
+    return (
+        f" (bglint could not resolve {', '.join(names)} here and judged the widest value it may take in an"
+        " Allow, none in a Deny)"
+    )
+
+
 def _finding(rule: Rule, severity: str, doc: Document, role: Role | None, hit: Hit) -> Finding:
     level = f" (declared level: {role.level})" if role is not None and role.level else ""
     values = {
         "role": role.name if role is not None else "",
-        "detail": hit.detail,
+        "detail": hit.detail + _unresolved_note(role, hit),
         "network": _NETWORK_PHRASE[doc.network.kind] + level,
         "fix": hit.fix,
     }

@@ -30,6 +30,7 @@ class CheckResult:
     findings: list[Finding]
     errors: list[InputError]
     skipped: list[str]
+    passed_over: list[tuple[str, str]]
 
 
 def run_check(paths: list[Path], options: CheckOptions) -> CheckResult:
@@ -67,7 +68,8 @@ def run_check(paths: list[Path], options: CheckOptions) -> CheckResult:
         (e for loaded, _ in results for e in loaded.errors), key=lambda e: (e.path, e.line, e.col, e.message)
     )
     skipped = sorted(s for loaded, _ in results for s in loaded.skipped)
-    return CheckResult(rules, documents, findings, errors + input_errors, skipped)
+    passed_over = sorted({s for loaded, _ in results for s in loaded.passed_over})
+    return CheckResult(rules, documents, findings, errors + input_errors, skipped, passed_over)
 
 
 def permission_views(
@@ -99,13 +101,15 @@ def permission_views(
     return views
 
 
-def checked(paths: tuple[Path, ...], options: CheckOptions, baseline: Path | None = None) -> Report:
+def checked(
+    paths: tuple[Path, ...], options: CheckOptions, baseline: Path | None = None, show_skipped: bool = False
+) -> Report:
     """Run the check pipeline and wrap the result as a report (with the baseline applied:
     `baseline`, else the config's, else the default file when there)."""
     result = run_check(list(paths), options)
     baseline = baseline or options.config.baseline or _default_baseline()
     if baseline is None:
-        return wrapped(result)
+        return wrapped(result, show_skipped=show_skipped)
     from bglint.evaluate.baseline import compare
     from bglint.load.baseline import load_baseline
 
@@ -114,12 +118,16 @@ def checked(paths: tuple[Path, ...], options: CheckOptions, baseline: Path | Non
         findings, baselined, stale = compare(result.findings, load_baseline(baseline), checked_places)
     except InputError as exc:
         result.errors.append(exc)
-        return wrapped(result)
-    return wrapped(result, findings, baselined, stale)
+        return wrapped(result, show_skipped=show_skipped)
+    return wrapped(result, findings, baselined, stale, show_skipped)
 
 
 def wrapped(
-    result: CheckResult, findings: list[Finding] | None = None, baselined: int = 0, stale: list[str] | None = None
+    result: CheckResult,
+    findings: list[Finding] | None = None,
+    baselined: int = 0,
+    stale: list[str] | None = None,
+    show_skipped: bool = False,
 ) -> Report:
     """A check's result as a report; `findings` when a baseline left some out."""
     from bglint import __version__
@@ -136,6 +144,8 @@ def wrapped(
         repo_root(Path.cwd()),
         baselined,
         stale or [],
+        result.passed_over,
+        show_skipped,
     )
 
 
@@ -167,6 +177,7 @@ def merged(reports: list[Report]) -> Report:
         skipped=sorted(s for r in reports for s in r.skipped),
         baselined=sum(r.baselined for r in reports),
         stale=[s for r in reports for s in r.stale],
+        passed_over=sorted(p for r in reports for p in r.passed_over),
     )
 
 

@@ -27,6 +27,8 @@ class Report:
     root: Path = Path(".")  # URIs in SARIF are relative to it
     baselined: int = 0  # findings left out because the baseline already has them
     stale: list[str] = field(default_factory=list)  # baseline entries no finding matches any more
+    passed_over: list[tuple[str, str]] = field(default_factory=list)  # (path, why) a scan did not check
+    show_skipped: bool = False  # --show-skipped: text output lists `passed_over` too
 
     def counts(self) -> dict[str, int]:
         """Findings that count (not suppressed), by severity."""

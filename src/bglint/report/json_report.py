@@ -48,6 +48,7 @@ def render_json(report: Report) -> str:
         "errors": [{"path": e.path, "line": e.line, "column": e.col, "message": e.message} for e in report.errors],
         "documents": [_document(doc) for doc in report.documents],
         "skipped": report.skipped,
+        "passed_over": [{"path": path, "reason": why} for path, why in report.passed_over],
     }
     return json.dumps(data, indent=2) + "\n"
 

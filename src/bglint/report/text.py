@@ -44,6 +44,8 @@ def render_text(report: Report, style: TextStyle | None = None) -> str:
         lines.extend(
             f"skipped {for_terminal(path)}: not a CloudFormation template or Nuon app config" for path in report.skipped
         )
+        if report.show_skipped:
+            lines.extend(f"skipped {for_terminal(path)}: {why}" for path, why in report.passed_over)
     return "\n".join(lines) + "\n" if lines else ""
 
 

@@ -11,38 +11,18 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+from bglint.evaluate.arns import EscalationTargets, escalation_targets, rendered_name
 from bglint.evaluate.registry import Predicate, predicate
 from bglint.evaluate.subject import Subject
 from bglint.findings import Hit
 from bglint.iam.catalog import Catalog
-from bglint.iam.effective import Scope, union
+from bglint.iam.effective import Permissions, Scope, union
 from bglint.iam.managed import ManagedPolicy, managed_provenance, suggest_managed
 from bglint.iam.risk import iam_write_bits, network_change_bits
 from bglint.iam.scoping import network_scoping, tag_scoping
-from bglint.model import NUON_TEMPLATE, BoundaryState, Location, PolicyOrigin, SourceKind
+from bglint.model import BoundaryState, Location, NetworkKind, PolicyOrigin, SourceKind
 
-_TEMPLATE = re.compile(NUON_TEMPLATE)
-_INSTALL_ID = re.compile(r"\{\{-?\s*\.nuon\.install\.id\s*-?\}\}")
 _NETWORK_RESOURCES = frozenset({"subnet", "vpc", "network-interface", "instance", "security-group", "route-table"})
-_ESCALATION_ON_SELF = (
-    "iam:DeleteRolePermissionsBoundary",
-    "iam:PutRolePermissionsBoundary",
-    "iam:PutRolePolicy",
-    "iam:AttachRolePolicy",
-    "iam:UpdateAssumeRolePolicy",
-)
-_BOUNDARY_REWRITE = ("iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion")
-_COMPUTE_LAUNCH = (
-    "ec2:RunInstances",
-    "lambda:CreateFunction",
-    "ecs:RunTask",
-    "glue:CreateJob",
-    "cloudformation:CreateStack",
-    "codebuild:CreateProject",
-    "sagemaker:CreateNotebookInstance",
-    "eks:CreateNodegroup",
-)
-_SAMPLE_ACCOUNT = "123456789012"
 # Services named first when a finding summarises many: the ones an install is made of.
 _PROMINENT = ("ec2", "iam", "s3", "rds", "eks", "ecs", "lambda", "kms", "secretsmanager", "dynamodb")
 
@@ -88,11 +68,6 @@ def _where(scope: Scope) -> str:
         return f"AWS-managed policy {policy.name}"
     sid = f" statement '{scope.statement.sid}'" if scope.statement.sid else ""
     return f"policy '{policy.name}'{sid}"
-
-
-def _rendered_name(name: str) -> str:
-    """A Nuon role name as deployed: the install id is 26 characters."""
-    return _TEMPLATE.sub("", _INSTALL_ID.sub("x" * 26, name))
 
 
 def _on_gcp_and_azure(question: str) -> Callable[[Predicate], Predicate]:
@@ -183,14 +158,6 @@ def _admin_reason(subject: Subject, share: float) -> str:
 
 
 @functools.cache
-def _escalation_bits(catalog: Catalog) -> int:
-    """The IAM actions `can_escape_boundary` asks about (launching compute needs iam:PassRole)."""
-    return catalog.to_bits(
-        a.lower() for a in (*_ESCALATION_ON_SELF, *_BOUNDARY_REWRITE, "iam:CreateRole", "iam:PassRole")
-    )
-
-
-@functools.cache
 def _in_subnet_bits(catalog: Catalog) -> int:
     """EC2 actions on resources that live in subnets (List-level ones excepted) that an
     ec2:Subnet or ec2:Vpc condition can limit; the others (ec2:RebootInstances...) never
@@ -264,18 +231,27 @@ def boundary_does_not_bound(subject: Subject, params: dict[str, Any]) -> Iterato
     catalog = subject.catalog
     on_star = union(s.free_bits for s in perms.boundary_allows if s.on_every_resource)
     on_star &= ~union(s.free_bits for s in perms.boundary_denies if s.certain_deny)
+    granted = union(s.bits for s in perms.allows) & ~perms.denied_bits
+    changes = ~catalog.level_bits("List") & ~catalog.level_bits("Read")
+    iam_write = on_star & granted & iam_write_bits(catalog)
+    # Tag-scopable changes the boundary lets through on every resource: in a customer-managed
+    # network the boundary itself must keep the role to the install (it caps later additions).
+    unscoped = on_star & changes & subject.catalog.tag_scopable_bits
+    customer = subject.document.network.kind is NetworkKind.CUSTOMER_MANAGED
     if on_star == catalog.all_bits:
         why = "allows every action on every resource"
     elif catalog.expand_bits("iam:*") & ~on_star == 0:
         why = "allows iam:* on every resource, so the role can lift its own boundary"
+    elif iam_write:
+        why = f"lets IAM write through on every resource ({_named(subject, iam_write)}), so the role can change access"
+    elif customer and unscoped:
+        why = (
+            f"is not scoped to the install: it lets {_plural(unscoped.bit_count(), 'change')} that can be "
+            f"tag-scoped ({_named(subject, unscoped)}) through on every resource, so it removes nothing a role "
+            "policy may grant there"
+        )
     else:
-        # A boundary that lets every granted change through, on every resource and with no
-        # condition, removes nothing. One that mirrors a read-only role is fine.
-        granted = union(s.bits for s in perms.allows) & ~perms.denied_bits
-        changes = granted & ~catalog.level_bits("List") & ~catalog.level_bits("Read")
-        if not changes or granted & ~on_star:
-            return
-        why = "lets every action the role's own policies allow through, on every resource, so it removes nothing"
+        return  # a boundary as tight as the role's own policies still caps what is added later
     yield Hit(
         role.boundary.loc,
         f"has a permissions boundary that {why}",
@@ -286,35 +262,62 @@ def boundary_does_not_bound(subject: Subject, params: dict[str, Any]) -> Iterato
 
 @predicate
 @_on_gcp_and_azure("escalation")
-def can_escape_boundary(subject: Subject, params: dict[str, Any]) -> Iterator[Hit]:
-    """The role can remove or rewrite its boundary, grant itself more, or hand a role to compute."""
+def can_escalate(subject: Subject, params: dict[str, Any]) -> Iterator[Hit]:
+    """The escalation methods of the rule's parameters that the role holds, each asked on the
+    resources it concerns (the role itself, its boundary, another role, user, function...)."""
     role = subject.role
     assert role is not None
     perms = subject.permissions
     if _admin_equivalent(subject):
         return  # BG001 already says the role can do everything
-    if not perms.named_bits & _escalation_bits(subject.catalog):
-        return  # no Allow names any of the IAM actions below: nothing to ask about
-    self_arn = f"arn:aws:iam::{_SAMPLE_ACCOUNT}:role/{_rendered_name(role.role_name or role.name)}"
-    found = [a for a in _ESCALATION_ON_SELF if perms.can(a, self_arn).unconditional]
-    boundary_names = [p.name for p in (role.boundary.policies if role.boundary else ())]
-    for name in boundary_names or ["*"]:
-        arn = f"arn:aws:iam::{_SAMPLE_ACCOUNT}:policy/{name}" if name != "*" else "*"
-        found += [a for a in _BOUNDARY_REWRITE if perms.can(a, arn).unconditional and a not in found]
-    create = perms.can("iam:CreateRole", "*")
-    if create.allowed and not any(c.key.lower() == "iam:permissionsboundary" for c in create.conditions):
-        found.append("iam:CreateRole (without an iam:PermissionsBoundary condition)")
-    if perms.can("iam:PassRole", "*").unconditional:
-        launch = [a for a in _COMPUTE_LAUNCH if perms.can(a, "*").unconditional]
-        if launch:
-            found.append(f"iam:PassRole on * with {', '.join(launch[:3])}")
-    if found:
+    methods = params.get("methods", [])
+    if not perms.named_bits & _method_bits(subject.catalog, methods):
+        return  # no Allow names any action of any method: nothing to ask about
+    targets = escalation_targets(role)
+    loose = {key.lower() for key in params.get("not-limiting", ())}
+    found = []
+    for method in methods:
+        steps = method.get("steps", [])
+        if steps and all(_step_holds(perms, step, targets, loose) for step in steps):
+            found.append(f"{' + '.join(_step_text(step) for step in steps)} ({method['name']}: {method['why']})")
+    unresolved = sorted({name for p in role.policies for s in p.statements for name in s.unresolved})
+    if unresolved:  # the finding is on the role: say here that part of it rests on unresolved values
+        found.append(f"bglint could not resolve {', '.join(unresolved)} in its policies and judged the widest value")
+    if found and len(found) > bool(unresolved):
         yield Hit(
             role.loc,
             f"can escalate its own access: {'; '.join(found)}",
-            "remove these IAM actions or limit them to resources other than this role and its boundary",
+            "remove these IAM actions or limit them to resources other than this role, its boundary and other principals",
             "escape",
         )
+
+
+def _method_bits(catalog: Catalog, methods: list[dict[str, Any]]) -> int:
+    return catalog.to_bits(step["action"].lower() for method in methods for step in method.get("steps", []))
+
+
+def _target_name(on: str) -> str:
+    named = {"self": "itself", "boundary": "its boundary", "own-policies": "its own policies", "*": "*"}
+    return named.get(on) or f"another {re.split('[/:]', on.split(':', 5)[-1])[0]}"
+
+
+def _step_text(step: dict[str, Any]) -> str:
+    limited_by = step.get("limited-by")
+    if limited_by:
+        return f"{step['action']} (without a condition on {', '.join(limited_by)})"
+    return f"{step['action']} on {_target_name(step['resource'])}"
+
+
+def _step_holds(perms: Permissions, step: dict[str, Any], targets: EscalationTargets, loose: set[str]) -> bool:
+    limited_by = {key.lower() for key in step.get("limited-by", ())}
+    for resource in targets.resolve(step["resource"]):
+        decision = perms.can(step["action"], resource)
+        if not decision.allowed:
+            continue
+        keys = {c.key.lower() for c in decision.conditions}
+        if (not keys & limited_by) if limited_by else keys <= loose:
+            return True
+    return False
 
 
 def _admin_equivalent(subject: Subject) -> bool:
@@ -462,7 +465,7 @@ def role_name_too_long(subject: Subject, params: dict[str, Any]) -> Iterator[Hit
     role = subject.role
     assert role is not None
     limit = int(params.get("max", 64))
-    rendered = _rendered_name(role.role_name)
+    rendered = rendered_name(role.role_name)
     if len(rendered) > limit:
         yield Hit(
             role.loc,
