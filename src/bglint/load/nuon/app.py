@@ -170,7 +170,8 @@ def _load_break_glass_roles(app: _App) -> None:
         if entry is not None:
             entries.append((path, entry))
     if data is not None and entries:
-        app.refuse(single, "break_glass.toml and break_glass/ both define break-glass roles; Nuon refuses the config")
+        message = "break_glass.toml and break_glass/ both define break-glass roles; Nuon refuses the config"
+        app.refuse(single, message, pos_in(data, "role") if "role" in data else (1, 1))
     roles = data.get("role") if data is not None else None
     for index, entry in enumerate(roles if isinstance(roles, list) else []):
         if isinstance(entry, dict):
@@ -191,7 +192,7 @@ def _load_permission_roles(app: _App) -> None:
             _define_named(app, data, app.display(path), path.parent)
     data = app.read(legacy, "permissions_legacy") if legacy.is_file() else None
     if data is not None and role_files:
-        app.refuse(legacy, "permissions.toml and permission roles in permissions/ both exist; Nuon accepts one")
+        app.refuse(legacy, "permissions.toml and permission roles in permissions/ both exist; Nuon accepts one", (1, 1))
     if data is not None:
         for entry in _tables(data.get("named_policies")):
             _define_named(app, entry, app.display(legacy), app.policy_base())

@@ -48,7 +48,7 @@ def resolve(value: str, base: Path, tree: Tree, app_root: Path) -> Resolved:
     relative = value.removeprefix("file::").removeprefix("file://").removeprefix("file:")
     where = Path(os.path.normpath(base / relative))  # `..` taken lexically, as go-getter does
     if not where.is_relative_to(os.path.abspath(tree.root)):
-        return Resolved(None, f"'{value}' leads outside {tree.name} ({where}); not read")
+        return Resolved(None, f"'{value}' leads outside {tree.name}; not read")
     if not where.is_file():
         shown = os.path.relpath(where, app_root)
         hint = ""
