@@ -786,8 +786,9 @@ CASES: list[Case] = [
         flags=CUSTOMER_FLAG,
     ),
     Case(
+        # A remote reference: Nuon fetches it, bglint does not, so its document is unknown.
         "BG009-boundary-document-not-available",
-        app(boundary='"arn:aws:iam::123456789012:policy/install-boundary"', managed=("ReadOnlyAccess",)),
+        app(boundary='"https://example.com/install-boundary.json"', managed=("ReadOnlyAccess",)),
         want=(Want("BG009", "warning", "break_glass.toml", "permissions_boundary", ("permissions boundary",)),),
         never=(Never("BG002"),),
     ),

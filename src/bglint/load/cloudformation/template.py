@@ -9,6 +9,7 @@ from typing import Any
 
 from bglint.errors import InputError, shown
 from bglint.load.cloudformation.stackfacts import read_parameters, read_resources, session_duration
+from bglint.load.cloudformation.standing import standing_access
 from bglint.load.intrinsics import Renderer
 from bglint.load.policy import PolicyReader, aws_managed_statements
 from bglint.load.selection import Selection
@@ -68,7 +69,9 @@ def load_template_roles(
                 InputError(path, f"Resources/{rid}: a resource must be a mapping", *pos_in(resources, rid))
             )
         elif body.get("Type") == "AWS::IAM::Role":
-            doc.roles.append(_role(tpl, rid, body, selection))
+            role = _role(tpl, rid, body, selection)
+            role.standing, role.logical_id = standing_access(data, role), rid
+            doc.roles.append(role)
     doc.parameters = read_parameters(data, path)
     doc.stack_resources = read_resources(resources, path, renderer)
     return doc, tpl.reader.errors
