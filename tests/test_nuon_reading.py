@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from conftest import run_bglint, write_tree
 
 METADATA = 'version = "v1"\n'
