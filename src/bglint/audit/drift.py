@@ -32,6 +32,7 @@ from bglint.model import (
     Policy,
     PolicyOrigin,
     Role,
+    SourceKind,
     Statement,
 )
 
@@ -67,7 +68,7 @@ def _name_score(deployed: str, tags: dict[str, str], role: Role) -> int:
         return 4
     if written and _PLACEHOLDER.search(written) and _matches(written, deployed):
         return 3
-    if role.source_kind == "cloudformation":
+    if role.source_kind == SourceKind.CLOUDFORMATION:
         if tags.get(_CFN_LOGICAL_ID_TAG) == role.name:
             return 2
         if not written and re.fullmatch(rf".+-{re.escape(role.name[:40])}[A-Za-z0-9]*-[A-Za-z0-9]+", deployed):
@@ -79,7 +80,7 @@ def compare(deployed: Role, definition: Definition) -> tuple[Drift, ...]:
     defined = definition.role
     where = defined.loc
     drift = [*_policy_drift(deployed, defined, where), *_boundary_drift(deployed.boundary, defined.boundary, where)]
-    if not defined.source_kind.startswith("nuon"):  # Nuon writes an app config's trust (its support role too)
+    if defined.source_kind is SourceKind.CLOUDFORMATION:  # Nuon writes an app config's trust (its support role too)
         drift += _trust_drift(deployed.trust, defined.trust, where)
     return tuple(drift)
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from bglint.cli.common import NETWORKS
+from bglint.cli.common import NETWORKS, fail_on_option, rules_option
 
 _FORMATS = ("text", "json", "sarif", "markdown", "html")  # the keys of report.formats.AUDIT_FORMATS
 
@@ -60,24 +60,14 @@ _FORMATS = ("text", "json", "sarif", "markdown", "html")  # the keys of report.f
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also write the readable audit report here (HTML for .html/.htm, else Markdown).",
 )
-@click.option(
-    "--fail-on",
-    type=click.Choice(("error", "warning", "note", "never")),
-    help="Lowest severity that makes the exit code 1 (default: error).",
-)
+@fail_on_option
 @click.option(
     "--config",
     "config_file",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Config file (default: .bglint.yaml or pyproject.toml [tool.bglint], searched from --against or here).",
 )
-@click.option(
-    "--rules",
-    "rules_dirs",
-    multiple=True,
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="An extra directory of rule YAML files (repeatable).",
-)
+@rules_option
 @click.option(
     "--progress/--no-progress", default=None, help="Show progress on stderr (default: when it is a terminal)."
 )

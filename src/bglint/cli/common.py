@@ -54,6 +54,11 @@ rules_option = click.option(
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="An extra directory of rule YAML files (repeatable).",
 )
+fail_on_option = click.option(
+    "--fail-on",
+    type=click.Choice(("error", "warning", "note", "never")),
+    help="Lowest severity that makes the exit code 1 (default: error).",
+)
 # readable=False: an unreadable file is one input error from the loader, not a usage error
 # that stops every other file being checked.
 paths_argument = click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path, readable=False))

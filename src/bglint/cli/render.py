@@ -20,7 +20,7 @@ def render(apps: tuple[Path, ...], config_file: Path | None) -> None:
 
     config = load_config_for(config_file, apps)
     loaded = load_documents(list(apps), CheckOptions(config, (), False, "", None))
-    stacks = [doc for doc in loaded.documents if doc.kind == "app" and doc.generated_stack is not None]
+    stacks = [doc for doc in loaded.documents if doc.generated_stack is not None]
     texts = [
         render_stack(doc.generated_stack, f"the stack Nuon generates for {doc.path}")  # type: ignore[arg-type]
         for doc in sorted(stacks, key=lambda doc: doc.path)

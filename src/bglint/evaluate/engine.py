@@ -9,8 +9,8 @@ from collections.abc import Iterator
 
 from bglint.evaluate.registry import registered
 from bglint.evaluate.subject import Settings, Subject
-from bglint.findings import Finding, Hit, Rule
-from bglint.model import Document, NetworkKind, Role, Suppression
+from bglint.findings import AppliesTo, Finding, Hit, Rule
+from bglint.model import Document, DocumentKind, NetworkKind, Role, Suppression
 
 _ROLE_INDEX = re.compile(r"\brole\[\d+\]\.?")
 _NETWORK_PHRASE = {
@@ -39,10 +39,10 @@ def conclude(
     day = today or dt.date.today()
     findings, use = apply_suppressions(findings, documents, configured, day)
     # The suppressions themselves are judged last: expired, unjustified or unused ones.
-    governance = Document(path="", kind="suppressions")
+    governance = Document(path="", kind=DocumentKind.SUPPRESSIONS)
     subject = Subject(governance, None, settings, suppressions=tuple(use), today=day)
     for rule in rules:
-        if rule.applies_to == "suppressions":
+        if rule.applies_to == AppliesTo.SUPPRESSIONS:
             findings += [
                 _finding(rule, rule.severity, governance, None, hit)
                 for hit in registered()[rule.predicate](subject, rule.params)
@@ -55,9 +55,9 @@ def _document_findings(doc: Document, rules: list[Rule], settings: Settings) -> 
     subjects = [Subject(doc, role, settings) for role in doc.roles]
     whole = Subject(doc, None, settings)
     for rule in rules:
-        if rule.applies_to == "suppressions":
+        if rule.applies_to == AppliesTo.SUPPRESSIONS:
             continue
-        if rule.applies_to == "document":
+        if rule.applies_to == AppliesTo.DOCUMENT:
             if rule.when.matches(network, "", "aws"):
                 for hit in registered()[rule.predicate](whole, rule.params):
                     yield _finding(rule, rule.severity, doc, None, hit)
@@ -65,7 +65,7 @@ def _document_findings(doc: Document, rules: list[Rule], settings: Settings) -> 
         for subject in subjects:
             role = subject.role
             assert role is not None
-            if rule.applies_to == "break-glass-roles" and not role.break_glass:
+            if rule.applies_to == AppliesTo.BREAK_GLASS_ROLES and not role.break_glass:
                 continue
             if not rule.when.matches(network, role.level, role.platform):
                 continue

@@ -14,7 +14,7 @@ from bglint.evaluate.subject import Settings
 from bglint.findings import Finding, Rule
 from bglint.iam.catalog import load_catalog
 from bglint.load.discover import Loaded, Plan, load_plan, plan_paths, settle_context
-from bglint.model import Document
+from bglint.model import Document, DocumentKind
 from bglint.parallel import fan_out
 from bglint.pipeline.common import CheckOptions, active_rules, load_options_of, provenance, settings_of
 
@@ -59,7 +59,9 @@ def run_check(paths: list[Path], options: CheckOptions) -> CheckResult:
     # For the whole run, not per document; workers inherit both.
     with limits.paused_gc(), limits.shared_alarm():
         results = fan_out(check_piece, pieces, options.jobs)
-    documents = sorted((d for loaded, _ in results for d in loaded.documents), key=lambda d: (d.kind != "app", d.path))
+    documents = sorted(
+        (d for loaded, _ in results for d in loaded.documents), key=lambda d: (d.kind != DocumentKind.APP, d.path)
+    )
     findings = conclude([f for _, found in results for f in found], documents, rules, settings, options.config.ignore)
     input_errors = sorted(
         (e for loaded, _ in results for e in loaded.errors), key=lambda e: (e.path, e.line, e.col, e.message)

@@ -10,7 +10,7 @@ from typing import Any
 from bglint.evaluate.registry import predicate
 from bglint.evaluate.subject import Subject
 from bglint.findings import Hit
-from bglint.model import NUON_TEMPLATE, Location, Policy, PolicyOrigin, Role
+from bglint.model import NUON_TEMPLATE, DocumentKind, Location, Policy, PolicyOrigin, Role, SourceKind
 
 # IAM's pattern for role and policy names ([\w+=,.@-]+), and its length limits.
 _IAM_NAME_CHAR = re.compile(r"[\w+=,.@-]", re.ASCII)
@@ -58,7 +58,7 @@ def exceeds_managed_policy_quota(subject: Subject, params: dict[str, Any]) -> It
 @predicate
 def shares_logical_id(subject: Subject, params: dict[str, Any]) -> Iterator[Hit]:
     """Two roles or inline policies that become one logical id: the later replaces the earlier."""
-    if subject.document.kind != "app":
+    if subject.document.kind is not DocumentKind.APP:
         return  # a template's logical ids are the keys of one mapping: they cannot repeat
     first: dict[str, tuple[str, Location]] = {}
     for role in subject.document.roles:
@@ -85,7 +85,7 @@ def shares_logical_id(subject: Subject, params: dict[str, Any]) -> Iterator[Hit]
 def runs_break_glass_role_automatically(subject: Subject, params: dict[str, Any]) -> Iterator[Hit]:
     """An action that runs a break-glass role from a trigger other than manual."""
     doc = subject.document
-    break_glass = {r.name for r in doc.roles if r.source_kind == "nuon-break-glass"}
+    break_glass = {r.name for r in doc.roles if r.source_kind is SourceKind.NUON_BREAK_GLASS}
     for ref in doc.role_references:
         if ref.key == "role" and ref.name not in break_glass:
             continue
@@ -107,7 +107,7 @@ def has_name_iam_refuses(subject: Subject, params: dict[str, Any]) -> Iterator[H
     """A role or policy name IAM rejects, once rendered for an install: the stack fails."""
     role = subject.role
     assert role is not None
-    if not role.source_kind.startswith("nuon"):
+    if role.source_kind not in (SourceKind.NUON_BREAK_GLASS, SourceKind.NUON_PERMISSIONS):
         return  # template names are checked by CloudFormation's own linters
     if role.rendered_name:
         bad = _bad_characters(role.rendered_name)

@@ -17,7 +17,7 @@ from bglint.findings import Hit
 from bglint.iam.catalog import Catalog
 from bglint.iam.effective import Scope, union
 from bglint.iam.scoping import network_scoping, tag_scoping
-from bglint.model import NUON_TEMPLATE, BoundaryState, Location, PolicyOrigin
+from bglint.model import NUON_TEMPLATE, BoundaryState, Location, PolicyOrigin, SourceKind
 
 _TEMPLATE = re.compile(NUON_TEMPLATE)
 _INSTALL_ID = re.compile(r"\{\{-?\s*\.nuon\.install\.id\s*-?\}\}")
@@ -433,7 +433,7 @@ def role_name_too_long(subject: Subject, params: dict[str, Any]) -> Iterator[Hit
 @predicate
 def names_missing_role(subject: Subject, params: dict[str, Any]) -> Iterator[Hit]:
     roles = subject.document.roles
-    break_glass = {role.name for role in roles if role.source_kind == "nuon-break-glass"}
+    break_glass = {role.name for role in roles if role.source_kind is SourceKind.NUON_BREAK_GLASS}
     every = {role.name for role in roles}
     for ref in subject.document.role_references:
         if ref.key == "break_glass_role" and ref.name not in break_glass:

@@ -30,12 +30,14 @@ from bglint.model import (
     BoundaryState,
     ConfigNote,
     Document,
+    DocumentKind,
     Location,
     NetworkContext,
     Policy,
     PolicyOrigin,
     Role,
     RoleReference,
+    SourceKind,
     Statement,
 )
 from bglint.parse.files import outside, read_text, resolved
@@ -99,9 +101,8 @@ class _App:
 def load_app(
     root: Path, display_root: str, selection: Selection, network: NetworkContext | None, tree: Tree | None = None
 ) -> tuple[Document, list[InputError]]:
-    app = _App(
-        root, display_root, selection, Document(path=display_root, kind="app"), tree or Tree(root, "the app directory")
-    )
+    document = Document(path=display_root, kind=DocumentKind.APP)
+    app = _App(root, display_root, selection, document, tree or Tree(root, "the app directory"))
     app.read(root / "metadata.toml", "metadata")
     stack = app.read(root / "stack.toml", "stack")
     sandbox = app.read(root / "sandbox.toml", "sandbox")
@@ -263,7 +264,7 @@ def _role(app: _App, entry: dict[str, Any], path: Path, logical: str, kind: str)
     role = Role(
         name=name,
         loc=Location(shown, *pos_of(entry), logical or "role"),
-        source_kind="nuon-break-glass" if from_break_glass else "nuon-permissions",
+        source_kind=SourceKind.NUON_BREAK_GLASS if from_break_glass else SourceKind.NUON_PERMISSIONS,
         platform=text_in(entry, "cloud_platform", app.platform),
         break_glass=is_bg,
         break_glass_reason=why,
@@ -471,7 +472,11 @@ def _check_names(app: _App) -> None:
     seen: dict[str, Role] = {}
     for role in app.doc.roles:
         first = seen.setdefault(role.name, role)
-        if first is not role and first.source_kind == role.source_kind and role.source_kind == "nuon-permissions":
+        if (
+            first is not role
+            and first.source_kind == role.source_kind
+            and role.source_kind is SourceKind.NUON_PERMISSIONS
+        ):
             app.refuse(
                 role.loc.path,
                 f"role name '{role.name}' is duplicated (first at {first.loc.path}:{first.loc.line}); Nuon refuses it",
