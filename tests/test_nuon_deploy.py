@@ -82,6 +82,15 @@ def many_managed(count: int) -> tuple[str, ...]:
     return known[:count]
 
 
+def signal_only(files: dict[str, str]) -> dict[str, str]:
+    """An app with no stack.toml: the network kind comes from the sandbox files given."""
+    return app(network=None, boundary='""', managed=("ReadOnlyAccess",), files=files)
+
+
+def with_var_file(tfvars: str) -> dict[str, str]:
+    return {"sandbox.toml": SANDBOX + '[[var_file]]\ncontents = "./sandbox.tfvars"\n', "sandbox.tfvars": tfvars}
+
+
 SANDBOX = 'terraform_version = "1.11.3"\n[public_repo]\nrepo = "o/r"\ndirectory = "."\nbranch = "main"\n'
 S3_GET = allow("s3:GetObject", "arn:aws:s3:::install-bucket/*")
 
@@ -288,39 +297,18 @@ CASES: list[Case] = [
     # Network kind from the spellings and files Nuon reads ---------------------------------
     Case(
         "network-from-nuon-inputs-inputs",
-        app(
-            network=None,
-            boundary='""',
-            managed=("ReadOnlyAccess",),
-            files={"sandbox.toml": SANDBOX + '[vars]\nvpc_id = "{{ .nuon.inputs.inputs.vpc_id }}"\n'},
-        ),
+        signal_only({"sandbox.toml": SANDBOX + '[vars]\nvpc_id = "{{ .nuon.inputs.inputs.vpc_id }}"\n'}),
         want=(Want("BG002", "error", "break_glass.toml", "permissions_boundary", ("customer-managed",)),),
     ),
     Case(
         "network-from-a-var-file",
-        app(
-            network=None,
-            boundary='""',
-            managed=("ReadOnlyAccess",),
-            files={
-                "sandbox.toml": SANDBOX + '[[var_file]]\ncontents = "./sandbox.tfvars"\n',
-                "sandbox.tfvars": 'cluster_name = "c"\nprivate_subnet_ids = "{{.nuon.install.inputs.private_subnets}}"\n',
-            },
-        ),
+        signal_only(with_var_file('private_subnet_ids = "{{.nuon.install.inputs.private_subnets}}"\n')),
         want=(Want("BG002", "error", "break_glass.toml", "permissions_boundary", ("customer-managed",)),),
     ),
     Case(
         # The vendor's stack outputs are not the customer's inputs: no signal, so a note.
         "network-var-file-from-stack-outputs-is-no-signal",
-        app(
-            network=None,
-            boundary='""',
-            managed=("ReadOnlyAccess",),
-            files={
-                "sandbox.toml": SANDBOX + '[[var_file]]\ncontents = "./sandbox.tfvars"\n',
-                "sandbox.tfvars": 'vpc_id = "{{.nuon.install_stack.outputs.vpc_id}}"\n',
-            },
-        ),
+        signal_only(with_var_file('vpc_id = "{{.nuon.install_stack.outputs.vpc_id}}"\n')),
         want=(Want("BG002", "note", "break_glass.toml", "permissions_boundary"),),
     ),
 ]

@@ -193,6 +193,22 @@ def test_same_cloud_pairs_are_refused(tmp_path: Path, entry: str, says: str) -> 
     assert match.group("line") == "5"
 
 
+@pytest.mark.parametrize(
+    ("statement", "refused"), [('{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}', True), ("[]", False)]
+)
+def test_an_inline_statement_must_be_a_list(tmp_path: Path, statement: str, refused: bool) -> None:
+    make_app(
+        tmp_path / "app",
+        {"break_glass.toml": inline_role("./p.json"), "permissions/p.json": f'{{"Statement": {statement}}}'},
+    )
+    code, _, stderr = check(tmp_path, "app")
+    if refused:
+        assert code == 2
+        one_error(stderr, "app/permissions/p.json", "'Statement' must be a list")
+    else:
+        assert (code, stderr) == (0, [])
+
+
 def test_pulumi_sandbox_is_valid(tmp_path: Path) -> None:
     pulumi = 'type = "pulumi"\nruntime = "go"\n[public_repo]\nrepo = "o/r"\ndirectory = "."\nbranch = "main"\n'
     pulumi += '[pulumi_config]\n"gcp:project" = "p"\n'

@@ -42,7 +42,7 @@ from bglint.model import (
 )
 from bglint.parse.files import outside, read_text, resolved
 from bglint.parse.json_pos import load_json
-from bglint.parse.nodes import Mapping, Pos, pos_in, pos_of, text_in
+from bglint.parse.nodes import UNKNOWN, Mapping, Pos, pos_in, pos_of, text_in
 from bglint.parse.toml_pos import load_toml, string_body_pos
 
 _LEGACY_ROLES = {"provision_role": "provision", "maintenance_role": "maintenance", "deprovision_role": "deprovision"}
@@ -351,6 +351,14 @@ def _document_policy(
     where = f"{logical}.{key}" if logical else key
     loc = Location(shown, *pos_in(owner, key), where)
     statements, source, known, document = _read_document(app, owner, key, shown, where, base)
+    raw = document.get("Statement") if isinstance(document, dict) else None
+    if raw is not None and not isinstance(raw, list):
+        # Nuon's parser checks a policy's Statement is a list (bglint would read one statement).
+        message = f"{where}: 'Statement' must be a list; Nuon refuses the policy"
+        if source:  # a file: its own position (for a literal, positions are inside the string)
+            app.refuse(source, message, pos_of(raw) if pos_of(raw) != UNKNOWN else (1, 1))
+        else:
+            app.refuse(shown, message, pos_in(owner, key))
     policy = Policy(
         name=name,
         origin=PolicyOrigin.INLINE,
