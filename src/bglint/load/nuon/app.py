@@ -352,9 +352,9 @@ def _document_policy(
     loc = Location(shown, *pos_in(owner, key), where)
     statements, source, known, document = _read_document(app, owner, key, shown, where, base)
     raw = document.get("Statement") if isinstance(document, dict) else None
-    if raw is not None and not isinstance(raw, list):
-        # Nuon's parser checks a policy's Statement is a list (bglint would read one statement).
-        message = f"{where}: 'Statement' must be a list; Nuon refuses the policy"
+    if isinstance(raw, dict):
+        # Nuon's parser needs a list of statements; IAM (and the policy reader) take one object.
+        message = f"{where}: 'Statement' must be a list; Nuon refuses a single statement object"
         if source:  # a file: its own position (for a literal, positions are inside the string)
             app.refuse(source, message, pos_of(raw) if pos_of(raw) != UNKNOWN else (1, 1))
         else:
