@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 
 class NetworkKind(StrEnum):
@@ -117,6 +117,11 @@ class Policy:
     has_contents: bool = False
     grants: tuple[CloudGrant, ...] = ()  # GCP and Azure entries: what they bind (they carry no IAM document)
     statement_count: int = -1  # kept when the statements are dropped (see Document.strip_for_report)
+    # The stack Nuon generates: a named policy is a managed policy of its own (a managed attachment,
+    # as AWS-managed ones are); an inline one is an AWS::IAM::Policy with this logical id.
+    customer_managed: bool = False
+    logical_id: str = ""
+    rendered_name: str = ""  # the IAM policy name for an example install ("" when not a Nuon name)
 
     def __post_init__(self) -> None:
         if self.statement_count < 0:
@@ -127,6 +132,7 @@ class BoundaryState(StrEnum):
     EMPTY = "empty"  # set, but "" or {} (Nuon treats it as none)
     DOCUMENT = "document"  # its document is known
     UNKNOWN = "unknown"  # set, but its document is not available here
+    UNUSABLE = "unusable"  # set to what Nuon cannot use as a document (an ARN): nothing bounds the role
 
 
 @dataclass
@@ -176,6 +182,13 @@ class Role:
     max_session_duration: int | None = None  # seconds; None when not set (AWS default: 3600) or not a number
     max_session_loc: Location | None = None
     update_replace_policy: str = ""
+    # Why the role exists before anyone breaks the glass ("" when it is created only on demand).
+    standing: str = ""
+    logical_id: str = ""  # in the stack that creates it (Nuon's generated stack, for app configs)
+    # The IAM role name for an example install; `rendered_exact` is False when parts of it could
+    # not be rendered (they count as nothing, so the real name is longer).
+    rendered_name: str = ""
+    rendered_exact: bool = True
     # bglint audit only: how the deployed role differs from its definition, and what IAM says of it.
     drift: tuple[Drift, ...] = ()
     deployed: Deployed | None = None
@@ -240,10 +253,12 @@ _NO_SIGNAL = NetworkContext(NetworkKind.UNKNOWN, "no signal found")
 
 
 class RoleReference(NamedTuple):
-    """A place that names a break-glass role by name (e.g. an action's break_glass_role)."""
+    """A place that names a role by name: an action's `role` or `break_glass_role`."""
 
     name: str
     loc: Location
+    key: str = "break_glass_role"  # role | break_glass_role
+    triggers: tuple[tuple[str, Location], ...] = ()  # the action's trigger types, where written
 
 
 class ConfigNote(NamedTuple):
@@ -283,6 +298,8 @@ class Document:
     # The path relative to the enclosing git work tree: fingerprints must not depend on the
     # directory bglint runs from or on how the path was typed.
     identity: str = ""
+    # Apps: the CloudFormation Nuon generates for the roles (`bglint render`); rules read the roles.
+    generated_stack: dict[str, Any] | None = None
 
     def strip_for_report(self) -> None:
         """Drop, in place, what only evaluation reads: policy statements (reports show the
@@ -299,6 +316,7 @@ class Document:
         self.quickcreate_links = []
         self.parameters = ()
         self.stack_resources = ()
+        self.generated_stack = None
 
 
 class RunbookLink(NamedTuple):

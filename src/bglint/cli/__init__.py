@@ -1,4 +1,4 @@
-"""Command line: `bglint check`, `bglint permissions`, `bglint rules`, `bglint explain`.
+"""Command line: `bglint check`, `bglint permissions`, `bglint render`, `bglint rules`, `bglint explain`.
 
 Exit codes: 0 nothing at or above --fail-on; 1 findings at or above it; 2 usage or
 input errors (the findings for the other files are still written).
@@ -17,6 +17,7 @@ from bglint.cli.audit import audit
 from bglint.cli.check import baseline, check, config_group, explain, list_rules, permissions
 from bglint.cli.common import EXIT_ERROR
 from bglint.cli.quickcreate import quickcreate
+from bglint.cli.render import render
 
 
 def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
@@ -81,5 +82,5 @@ def _exit(code: object) -> NoReturn:
     os._exit(code)
 
 
-for command in (check, baseline, config_group, permissions, list_rules, explain, quickcreate, audit):
+for command in (check, baseline, config_group, permissions, render, list_rules, explain, quickcreate, audit):
     main.add_command(command)

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from bglint import limits
 from bglint.errors import InputError
@@ -24,6 +24,9 @@ from bglint.load.cloudformation.detect import is_template, load_template_text
 from bglint.load.cloudformation.template import load_template_roles
 from bglint.load.selection import Selection
 from bglint.model import Document, NetworkContext, NetworkKind
+
+if TYPE_CHECKING:
+    from bglint.load.nuon.references import Tree
 from bglint.parse.files import outside, read_text, resolved, tree_of
 
 _TEMPLATE_SUFFIXES = (".yaml", ".yml", ".json", ".template", ".cfn")
@@ -79,6 +82,8 @@ class Plan:
     templates: dict[Path, tuple[str, bool]] = field(default_factory=dict)  # path -> (shown, given explicitly)
     errors: list[InputError] = field(default_factory=list)
     passed_over: list[tuple[str, str]] = field(default_factory=list)  # (path, why)
+    # resolved app root -> what its references may reach: its repository, else the path given
+    trees: dict[Path, Tree] = field(default_factory=dict)
 
     def split(self, parts: int) -> list[Plan]:
         """Independent pieces: each app with its own templates, and the other templates in chunks."""
@@ -88,7 +93,7 @@ class Plan:
             own = {p: t for p, t in self.templates.items() if p.is_relative_to(root)}
             for path in own:
                 loose.pop(path, None)
-            pieces.append(Plan({root: shown}, own))
+            pieces.append(Plan({root: shown}, own, trees={root: self.trees[root]} if root in self.trees else {}))
         items = sorted(loose.items())
         size = max(1, -(-len(items) // max(1, parts)))
         pieces += [Plan({}, dict(items[i : i + size])) for i in range(0, len(items), size)]
@@ -102,7 +107,10 @@ def plan_paths(paths: list[Path]) -> Plan:
     plan = Plan()
     loaded = Loaded()
     for path in paths:
+        before = set(plan.apps)
         _collect(path, plan.apps, plan.templates, loaded)
+        for root in set(plan.apps) - before:
+            plan.trees[root] = _tree(path if path.is_dir() else root)
     plan.errors = loaded.errors
     plan.passed_over = sorted(set(loaded.passed_over))
     return plan
@@ -124,7 +132,8 @@ def load_plan(plan: Plan, options: LoadOptions) -> Loaded:
     for root, shown in sorted(apps.items()):
 
         def load_one(root: Path = root, shown: str = shown) -> None:
-            doc, errors = load_app(root, shown, options.selection, _stated(options, root))
+            tree = plan.trees.get(root) or _tree(root)
+            doc, errors = load_app(root, shown, options.selection, _stated(options, root), tree)
             errors += attach_workflow(doc, root, shown, options.app_runbooks.get(str(root)) or options.runbook)
             doc.identity = _identity(root, root)
             loaded.documents.append(doc)
@@ -155,17 +164,26 @@ def settle_context(plan: Plan, options: LoadOptions) -> tuple[LoadOptions, list[
     from bglint.load.nuon.app import load_app
 
     root = options.app_config.resolve()
+    tree = _tree(options.app_config)
     loaded = Loaded()
     found: list[NetworkContext] = []
 
     def load_context() -> None:
-        doc, errors = load_app(root, str(options.app_config), options.selection, _stated(options, root))
+        doc, errors = load_app(root, str(options.app_config), options.selection, _stated(options, root), tree)
         loaded.errors.extend(errors)
         found.append(doc.network)
 
     _within_budget(loaded, str(options.app_config), load_context)
     context = found[0] if found else NetworkContext(NetworkKind.UNKNOWN, "the --app-config directory could not be read")
     return replace(options, context=context), [] if root in plan.apps else loaded.errors
+
+
+def _tree(given: Path) -> Tree:
+    """What an app's references may reach: the git work tree around `given`, else `given` itself."""
+    from bglint.load.nuon.references import Tree
+
+    root, name = tree_of(given / "_", Path(os.path.abspath(given)))
+    return Tree(root, name)
 
 
 def _within_budget(loaded: Loaded, shown: str, load: Callable[[], None]) -> None:

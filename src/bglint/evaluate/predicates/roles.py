@@ -130,6 +130,14 @@ def lacks_boundary(subject: Subject, params: dict[str, Any]) -> Iterator[Hit]:
             "make the boundary unconditional",
             "boundary",
         )
+    elif role.boundary.state is BoundaryState.UNUSABLE:
+        yield Hit(
+            role.boundary.loc,
+            f"has permissions_boundary '{role.boundary.reference}', an ARN: Nuon stores the boundary as a JSON "
+            "document and cannot use an ARN, so nothing bounds this role",
+            "write the boundary document itself (or a ./file.json reference to it) in permissions_boundary",
+            "boundary",
+        )
     elif role.boundary.state is BoundaryState.EMPTY:
         written = role.boundary.reference or '""'
         yield Hit(
@@ -465,11 +473,13 @@ def role_name_too_long(subject: Subject, params: dict[str, Any]) -> Iterator[Hit
     role = subject.role
     assert role is not None
     limit = int(params.get("max", 64))
-    rendered = rendered_name(role.role_name)
+    # App configs are rendered by the loader with Nuon's template functions; templates here.
+    rendered = role.rendered_name or rendered_name(role.role_name)
+    at_least = "" if role.rendered_exact or not role.rendered_name else "at least "
     if len(rendered) > limit:
         yield Hit(
             role.loc,
-            f"has a name that renders to {len(rendered)} characters (install id = 26), over IAM's {limit}",
+            f"has a name that renders to {at_least}{len(rendered)} characters (install id = 26), over IAM's {limit}",
             f"shorten the name by {len(rendered) - limit} characters",
             "name",
         )
@@ -480,14 +490,23 @@ def role_name_too_long(subject: Subject, params: dict[str, Any]) -> Iterator[Hit
 
 @predicate
 def names_missing_role(subject: Subject, params: dict[str, Any]) -> Iterator[Hit]:
-    names = {role.name for role in subject.document.roles if role.source_kind == SourceKind.NUON_BREAK_GLASS}
+    roles = subject.document.roles
+    break_glass = {role.name for role in roles if role.source_kind is SourceKind.NUON_BREAK_GLASS}
+    every = {role.name for role in roles}
     for ref in subject.document.role_references:
-        if ref.name not in names:
+        if ref.key == "break_glass_role" and ref.name not in break_glass:
             yield Hit(
                 ref.loc,
-                f"break_glass_role '{ref.name}' names no role of break_glass.toml",
-                "use the exact `name` of a [[role]] in break_glass.toml",
+                f"break_glass_role '{ref.name}' names no break-glass role of the app",
+                "use the exact `name` of a break-glass role (break_glass.toml or break_glass/)",
                 f"ref:{ref.name}",
+            )
+        elif ref.key == "role" and ref.name not in every:
+            yield Hit(
+                ref.loc,
+                f"role '{ref.name}' names no role of the app (break-glass or permissions)",
+                "use the exact `name` of a role defined in break_glass or permissions",
+                f"role-ref:{ref.name}",
             )
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from bglint.errors import InputError, shown
 from bglint.load.cloudformation.foreach import expand_for_each
 from bglint.load.cloudformation.stackfacts import keeping_policy, read_parameters, read_resources, session_duration
+from bglint.load.cloudformation.standing import standing_access
 from bglint.load.intrinsics import Renderer, is_intrinsic
 from bglint.load.policy import PolicyReader, aws_managed_statements
 from bglint.load.selection import Selection
@@ -81,7 +82,9 @@ def load_template_roles(
                 InputError(path, f"Resources/{rid}: a resource must be a mapping", *pos_in(resources, rid))
             )
         elif body.get("Type") == "AWS::IAM::Role":
-            doc.roles.append(_role(tpl, rid, body, selection))
+            role = _role(tpl, rid, body, selection)
+            role.standing, role.logical_id = standing_access(data, role), rid
+            doc.roles.append(role)
         elif body.get("Type") in _SAM_WITH_ROLE and "Role" not in table_in(body, "Properties"):
             doc.roles.append(sam_role(tpl, rid, body, selection))
     doc.parameters = read_parameters(data, path)
