@@ -5,14 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from bglint.iam.catalog import Catalog, load_catalog
 from bglint.iam.effective import Permissions, analyse
 from bglint.model import DEFAULT_TAG_KEYS, Document, Role, Suppression
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(NamedTuple):
     """The user's knobs that rules read (from config and flags)."""
 
     tag_keys: tuple[str, ...] = DEFAULT_TAG_KEYS
