@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from bglint import limits
 from bglint.errors import InputError
@@ -26,8 +25,7 @@ if TYPE_CHECKING:
 MIN_DOCUMENTS_TO_FORK = 16
 
 
-@dataclass
-class CheckResult:
+class CheckResult(NamedTuple):
     rules: list[Rule]
     documents: list[Document]
     findings: list[Finding]
