@@ -2,7 +2,7 @@
 
     python bench/one_file.py [--runs 7] [FILE_OR_APP_DIR ...]
 
-Defaults to the shipped examples. Prints medians, min/max and the ratio cfn-lint/bglint
+Defaults to the shipped examples. cfn-lint is the one in this environment (see run.py). Prints medians, min/max and the ratio cfn-lint/bglint
 (the machine is shared and noisy: compare ratios from the same run, not absolute times).
 cfn-lint only reads templates, so app directories are timed for bglint alone.
 """
@@ -10,14 +10,13 @@ cfn-lint only reads templates, so app directories are timed for bglint alone.
 from __future__ import annotations
 
 import argparse
-import shutil
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from run import ENV  # with bytecode caches, as users run it
+from run import ENV, environment_cfn_lint  # ENV: with bytecode caches, as users run it
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULTS = [ROOT / "examples" / "templates" / "bad-break-glass.yaml", ROOT / "examples" / "bad-customer-network-app"]
@@ -39,12 +38,13 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=7)
     args = parser.parse_args()
     bglint = [sys.executable, "-m", "bglint", "check"]
-    cfn_lint = shutil.which("cfn-lint")
+    cfn_lint = environment_cfn_lint()
+    print(f"cfn-lint: {cfn_lint[1] if cfn_lint else f'not installed in {sys.prefix}'}")
     for path in args.paths:
         is_template = path.is_file()
         tools = {"bglint": [*bglint, str(path)]}
         if is_template and cfn_lint:
-            tools["cfn-lint"] = [cfn_lint, str(path)]
+            tools["cfn-lint"] = [*cfn_lint[0], str(path)]
         for command in tools.values():  # warm the page cache and the bytecode cache
             timed(command)
         samples: dict[str, list[float]] = {name: [] for name in tools}

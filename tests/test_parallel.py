@@ -122,3 +122,45 @@ def test_the_app_config_context_is_loaded_once_whatever_the_jobs(inputs: Path, t
     assert one.stderr.count("break_glass.toml") == 1, one.stderr
     for many in runs[1:]:
         assert (many.returncode, many.stdout, many.stderr) == (one.returncode, one.stdout, one.stderr)
+
+
+def _forks_counted(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Every os.fork from now on is counted (and still forks)."""
+    forks: list[int] = []
+    real_fork = os.fork
+
+    def counting_fork() -> int:
+        pid = real_fork()
+        if pid:
+            forks.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", counting_fork)
+    return forks
+
+
+def test_a_run_of_a_few_templates_never_forks(inputs: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bglint.pipeline.check import MIN_DOCUMENTS_TO_FORK, run_check
+    from bglint.pipeline.common import CheckOptions
+
+    few = sorted((inputs / "templates").glob("stack-*.yaml"))[:8]
+    many = sorted((inputs / "templates").glob("stack-*.yaml"))[:MIN_DOCUMENTS_TO_FORK]
+    forks = _forks_counted(monkeypatch)
+    result = run_check(few, CheckOptions(jobs=4))
+    assert len(result.documents) == 8 and result.findings
+    assert forks == []
+    run_check(many, CheckOptions(jobs=2))
+    assert len(forks) == 1  # enough documents: one worker besides this process
+
+
+def test_a_single_process_check_keeps_no_policy_statements(inputs: Path) -> None:
+    """--jobs 1 holds what reports read, as the workers of a parallel run send back: the
+    statements are counted, then dropped once the document is evaluated (memory on big runs)."""
+    from bglint.pipeline.check import run_check
+    from bglint.pipeline.common import CheckOptions
+
+    result = run_check([inputs / "templates"], CheckOptions(jobs=1))
+    policies = [p for doc in result.documents for role in doc.roles for p in role.policies]
+    assert policies and result.findings
+    assert all(p.statements == () for p in policies)
+    assert any(p.statement_count > 0 for p in policies)

@@ -6,7 +6,6 @@ findings without importing the engine or the IAM analysis.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, NamedTuple
 
@@ -15,8 +14,7 @@ from bglint.model import Location, Suppression
 BASELINE_FORMAT = "bglint-baseline/1"
 
 
-@dataclass(frozen=True)
-class BaselineEntry:
+class BaselineEntry(NamedTuple):
     fingerprint: str
     rule: str
     path: str
@@ -32,8 +30,7 @@ class AppliesTo(StrEnum):
     SUPPRESSIONS = "suppressions"  # once per run, on every suppression
 
 
-@dataclass(frozen=True)
-class When:
+class When(NamedTuple):
     network: tuple[str, ...] = ()  # empty: any
     level: tuple[str, ...] = ()
     platform: tuple[str, ...] = ("aws",)
@@ -46,8 +43,7 @@ class When:
         )
 
 
-@dataclass(frozen=True)
-class Rule:
+class Rule(NamedTuple):
     id: str
     name: str
     title: str
@@ -65,7 +61,7 @@ class Rule:
     example: str = ""
     fixed: str = ""  # the example, fixed
     source: str = ""
-    tags: tuple[str, ...] = field(default=())
+    tags: tuple[str, ...] = ()
 
     def severity_for(self, network: str, level: str, platform: str) -> str:
         for when, severity in self.overrides:

@@ -23,17 +23,15 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, fields
 from types import FrameType
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from bglint.errors import InputError
 
 T = TypeVar("T")
 
 
-@dataclass(frozen=True)
-class Limits:
+class Limits(NamedTuple):
     """Limits on one input file; `limits:` in the bglint config sets them (kebab-case keys)."""
 
     max_file_bytes: int = 10 * 1024 * 1024
@@ -45,7 +43,7 @@ class Limits:
     @classmethod
     def from_config(cls, raw: Mapping[str, Any]) -> Limits:
         """From the config's `limits` table, e.g. {"max-seconds": 5}; absent keys keep defaults."""
-        names = {field.name for field in fields(cls)}
+        names = set(cls._fields)
         values = {key.replace("-", "_"): value for key, value in raw.items()}
         return cls(**{name: value for name, value in values.items() if name in names})
 

@@ -50,8 +50,7 @@ class Principal(NamedTuple):
     value: str
 
 
-@dataclass(frozen=True)
-class Statement:
+class Statement(NamedTuple):
     """One policy statement, normalised: every field a tuple, intrinsics rendered to text."""
 
     effect: str  # Allow | Deny
@@ -303,8 +302,8 @@ class Document:
 
     def strip_for_report(self) -> None:
         """Drop, in place, what only evaluation reads: policy statements (reports show the
-        count), trust, runbook and stack facts. For a worker process, once the document is
-        evaluated: what it sends back is then only what suppressions and reports read."""
+        count), trust, runbook and stack facts. Once the document is evaluated: what a check
+        keeps to the end (or a worker sends back) is then only what suppressions and reports read."""
         for role in self.roles:
             role.trust = ()
             for policy in (*role.policies, *(role.boundary.policies if role.boundary else ())):

@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
-import pickle
 import signal
 import struct
 from collections.abc import Callable, Iterator, Sequence
@@ -125,6 +124,8 @@ class _Worker:
 
     def _frames(self) -> Iterator[tuple[int, Any]]:
         """The whole frames in the buffer, unpickled; a partial one stays for the next read."""
+        import pickle  # here, not at the top: a run that never forks never imports it
+
         at, buffer = 0, self.buffer
         try:
             while len(buffer) - at >= _FRAME.size:
@@ -172,6 +173,8 @@ class _Worker:
 
 def _work(func: Callable[[Any], Any], items: Sequence[Any], taken: Iterator[int], results: int) -> int:
     """The worker's life: results out as they come, then the end mark; the exit status."""
+    import pickle
+
     try:
         for index in taken:
             _send(results, index, pickle.dumps(func(items[index]), pickle.HIGHEST_PROTOCOL))

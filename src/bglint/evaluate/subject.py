@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from bglint.iam.catalog import Catalog, load_catalog
 from bglint.iam.effective import Permissions, analyse
@@ -15,8 +15,7 @@ if TYPE_CHECKING:
     from bglint.clouds.access import CloudAccess
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(NamedTuple):
     """The user's knobs that rules read (from config and flags)."""
 
     tag_keys: tuple[str, ...] = DEFAULT_TAG_KEYS

@@ -14,8 +14,7 @@ import json
 import re
 import zlib
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from bglint.iam.glob import glob_regex
 from bglint.iam.spelling import closest, default_limit, edit_distance
@@ -37,8 +36,7 @@ _RESOURCE_TAG = re.compile(r"[a-z0-9-]+:resourcetag/", re.IGNORECASE)
 Row = list[Any]
 
 
-@dataclass(frozen=True, slots=True)
-class Action:
+class Action(NamedTuple):
     service: str
     name: str  # canonical case, e.g. "DescribeInstances"
     key: str  # lowercase "service:name", the form expand() returns

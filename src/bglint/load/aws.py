@@ -15,7 +15,7 @@ import json
 import re
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from urllib.parse import unquote
@@ -167,7 +167,7 @@ class Documents:
                 self._parsed[key] = found
         statements, errors = found
         placed = tuple(
-            replace(s, loc=Location(arn, 0, 0, f"{logical}/Statement[{index}]")) for index, s in enumerate(statements)
+            s._replace(loc=Location(arn, 0, 0, f"{logical}/Statement[{index}]")) for index, s in enumerate(statements)
         )
         return placed, list(errors)
 

@@ -7,7 +7,6 @@ the rest of the document is still checked.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import json
 from collections.abc import Callable, Iterator
@@ -105,7 +104,7 @@ class PolicyReader:
                 statement = self._statement(variant, where, f"{logical}/Statement[{index}]")
                 if statement is not None:
                     if conditional or under_if:
-                        statement = dataclasses.replace(statement, conditional=True)
+                        statement = statement._replace(conditional=True)
                     result.append(statement)
         return result
 

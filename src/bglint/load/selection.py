@@ -8,19 +8,20 @@ resource, the user's selectors (config), `--all-roles`, then naming conventions
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from fnmatch import fnmatchcase
+from types import MappingProxyType
+from typing import NamedTuple
 
 _BREAK_GLASS_WORDS = re.compile(r"break[-_ ]?glass", re.IGNORECASE)
 
 
-@dataclass(frozen=True)
-class Selection:
+class Selection(NamedTuple):
     all_roles: bool = False
     # fnmatch patterns on a role's logical id or name
     patterns: tuple[str, ...] = ()
     # declared access level per role pattern
-    levels: dict[str, str] = field(default_factory=dict)
+    levels: Mapping[str, str] = MappingProxyType({})  # read only: one empty default for all
 
     def classify(self, names: list[str], tags: dict[str, str]) -> tuple[bool, str]:
         """(is break-glass, why) from the role's names and tags."""

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from bglint import limits
 from bglint.errors import InputError
@@ -22,9 +20,12 @@ if TYPE_CHECKING:
     from bglint.report import Report
     from bglint.report.permissions import RoleView
 
+# Below this many documents (apps and templates) a check never forks: a pre-commit hook's few
+# files take less time than a worker's start (the fork, the catalog tables warmed for it).
+MIN_DOCUMENTS_TO_FORK = 16
 
-@dataclass
-class CheckResult:
+
+class CheckResult(NamedTuple):
     rules: list[Rule]
     documents: list[Document]
     findings: list[Finding]
@@ -40,21 +41,23 @@ def run_check(paths: list[Path], options: CheckOptions) -> CheckResult:
     settings = settings_of(options.config)
     plan = plan_paths(paths)
     load_options = load_options_of(options)
-    # Pieces of a few dozen templates at most: the processes finish close together.
-    pieces = plan.split(max(options.jobs * 4, len(plan.templates) // 32)) if options.jobs > 1 else [plan]
+    # Pieces of a few dozen templates at most: the processes finish close together. A run of
+    # a few documents stays in this process: forking and warming the catalog cost more there.
+    forking = options.jobs > 1 and len(plan.apps) + len(plan.templates) >= MIN_DOCUMENTS_TO_FORK
+    pieces = plan.split(max(options.jobs * 4, len(plan.templates) // 32)) if forking else [plan]
     if len(pieces) > 1:
         load_options, context_errors = settle_context(plan, load_options)
         pieces[0].errors += context_errors
         load_catalog().warm()  # once, before forking: workers inherit the tables
-    home = os.getpid()
 
     def check_piece(piece: Plan) -> tuple[Loaded, list[Finding]]:
         loaded = load_plan(piece, load_options)
         # Each document within its time budget: one that runs out becomes an input error.
         found = loaded.evaluate_each(lambda doc: document_findings(doc, rules, settings))
-        if os.getpid() != home:  # a worker's results are pickled back: only what reports read
-            for doc in loaded.documents:
-                doc.strip_for_report()
+        # Reports read only what stripping keeps: whichever process evaluated a document, its
+        # statements are not held (a worker's would be pickled back, this process's kept to the end).
+        for doc in loaded.documents:
+            doc.strip_for_report()
         return loaded, found
 
     # For the whole run, not per document; workers inherit both.

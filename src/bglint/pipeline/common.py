@@ -3,7 +3,7 @@ read, the documents loaded, and the provenance of the IAM data a report names.""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bglint.errors import InputError
@@ -36,8 +36,7 @@ def active_rules(options: CheckOptions) -> tuple[list[Rule], list[InputError]]:
     extra, errors = load_rules([*config.rules_dirs, *options.rules_dirs], validate=True)
     by_id = {rule.id: rule for rule in rules + extra}
     chosen = [
-        replace(
-            rule,
+        rule._replace(
             severity=config.severity.get(rule.id, rule.severity),
             overrides=() if rule.id in config.severity else rule.overrides,
         )

@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from bglint.evaluate.registry import predicate
 from bglint.evaluate.subject import Subject
@@ -21,8 +20,7 @@ _PLACEHOLDER_LINE = re.compile(r"^\s*(?:[-*+]\s*|\d+[.)]\s*)?(?:TODO|TBD|FIXME|X
 _LIST_OR_ROW = re.compile(r"^\s*(?:[-*+]\s|\d+[.)]\s|\|)")
 
 
-@dataclass(frozen=True)
-class _Topic:
+class _Topic(NamedTuple):
     id: str
     title: str
     why: str
