@@ -20,6 +20,15 @@ _THROTTLED = {
 _CREDENTIALS = {"InvalidClientTokenId", "SignatureDoesNotMatch", "ExpiredToken", "ExpiredTokenException"}
 
 
+def is_denied(exc: BaseException) -> bool:
+    """Whether AWS refused the call for lack of permission (not throttling, not a fault)."""
+    response = getattr(exc, "response", None)
+    if not isinstance(response, dict):
+        return False
+    code = str(response.get("Error", {}).get("Code", ""))
+    return code in _DENIED or response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 403
+
+
 def describe(exc: BaseException, secrets: Secrets) -> str:
     """`access denied: iam:ListRoles: ...`, `throttled ...`, `unreachable ...` or the error as AWS gave it."""
     return secrets.redact(_describe(exc))

@@ -49,6 +49,8 @@ def render_json(report: Report) -> str:
         "documents": [_document(doc) for doc in report.documents],
         "skipped": report.skipped,
     }
+    if report.shard is not None:
+        data["shard"] = report.shard.as_dict()
     return json.dumps(data, indent=2) + "\n"
 
 
