@@ -207,7 +207,7 @@ def _records(reader: AccountReader, target: str | None, context: _Context) -> It
             if not is_denied(exc):
                 raise
         else:
-            durations = reader.session_durations(discovery.path_prefix) if details.roles else {}
+            durations = reader.session_durations(discovery.path_prefix)
             records = raw_roles(details, reader.managed, durations)
             context.progress.found(len(records))
             for record in records:
