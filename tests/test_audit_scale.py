@@ -264,3 +264,66 @@ def _merge(cwd: Path, *args: str | Path) -> Any:
         check=False,
         env={k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
     )
+
+
+# -- standing access and drills, from IAM's record of the last use ------------------------
+
+
+def _used_role(account: str, name: str, created: str, last_used: str) -> dict[str, Any]:
+    return {
+        "Path": "/",
+        "RoleName": name,
+        "Arn": f"arn:aws:iam::{account}:role/{name}",
+        "CreateDate": created,
+        "AssumeRolePolicyDocument": json.loads(trust(RUNNER)),
+        "RolePolicyList": [{"PolicyName": "restart", "PolicyDocument": json.loads(document(TAG_SCOPED))}],
+        "AttachedManagedPolicies": [],
+        "Tags": [],
+        "RoleLastUsed": {"LastUsedDate": last_used, "Region": "eu-west-1"} if last_used else {},
+    }
+
+
+def _usage_audit(tmp_path: Path, config: str) -> dict[str, set[str]]:
+    import datetime as dt
+
+    today = dt.datetime.now(dt.UTC)
+    ago = lambda days: (today - dt.timedelta(days=days)).isoformat(timespec="seconds")  # noqa: E731
+    account = "100000000042"
+    roles = [
+        _used_role(account, "idle-break-glass", ago(400), ago(200)),  # used once, long ago
+        _used_role(account, "never-break-glass", ago(120), ""),  # never used, created long ago
+        _used_role(account, "fresh-break-glass", ago(5), ""),  # just deployed for an incident
+        _used_role(account, "drilled-break-glass", ago(400), ago(10)),  # used in the declared window
+    ]
+    (tmp_path / "dumps").mkdir()
+    (tmp_path / "dumps" / f"{account}.json").write_text(json.dumps({"RoleDetailList": roles, "Policies": []}))
+    window = (today - dt.timedelta(days=11)).date(), (today - dt.timedelta(days=9)).date()
+    (tmp_path / ".bglint.yaml").write_text(config.format(start=window[0], end=window[1]))
+    proc = audit("http://127.0.0.1:9", "--from", "dumps", "--format", "json", cwd=tmp_path)
+    assert proc.returncode in (0, 1), proc.stderr
+    return {role: rules & {"BG024", "BG031"} for role, rules in by_role(_json(proc)).items()}
+
+
+def test_a_deployed_role_unused_past_the_window_is_standing_access(tmp_path: Path) -> None:
+    found = _usage_audit(tmp_path, "standing-access-days: 30\n")
+    assert found == {
+        "idle-break-glass": {"BG024"},
+        "never-break-glass": {"BG024"},
+        "fresh-break-glass": set(),
+        "drilled-break-glass": set(),
+    }
+
+
+def test_drills_report_untested_glass_and_undeclared_use(tmp_path: Path) -> None:
+    config = (
+        "standing-access-days: 1000\ndrills:\n  interval-days: 90\n  incidents:\n    - {{start: {start}, end: {end}}}\n"
+    )
+    found = _usage_audit(tmp_path, config)
+    # idle: not used in 90 days, and its last use is in no window; never: untested for 120 days;
+    # fresh: deployed 5 days ago, within the interval; drilled: used inside the declared window.
+    assert found == {
+        "idle-break-glass": {"BG031"},
+        "never-break-glass": {"BG031"},
+        "fresh-break-glass": set(),
+        "drilled-break-glass": set(),
+    }
