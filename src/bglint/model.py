@@ -241,6 +241,15 @@ class DocumentKind(StrEnum):
     SUPPRESSIONS = "suppressions"  # the run's suppressions, judged by BG040-BG042
 
 
+class ControlLayer(NamedTuple):
+    """The organisation policies attached at one level of an account's path (root, an OU, the
+    account): an action must be allowed by one policy of every level, and denied by none."""
+
+    target: str  # r-xxxx, ou-xxxx-yyyyyyyy or the account id
+    kind: str  # "scp" (limits the account's principals) | "rcp" (limits its resources)
+    policies: tuple[Policy, ...]
+
+
 @dataclass
 class Document:
     """One unit of checking: a template file or an app config directory."""
@@ -263,6 +272,8 @@ class Document:
     # The path relative to the enclosing git work tree: fingerprints must not depend on the
     # directory bglint runs from or on how the path was typed.
     identity: str = ""
+    # bglint audit --organization: the SCPs and RCPs on the account's path, root first.
+    controls: tuple[ControlLayer, ...] = ()
 
     def strip_for_report(self) -> None:
         """Drop, in place, what only evaluation reads: policy statements (reports show the

@@ -76,7 +76,11 @@ def _inner_message(message: str) -> str:
 
 
 # The audit calls IAM, and these of STS and Organizations.
-_SERVICE = {"AssumeRole": "sts", "GetCallerIdentity": "sts", "ListAccounts": "organizations"}
+_SERVICE = {
+    "AssumeRole": "sts",
+    "GetCallerIdentity": "sts",
+    **dict.fromkeys(("ListAccounts", "ListParents", "ListPoliciesForTarget", "DescribePolicy"), "organizations"),
+}
 
 
 def _operation(exc: BaseException) -> str:

@@ -19,6 +19,7 @@ from typing import Any
 from bglint.audit.discovery import Discovery
 from bglint.audit.drift import Definition, compare, find_definition, undefined
 from bglint.audit.failures import describe, is_denied
+from bglint.audit.organization import OrganizationControls
 from bglint.audit.progress import Progress
 from bglint.audit.sessions import Secrets, Sessions
 from bglint.audit.targets import Shard, organization_accounts
@@ -26,7 +27,7 @@ from bglint.errors import InputError
 from bglint.findings import Finding
 from bglint.load.aws import AccountReader, Documents, RawRole, account_document, account_path, build_role
 from bglint.load.aws_details import collect, raw_roles
-from bglint.model import Document, Location, NetworkContext, NetworkKind, Role
+from bglint.model import ControlLayer, Document, Location, NetworkContext, NetworkKind, Role
 
 DEFAULT_JOBS = 8
 
@@ -90,6 +91,7 @@ class _Context:
     pool: ThreadPoolExecutor
     progress: Progress
     documents: Documents = field(default_factory=Documents)  # managed policies, normalised once
+    controls: OrganizationControls | None = None  # --organization: the SCPs and RCPs
 
     def caller(self) -> str:
         return self.identity.result()[0]
@@ -126,6 +128,8 @@ def run_audit(options: AuditOptions) -> AuditResult:
             targets = [t for t in targets if t is not None and options.shard.takes(t)]
         progress = Progress(len(targets), options.progress)
         context = _Context(options, sessions, identity, pool, progress)
+        if options.organization:
+            context.controls = OrganizationControls(sessions.client("organizations"))
         workers = max(1, min(options.jobs, len(targets)))
         with ThreadPoolExecutor(workers, thread_name_prefix="bglint-account") as accounts_pool:
             results = list(accounts_pool.map(lambda target: _audit_account(target, context), targets))
@@ -158,8 +162,10 @@ def _audit_account(target: str | None, context: _Context) -> AccountAudit:
     try:
         session = context.session_for(target)
         reader = AccountReader(context.sessions.client("iam", session), context.options.page_size)
+        controls = context.controls.layers(target) if context.controls and target else ()
         records = _records(reader, target, context)
-        result = judge_account(lambda: target or context.caller(), records, context.options, context.documents)
+        account_of = lambda: target or context.caller()  # noqa: E731
+        result = judge_account(account_of, records, context.options, context.documents, controls)
     except Exception as exc:
         context.progress.account_done(False)
         message = str(exc) if isinstance(exc, _AccountFailure) else describe(exc, secrets)
@@ -171,7 +177,11 @@ def _audit_account(target: str | None, context: _Context) -> AccountAudit:
 
 
 def judge_account(
-    account_of: Callable[[], str], records: Iterable[RawRole], options: AuditOptions, documents: Documents
+    account_of: Callable[[], str],
+    records: Iterable[RawRole],
+    options: AuditOptions,
+    documents: Documents,
+    controls: tuple[ControlLayer, ...] = (),
 ) -> AccountAudit:
     """Build, compare and judge each role as it comes; `account_of` is asked once the first role is in."""
     built: list[tuple[Role, Definition | None]] = []
@@ -181,7 +191,7 @@ def judge_account(
     account = ""
     for raw in records:
         account = account or account_of()
-        built.append(_build(raw, account, options, documents, problems, findings))
+        built.append(_build(raw, account, options, documents, problems, findings, controls))
         if options.keep_records:
             kept.append(raw)
     account = account or account_of()
@@ -190,7 +200,8 @@ def judge_account(
     roles = [role for role, _ in built]
     network = _account_network(options, [d for _, d in built if d is not None], roles)
     defined_at = {role.loc.path: d.role.loc for role, d in built if d is not None}
-    result = AccountAudit(account, account_document(account, roles, network), None, findings, kept, defined_at)
+    document = account_document(account, roles, network, controls)
+    result = AccountAudit(account, document, None, findings, kept, defined_at)
     if problems:  # a document IAM returned that bglint cannot read: the roles are still judged
         result.error = InputError(account_path(account), "; ".join(f"{p.path}: {p.message}" for p in problems))
     return result
@@ -242,6 +253,7 @@ def _build(
     documents: Documents,
     problems: list[InputError],
     findings: list[Finding],
+    controls: tuple[ControlLayer, ...] = (),
 ) -> tuple[Role, Definition | None]:
     role, errors = build_role(raw, account, options.discovery.selection, documents)
     problems.extend(errors)
@@ -256,7 +268,8 @@ def _build(
             if not role.level and definition.role.level:
                 role.level, role.level_source = definition.role.level, definition.role.level_source
     if options.judge is not None:
-        findings.extend(options.judge(account_document(account, [role], _role_network(options, definition))))
+        alone = account_document(account, [role], _role_network(options, definition), controls)
+        findings.extend(options.judge(alone))
     return role, definition
 
 

@@ -27,6 +27,7 @@ from bglint.load.selection import Selection
 from bglint.model import (
     Boundary,
     BoundaryState,
+    ControlLayer,
     Deployed,
     Document,
     DocumentKind,
@@ -230,8 +231,12 @@ def build_role(
     return role, errors
 
 
-def account_document(account: str, roles: list[Role], network: NetworkContext) -> Document:
-    return Document(path=account_path(account), kind=DocumentKind.ACCOUNT, roles=roles, network=network)
+def account_document(
+    account: str, roles: list[Role], network: NetworkContext, controls: tuple[ControlLayer, ...] = ()
+) -> Document:
+    return Document(
+        path=account_path(account), kind=DocumentKind.ACCOUNT, roles=roles, network=network, controls=controls
+    )
 
 
 def _locator(arn: str) -> Callable[[tuple[int, int], str], Location]:
