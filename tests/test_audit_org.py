@@ -80,7 +80,10 @@ def test_scps_on_the_accounts_path_block_a_role_and_expose_a_claimable_exemption
     guarded, free = accounts["guarded"], accounts["free"]
     # The SCP on the OU denies everything to principals whose ARN does not match the pattern.
     assert "BG032" in found[(guarded, "ops-break-glass")]
+    assert "BG001" not in found[(guarded, "ops-break-glass")]  # its AdministratorAccess is denied: not admin there
     assert "BG032" not in found[(guarded, "OpsBreakGlass")]
+    assert "BG001" in found[(guarded, "OpsBreakGlass")]
+    assert "BG001" in found[(free, "ops-break-glass")]
     assert "BG033" in found[(guarded, "")]
     for account in (free, DEFAULT_ACCOUNT):  # not under the OU: nothing blocks them
         assert "BG032" not in found.get((account, "ops-break-glass"), set())

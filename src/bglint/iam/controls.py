@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from enum import StrEnum
 
 from bglint.iam.glob import glob_regex
-from bglint.model import Condition, ControlLayer, Statement
+from bglint.model import Condition, ControlLayer, Role, Statement
 
 
 class Control(StrEnum):
@@ -40,6 +40,29 @@ def control_decision(layers: Iterable[ControlLayer], action: str, principal_arn:
         if not allowed:
             return Control.NOT_ALLOWED, f"no {layer.kind.upper()} on {layer.target} allows it"
     return Control.ALLOWED, ""
+
+
+def blocked_grants(role: Role, layers: tuple[ControlLayer, ...]) -> list[tuple[str, str]]:
+    """(action, why) for each action the role's Allows name, when the control policies deny every one of
+    them for this role (the role can then do nothing); [] otherwise."""
+    if not layers or role.deployed is None:
+        return []
+    granted = sorted(
+        {
+            action
+            for policy in role.policies
+            for statement in policy.statements
+            if statement.is_allow and not statement.not_action
+            for action in statement.actions
+        }
+    )
+    blocked = []
+    for action in granted:
+        verdict, why = control_decision(layers, action, role.deployed.arn)
+        if verdict is Control.ALLOWED:
+            return []
+        blocked.append((action, why))
+    return blocked
 
 
 def _covers(statement: Statement, action: str) -> bool:

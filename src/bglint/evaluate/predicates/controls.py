@@ -11,7 +11,7 @@ from typing import Any
 from bglint.evaluate.registry import predicate
 from bglint.evaluate.subject import Subject
 from bglint.findings import Hit
-from bglint.iam.controls import Control, claimable_exemptions, control_decision
+from bglint.iam.controls import blocked_grants, claimable_exemptions
 from bglint.model import Location
 
 
@@ -20,23 +20,8 @@ def blocked_by_controls(subject: Subject, params: dict[str, Any]) -> Iterator[Hi
     """Every action the break-glass role is granted is denied by the organisation's control policies."""
     role = subject.role
     assert role is not None
-    layers = subject.document.controls
-    if not layers or role.deployed is None:
-        return
-    granted = sorted(
-        {
-            action
-            for policy in role.policies
-            for statement in policy.statements
-            if statement.is_allow and not statement.not_action
-            for action in statement.actions
-        }
-    )
-    if not granted:
-        return
-    verdicts = [(action, *control_decision(layers, action, role.deployed.arn)) for action in granted]
-    blocked = [(action, why) for action, verdict, why in verdicts if verdict is not Control.ALLOWED]
-    if len(blocked) == len(granted):
+    blocked = blocked_grants(role, subject.document.controls)
+    if blocked:
         shown = "; ".join(f"{action}: {why}" for action, why in blocked[:3])
         more = f" and {len(blocked) - 3} more" if len(blocked) > 3 else ""
         yield Hit(

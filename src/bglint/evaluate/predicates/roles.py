@@ -15,6 +15,7 @@ from bglint.evaluate.registry import predicate
 from bglint.evaluate.subject import Subject
 from bglint.findings import Hit
 from bglint.iam.catalog import Catalog
+from bglint.iam.controls import blocked_grants
 from bglint.iam.effective import Scope, union
 from bglint.iam.scoping import network_scoping, tag_scoping
 from bglint.model import NUON_TEMPLATE, BoundaryState, Location, PolicyOrigin, SourceKind
@@ -104,6 +105,9 @@ def grants_admin(subject: Subject, params: dict[str, Any]) -> Iterator[Hit]:
     what = _admin_reason(subject, float(params.get("share", 0.9)))
     if not what:
         return
+    assert subject.role is not None
+    if blocked_grants(subject.role, subject.document.controls):
+        return  # the organisation's control policies deny all of it: not admin there (BG032 says so)
     held = perms.unconditional_bits
     contributing = [s for s in perms.allows if s.on_every_resource and s.unconditional and s.bits & held]
     source = max(contributing, key=lambda s: (s.bits & held).bit_count())
