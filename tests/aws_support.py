@@ -246,6 +246,14 @@ class FaultProxy:
         )
 
 
+def _as_json_error(xml: bytes) -> bytes:
+    """The same error as a JSON-protocol service (EventBridge, CloudTrail...) writes it."""
+    code = xml.split(b"<Code>", 1)[1].split(b"</Code>", 1)[0].decode()
+    message = xml.split(b"<Message>", 1)[1].split(b"</Message>", 1)[0].decode()
+    code = {"Throttling": "ThrottlingException", "InternalError": "InternalException"}.get(code, code)
+    return json.dumps({"__type": code, "message": message}).encode()
+
+
 @contextmanager
 def fault_proxy(proxy: FaultProxy) -> Iterator[str]:
     """Serve `proxy` on 127.0.0.1; yields its endpoint URL."""
@@ -263,6 +271,9 @@ def fault_proxy(proxy: FaultProxy) -> Iterator[str]:
                 status, payload = fault
                 if not status:
                     self.close_connection = True
+                    return
+                if self.headers.get("X-Amz-Target"):  # a JSON-protocol service answers errors in JSON
+                    self._answer(status, {"Content-Type": "application/x-amz-json-1.1"}, _as_json_error(payload))
                     return
                 self._answer(status, {"Content-Type": "text/xml"}, payload)
                 return

@@ -50,7 +50,7 @@ def _actions(policy: dict[str, Any]) -> list[str]:
 
 ACTIONS = _actions(POLICY)
 # The calls `_setup` makes before IAM is enforced (it checks that it made exactly these).
-SETUP_CALLS = 4 + 3 * len(ACTIONS) + 5 + 2 + 1 + (6 + 4)
+SETUP_CALLS = 4 + 3 * len(ACTIONS) + 5 + 2 + 1 + (6 + 4) + 2
 
 
 BULK = "iam:GetAccountAuthorizationDetails"
@@ -133,6 +133,10 @@ def _setup(endpoint: str) -> dict[str, dict[str, str]]:
     iam.create_role(RoleName=AUDITOR, AssumeRolePolicyDocument=trust(*users))
     iam.attach_role_policy(RoleName=AUDITOR, PolicyArn=policy)
     counted(session(endpoint), "organizations").create_organization(FeatureSet="ALL")
+    # An alarm on the break-glass role's use (events:ListTargetsByRule is called for it).
+    events = counted(session(endpoint), "events")
+    events.put_rule(Name="break-glass-used", EventPattern=json.dumps({"detail": {"eventName": ["AssumeRole"]}}))
+    events.put_targets(Rule="break-glass-used", Targets=[{"Id": "1", "Arn": "arn:aws:sns:us-east-1:123456789012:x"}])
     for account, doc in ((MEMBER, POLICY), (LOCKED, without("iam:ListRoles"))):
         other = counted(counted.into(account), "iam")
         arn = other.create_policy(PolicyName=AUDITOR, PolicyDocument=json.dumps(doc))["Policy"]["Arn"]

@@ -61,6 +61,24 @@ def _setup(endpoint: str) -> None:
             )
         for index in range(ROLES_PER_ACCOUNT - 4 + number % 2):
             iam.create_role(RoleName=f"app-{index:03d}", AssumeRolePolicyDocument=trust(RUNNER))
+    _alarm(into_account(endpoint, ALARMED), endpoint, f"arn:aws:iam::{ALARMED}:role/admin-break-glass")
+
+
+ALARMED = ACCOUNTS[2]  # a multi-region trail, and a rule on admin-break-glass's AssumeRole
+
+
+def _alarm(sess: Any, endpoint: str, role_arn: str) -> None:
+    client(sess, "s3", endpoint).create_bucket(Bucket="trail-logs")
+    trails = client(sess, "cloudtrail", endpoint)
+    trails.create_trail(Name="all", S3BucketName="trail-logs", IsMultiRegionTrail=True)
+    events = client(sess, "events", endpoint)
+    pattern = {
+        "source": ["aws.sts"],
+        "detail-type": ["AWS API Call via CloudTrail"],
+        "detail": {"eventName": ["AssumeRole"], "requestParameters": {"roleArn": [role_arn]}},
+    }
+    events.put_rule(Name="break-glass-used", EventPattern=json.dumps(pattern))
+    events.put_targets(Rule="break-glass-used", Targets=[{"Id": "page", "Arn": "arn:aws:sns:us-east-1:1:oncall"}])
 
 
 @pytest.fixture(scope="module")
@@ -98,9 +116,10 @@ def test_an_account_is_read_in_a_few_calls_whatever_its_number_of_roles(
     calls = counting.requests - before
     assert proc.returncode == 1, proc.stderr
     # sts:GetCallerIdentity once per run; per account sts:AssumeRole, one page of
-    # GetAccountAuthorizationDetails (1000 items), one of ListRoles. AdministratorAccess and
-    # ReadOnlyAccess come from the pinned copy.
-    assert calls == 1 + 3, calls
+    # GetAccountAuthorizationDetails (1000 items), one of ListRoles, cloudtrail:DescribeTrails and
+    # events:ListRules (no rule names AssumeRole). AdministratorAccess and ReadOnlyAccess come
+    # from the pinned copy.
+    assert calls == 1 + 5, calls
     assert set(by_role(_json(proc))) == {"admin-break-glass", "ops-support", "read-break-glass"}
 
 
@@ -327,3 +346,19 @@ def test_drills_report_untested_glass_and_undeclared_use(tmp_path: Path) -> None
         "fresh-break-glass": set(),
         "drilled-break-glass": set(),
     }
+
+
+def test_use_of_a_break_glass_role_without_trail_and_rule_raises_no_alarm(moto: MotoServer, tmp_path: Path) -> None:
+    accounts = ("--accounts", f"{ACCOUNTS[0]},{ALARMED}", "--assume-role", AUDITOR, "--format", "json")
+    report = _json(audit(moto.endpoint, *accounts, cwd=tmp_path))
+    found: dict[tuple[str, str], list[str]] = {}
+    for finding in report["findings"]:
+        if finding["rule"] == "BG034":
+            found.setdefault((finding["path"].split(":")[4], finding["role"]), []).append(finding["message"])
+    # No trail and no rule: two findings for each role.
+    for role in ("admin-break-glass", "ops-support", "read-break-glass"):
+        assert len(found[(ACCOUNTS[0], role)]) == 2, found
+    # A multi-region trail and a rule naming admin-break-glass: only the others lack a rule.
+    assert (ALARMED, "admin-break-glass") not in found
+    (message,) = found[(ALARMED, "ops-support")]
+    assert "no enabled EventBridge rule" in message

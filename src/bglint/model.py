@@ -241,6 +241,22 @@ class DocumentKind(StrEnum):
     SUPPRESSIONS = "suppressions"  # the run's suppressions, judged by BG040-BG042
 
 
+class AlertRule(NamedTuple):
+    """An EventBridge rule of a live account (default bus, the audit's region)."""
+
+    name: str
+    pattern: str  # the EventPattern as EventBridge returns it (JSON text)
+    targets: int
+    enabled: bool
+
+
+class Alerting(NamedTuple):
+    """What would tell someone that a break-glass role was used (bglint audit)."""
+
+    multi_region_trail: bool  # a CloudTrail trail of every region (an organisation trail counts)
+    rules: tuple[AlertRule, ...] = ()
+
+
 class ControlLayer(NamedTuple):
     """The organisation policies attached at one level of an account's path (root, an OU, the
     account): an action must be allowed by one policy of every level, and denied by none."""
@@ -274,6 +290,7 @@ class Document:
     identity: str = ""
     # bglint audit --organization: the SCPs and RCPs on the account's path, root first.
     controls: tuple[ControlLayer, ...] = ()
+    alerting: Alerting | None = None  # bglint audit: the account's trail and EventBridge rules
 
     def strip_for_report(self) -> None:
         """Drop, in place, what only evaluation reads: policy statements (reports show the

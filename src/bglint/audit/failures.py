@@ -75,11 +75,13 @@ def _inner_message(message: str) -> str:
     return found.group(1).strip() if found else message
 
 
-# The audit calls IAM, and these of STS and Organizations.
+# The audit calls IAM, and these of STS, Organizations, CloudTrail and EventBridge.
 _SERVICE = {
     "AssumeRole": "sts",
     "GetCallerIdentity": "sts",
     **dict.fromkeys(("ListAccounts", "ListParents", "ListPoliciesForTarget", "DescribePolicy"), "organizations"),
+    "DescribeTrails": "cloudtrail",
+    **dict.fromkeys(("ListRules", "ListTargetsByRule"), "events"),
 }
 
 

@@ -16,6 +16,7 @@ from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import Any
 
+from bglint.audit.alerts import read_alerting
 from bglint.audit.discovery import Discovery
 from bglint.audit.drift import Definition, compare, find_definition, undefined
 from bglint.audit.failures import describe, is_denied
@@ -27,7 +28,7 @@ from bglint.errors import InputError
 from bglint.findings import Finding
 from bglint.load.aws import AccountReader, Documents, RawRole, account_document, account_path, build_role
 from bglint.load.aws_details import collect, raw_roles
-from bglint.model import ControlLayer, Document, Location, NetworkContext, NetworkKind, Role
+from bglint.model import Alerting, ControlLayer, Document, Location, NetworkContext, NetworkKind, Role
 
 DEFAULT_JOBS = 8
 
@@ -54,6 +55,9 @@ class AuditOptions:
 
 
 Judge = Callable[[Document], list[Finding]]
+# What the rules need of the account beyond its roles: its control policies (--organization)
+# and what would alert on a break-glass role's use (None when not read: --from).
+Facts = tuple[tuple[ControlLayer, ...], Alerting | None]
 
 
 @dataclass
@@ -163,9 +167,12 @@ def _audit_account(target: str | None, context: _Context) -> AccountAudit:
         session = context.session_for(target)
         reader = AccountReader(context.sessions.client("iam", session), context.options.page_size)
         controls = context.controls.layers(target) if context.controls and target else ()
+        alerting = read_alerting(
+            context.sessions.client("cloudtrail", session), context.sessions.client("events", session)
+        )
         records = _records(reader, target, context)
         account_of = lambda: target or context.caller()  # noqa: E731
-        result = judge_account(account_of, records, context.options, context.documents, controls)
+        result = judge_account(account_of, records, context.options, context.documents, (controls, alerting))
     except Exception as exc:
         context.progress.account_done(False)
         message = str(exc) if isinstance(exc, _AccountFailure) else describe(exc, secrets)
@@ -181,7 +188,7 @@ def judge_account(
     records: Iterable[RawRole],
     options: AuditOptions,
     documents: Documents,
-    controls: tuple[ControlLayer, ...] = (),
+    facts: Facts = ((), None),
 ) -> AccountAudit:
     """Build, compare and judge each role as it comes; `account_of` is asked once the first role is in."""
     built: list[tuple[Role, Definition | None]] = []
@@ -191,7 +198,7 @@ def judge_account(
     account = ""
     for raw in records:
         account = account or account_of()
-        built.append(_build(raw, account, options, documents, problems, findings, controls))
+        built.append(_build(raw, account, options, documents, problems, findings, facts))
         if options.keep_records:
             kept.append(raw)
     account = account or account_of()
@@ -200,7 +207,7 @@ def judge_account(
     roles = [role for role, _ in built]
     network = _account_network(options, [d for _, d in built if d is not None], roles)
     defined_at = {role.loc.path: d.role.loc for role, d in built if d is not None}
-    document = account_document(account, roles, network, controls)
+    document = account_document(account, roles, network, *facts)
     result = AccountAudit(account, document, None, findings, kept, defined_at)
     if problems:  # a document IAM returned that bglint cannot read: the roles are still judged
         result.error = InputError(account_path(account), "; ".join(f"{p.path}: {p.message}" for p in problems))
@@ -253,7 +260,7 @@ def _build(
     documents: Documents,
     problems: list[InputError],
     findings: list[Finding],
-    controls: tuple[ControlLayer, ...] = (),
+    facts: Facts = ((), None),
 ) -> tuple[Role, Definition | None]:
     role, errors = build_role(raw, account, options.discovery.selection, documents)
     problems.extend(errors)
@@ -268,7 +275,7 @@ def _build(
             if not role.level and definition.role.level:
                 role.level, role.level_source = definition.role.level, definition.role.level_source
     if options.judge is not None:
-        alone = account_document(account, [role], _role_network(options, definition), controls)
+        alone = account_document(account, [role], _role_network(options, definition), *facts)
         findings.extend(options.judge(alone))
     return role, definition
 

@@ -25,6 +25,7 @@ from bglint.errors import InputError
 from bglint.load.policy import PolicyReader
 from bglint.load.selection import Selection
 from bglint.model import (
+    Alerting,
     Boundary,
     BoundaryState,
     ControlLayer,
@@ -232,10 +233,19 @@ def build_role(
 
 
 def account_document(
-    account: str, roles: list[Role], network: NetworkContext, controls: tuple[ControlLayer, ...] = ()
+    account: str,
+    roles: list[Role],
+    network: NetworkContext,
+    controls: tuple[ControlLayer, ...] = (),
+    alerting: Alerting | None = None,
 ) -> Document:
     return Document(
-        path=account_path(account), kind=DocumentKind.ACCOUNT, roles=roles, network=network, controls=controls
+        path=account_path(account),
+        kind=DocumentKind.ACCOUNT,
+        roles=roles,
+        network=network,
+        controls=controls,
+        alerting=alerting,
     )
 
 
