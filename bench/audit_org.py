@@ -26,7 +26,6 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -75,14 +74,14 @@ def _serve(moto_port: int, delay: float, ready: Any, counts: Any) -> None:
     import http.client
 
     keys: dict[str, str] = {}  # access key id -> simulated account
-    cache: dict[bytes, tuple[int, bytes]] = {}
+    cache: dict[bytes, tuple[int, bytes]] = {}  # read-only answers, by operation and body
     lock = threading.Lock()
     template = DEFAULT_ACCOUNT.encode()
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
-        def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             time.sleep(delay)
             account = b""
@@ -98,18 +97,20 @@ def _serve(moto_port: int, delay: float, ready: Any, counts: Any) -> None:
             else:
                 credential = re.search(r"Credential=([^/]+)/", self.headers.get("Authorization", ""))
                 account = keys.get(credential.group(1), DEFAULT_ACCOUNT).encode() if credential else template
+                key = self.headers.get("X-Amz-Target", "").encode() + b"|" + body  # JSON protocols: same body
                 with lock:
-                    cached = cache.get(body)
+                    cached = cache.get(key)
                 if cached is None:
                     cached = self._forward(body)
                     with lock:
-                        cache[body] = cached
+                        cache[key] = cached
                 status, payload = cached
             with counts.get_lock():
                 counts.value += 1
             payload = payload.replace(template, account) if account else payload
             self.send_response(status)
-            self.send_header("Content-Type", "text/xml")
+            json_protocol = bool(self.headers.get("X-Amz-Target"))
+            self.send_header("Content-Type", "application/x-amz-json-1.1" if json_protocol else "text/xml")
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
             self.wfile.write(payload)
@@ -153,17 +154,33 @@ def main() -> int:
         try:
             started = time.perf_counter()
             create_account(server.endpoint, args.roles, args.break_glass)
-            print(f"template account: {args.roles} roles ({args.break_glass} break-glass) in "
-                  f"{time.perf_counter() - started:.0f} s")
+            print(
+                f"template account: {args.roles} roles ({args.break_glass} break-glass) in "
+                f"{time.perf_counter() - started:.0f} s"
+            )
             proxy.start()
             endpoint = ready.get(timeout=30)
             (Path(scratch) / "accounts.txt").write_text("\n".join(accounts) + "\n")
             out = Path(scratch) / f"report.{args.format}"
             env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
             env.update(FAKE_KEYS, AWS_ENDPOINT_URL=endpoint, AWS_DEFAULT_REGION="us-east-1")
-            command = [sys.executable, "-m", "bglint", "audit", "--accounts", str(Path(scratch) / "accounts.txt"),
-                       "--assume-role", AUDITOR, "-j", str(args.jobs), "--no-progress",
-                       "--format", args.format, "-o", str(out)]
+            command = [
+                sys.executable,
+                "-m",
+                "bglint",
+                "audit",
+                "--accounts",
+                str(Path(scratch) / "accounts.txt"),
+                "--assume-role",
+                AUDITOR,
+                "-j",
+                str(args.jobs),
+                "--no-progress",
+                "--format",
+                args.format,
+                "-o",
+                str(out),
+            ]
             started = time.perf_counter()
             proc = subprocess.run(command, env=env, cwd=scratch, capture_output=True, text=True, check=False)
             elapsed = time.perf_counter() - started
@@ -182,10 +199,14 @@ def main() -> int:
             proxy.terminate()
             server.stop()
     calls = counts.value
-    print(f"{args.accounts} accounts x {args.roles} roles, {args.latency_ms:.0f} ms per call, jobs={args.jobs}: "
-          f"{elapsed:.1f} s wall, {cpu:.1f} s CPU, peak RSS {peak:.0f} MB")
-    print(f"  {calls} calls ({(calls - 1) / args.accounts:.2f} per account, plus one sts:GetCallerIdentity); "
-          f"{documents} accounts audited, {findings} findings")
+    print(
+        f"{args.accounts} accounts x {args.roles} roles, {args.latency_ms:.0f} ms per call, jobs={args.jobs}: "
+        f"{elapsed:.1f} s wall, {cpu:.1f} s CPU, peak RSS {peak:.0f} MB"
+    )
+    print(
+        f"  {calls} calls ({(calls - 1) / args.accounts:.2f} per account, plus one sts:GetCallerIdentity); "
+        f"{documents} accounts audited, {findings} findings"
+    )
     return 0
 
 
