@@ -155,17 +155,22 @@ def audit(
     endpoint: str, *args: str | Path, cwd: Path, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     """`python -m bglint audit ARGS` against `endpoint`, with fake credentials and nothing from ~/.aws."""
-    base = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k != "PYTHONWARNINGS"}
-    base.update(
+    aws = dict(
         FAKE_KEYS,
         AWS_ENDPOINT_URL=endpoint,
         AWS_DEFAULT_REGION="us-east-1",
         AWS_CONFIG_FILE=str(cwd / "no-aws-config"),
         AWS_SHARED_CREDENTIALS_FILE=str(cwd / "no-aws-credentials"),
     )
+    return bglint("audit", *args, cwd=cwd, env={**aws, **(env or {})})
+
+
+def bglint(*args: str | Path, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """`python -m bglint ARGS`, with no AWS setting of the environment but those in `env`."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k != "PYTHONWARNINGS"}
     base.update(env or {})
     return subprocess.run(
-        [sys.executable, "-m", "bglint", "audit", *map(str, args)],
+        [sys.executable, "-m", "bglint", *map(str, args)],
         cwd=cwd,
         env=base,
         capture_output=True,

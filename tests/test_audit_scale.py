@@ -22,6 +22,7 @@ from aws_support import (
     FaultProxy,
     MotoServer,
     audit,
+    bglint,
     by_role,
     client,
     document,
@@ -271,18 +272,7 @@ def test_shard_and_merge_refuse_what_they_cannot_do(tmp_path: Path) -> None:
 
 
 def _merge(cwd: Path, *args: str | Path) -> Any:
-    import os
-    import subprocess
-    import sys
-
-    return subprocess.run(
-        [sys.executable, "-m", "bglint", "merge", *map(str, args)],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        check=False,
-        env={k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
-    )
+    return bglint("merge", *args, cwd=cwd)
 
 
 # -- standing access and drills, from IAM's record of the last use ------------------------
