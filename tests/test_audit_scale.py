@@ -245,6 +245,11 @@ def test_a_missing_shard_leaves_a_partial_report_naming_its_accounts(
     shards = [tmp_path / f"shard-{i}.json" for i in (1, 2, 3)]
     for index, path in enumerate(shards, 1):
         _run(endpoint, tmp_path, "json", path, "--shard", f"{index}/3")
+    from jsonschema import Draft202012Validator
+
+    schema = json.loads((Path(__file__).resolve().parents[1] / "schemas" / "report.schema.json").read_text())
+    for path in shards:  # a shard's report is a report, with its shard record
+        assert not list(Draft202012Validator(schema).iter_errors(json.loads(path.read_text())))
     lost = json.loads(shards[1].read_text())["shard"]
     assert lost["accounts"] == sorted([*ACCOUNTS, DENIED])
     absent = lost["audited"] + lost["failed"]
