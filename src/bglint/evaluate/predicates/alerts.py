@@ -8,7 +8,7 @@ from typing import Any
 from bglint.evaluate.registry import predicate
 from bglint.evaluate.subject import Subject
 from bglint.findings import Hit
-from bglint.model import AlertRule, DocumentKind, Role
+from bglint.model import AlertRule, Role
 
 
 def _fires_for(rule: AlertRule, role: Role) -> bool:
@@ -44,20 +44,3 @@ def use_raises_no_alarm(subject: Subject, params: dict[str, Any]) -> Iterator[Hi
             '{"roleArn": [<the role ARN>]}}} with an SNS or chat target',
             "rule",
         )
-
-
-@predicate
-def ships_no_alarm(subject: Subject, params: dict[str, Any]) -> Iterator[Hit]:
-    """A template with break-glass roles and no EventBridge rule to report their use."""
-    document = subject.document
-    if document.kind is not DocumentKind.TEMPLATE or not any(r.break_glass for r in document.roles):
-        return
-    if any(resource.type == "AWS::Events::Rule" for resource in document.stack_resources):
-        return
-    first = next(r for r in document.roles if r.break_glass)
-    yield Hit(
-        first.loc,
-        "the break-glass stack ships no EventBridge rule (AWS::Events::Rule) to report when its roles are used",
-        "add an AWS::Events::Rule on the role's AssumeRole with an SNS target, or make sure the account has one",
-        "no-alarm",
-    )
