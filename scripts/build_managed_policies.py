@@ -1,9 +1,10 @@
-"""Build src/bglint/data/aws_managed_policies.json from moto's bundled AWS-managed policies.
+"""Build src/bglint/data/aws_managed_policies.json.gz from moto's bundled AWS-managed policies.
 
-moto keeps the documents of ~1,600 AWS-managed policies as one JSON string in
-moto/iam/aws_managed_policies.py. We pin only the ones break-glass roles attach, each with its
-path, default version and update date. The module is parsed, not imported: importing it pulls
-in all of moto. The build date comes from SOURCE_DATE_EPOCH when set, else today.
+moto keeps the documents of every AWS-managed policy (~1,600) as one JSON string in
+moto/iam/aws_managed_policies.py. All of them are pinned, each with its path and default
+version; `bglint.iam.managed.pack` lays them out. The module is parsed, not imported: importing
+it pulls in all of moto. The data date is the newest policy update in moto's copy; the build
+date comes from SOURCE_DATE_EPOCH when set, else today.
 """
 
 from __future__ import annotations
@@ -18,49 +19,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-OUT = Path(__file__).resolve().parent.parent / "src" / "bglint" / "data" / "aws_managed_policies.json"
+from bglint.iam.managed import POLICIES_FILE, pack
+
+OUT = Path(__file__).resolve().parent.parent / "src" / "bglint" / "data" / POLICIES_FILE
+PACKAGE = "moto"
 MODULE = "moto/iam/aws_managed_policies.py"
 VARIABLE = "aws_managed_policies_data"
-
-POLICIES = (
-    # Broad or admin-like: what a break-glass role is most often given.
-    "AdministratorAccess",
-    "PowerUserAccess",
-    "IAMFullAccess",
-    "ReadOnlyAccess",
-    "ViewOnlyAccess",
-    "SecurityAudit",
-    "SystemAdministrator",
-    "NetworkAdministrator",
-    "DatabaseAdministrator",
-    "SupportUser",
-    "AWSSupportAccess",
-    "AWSOrganizationsFullAccess",
-    "AWSOrganizationsReadOnlyAccess",
-    "AWSCloudShellFullAccess",
-    # Service full-access policies used to repair a broken install.
-    "AmazonEC2FullAccess",
-    "AmazonVPCFullAccess",
-    "AmazonS3FullAccess",
-    "AmazonRDSFullAccess",
-    "AmazonDynamoDBFullAccess",
-    "AWSCloudFormationFullAccess",
-    "AWSLambda_FullAccess",
-    "AmazonECS_FullAccess",
-    "CloudWatchLogsFullAccess",
-    "CloudWatchReadOnlyAccess",
-    "SecretsManagerReadWrite",
-    # EKS cluster and node roles, and instance or function roles.
-    "AmazonEKSClusterPolicy",
-    "AmazonEKSServicePolicy",
-    "AmazonEKSVPCResourceController",
-    "AmazonEKSWorkerNodePolicy",
-    "AmazonEKS_CNI_Policy",
-    "AmazonEC2ContainerRegistryReadOnly",
-    "AmazonSSMManagedInstanceCore",
-    "AmazonEC2RoleforSSM",
-    "AWSLambdaBasicExecutionRole",
-)
+MEMBER_SIZE = 64_000  # characters of JSON per gzip member: ~540 KB in all, a lookup inflates ~1/60
 
 
 def moto_policies() -> dict[str, Any]:
@@ -86,40 +51,34 @@ def build_date() -> str:
     return now.date().isoformat()
 
 
-def pinned(policies: dict[str, Any]) -> dict[str, Any]:
-    """The pinned policies present in this moto release (absent ones are reported, not fatal)."""
-    missing = [name for name in POLICIES if name not in policies]
-    if missing:
-        print(f"not in moto, skipped: {', '.join(missing)}", file=sys.stderr)
+def pinned(policies: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {
-        name: {
-            "path": policies[name]["Path"],
-            "version": policies[name].get("DefaultVersionId", ""),
-            "updated": policies[name].get("UpdateDate", ""),
-            "document": policies[name]["Document"],
-        }
-        for name in sorted(POLICIES)
-        if name in policies
+        name: {"path": entry["Path"], "version": entry.get("DefaultVersionId", ""), "document": entry["Document"]}
+        for name, entry in policies.items()
     }
 
 
-def build() -> str:
-    doc = {
-        "provenance": {
-            "source": f"moto {importlib.metadata.version('moto')} {MODULE}",
-            "built": build_date(),
-        },
-        "policies": pinned(moto_policies()),
+def provenance(policies: dict[str, Any]) -> dict[str, str]:
+    updates = [entry["UpdateDate"][:10] for entry in policies.values() if entry.get("UpdateDate")]
+    return {
+        "source": PACKAGE,
+        "version": importlib.metadata.version(PACKAGE),
+        "file": MODULE,
+        "date": max(updates),
+        "built": build_date(),
     }
-    # One entry per line keeps a regenerated file reviewable as a diff.
-    return json.dumps(doc, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def build() -> bytes:
+    policies = moto_policies()
+    return pack(provenance(policies), pinned(policies), MEMBER_SIZE)
 
 
 def main() -> int:
-    text = build()
+    blob = build()
     OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(text, encoding="utf-8")
-    print(f"wrote {OUT} ({len(text.encode()):,} bytes)")
+    OUT.write_bytes(blob)
+    print(f"wrote {OUT} ({len(blob):,} bytes)")
     return 0
 
 

@@ -32,6 +32,8 @@ def page(rule: Rule) -> str:
     ]
     if rule.example:
         parts.append(f"## Example\n\n```\n{rule.example}\n```")
+    if rule.fixed:
+        parts.append(f"## Fixed\n\n```\n{rule.fixed}\n```")
     parts.append(f"Suppress or re-level it by id (`{rule.id}`) in `.bglint.yaml`.")
     return "\n\n".join(parts) + "\n"
 

@@ -212,8 +212,8 @@ def test_relative_contents_falls_back_to_the_app_root(tmp_path: Path) -> None:
     assert doc.references == [("./x.json", "app/x.json")]
 
 
-@pytest.mark.parametrize("written", ['"./permissions/x.json"', '"file://./permissions/x.json"', '"file://x.json"'])
-def test_permissions_prefixed_and_file_url_references(tmp_path: Path, written: str) -> None:
+@pytest.mark.parametrize("written", ['"file://x.json"', '"file::./x.json"'])
+def test_file_url_references(tmp_path: Path, written: str) -> None:
     root = make_app(
         tmp_path / "app", {"break_glass.toml": one_policy_role(written), "permissions/x.json": ALLOW_S3_GET}
     )
@@ -294,14 +294,21 @@ def test_dotdot_reference_escaping_the_app_is_an_error_and_not_read(tmp_path: Pa
     _assert_nothing_read_outside(reads, root)
 
 
-@pytest.mark.parametrize("written", ["/etc/passwd", "file:///etc/passwd"])
-def test_absolute_reference_is_an_error_and_not_read(tmp_path: Path, reads: list[Path], written: str) -> None:
+@pytest.mark.parametrize(
+    ("written", "why"),
+    [
+        # Nuon fetches only values starting with http, ./, ../, git or file: this one is literal JSON.
+        ("/etc/passwd", "expected a JSON value"),
+        ("file:///etc/passwd", "leads outside the app directory"),
+    ],
+)
+def test_absolute_reference_is_an_error_and_not_read(tmp_path: Path, reads: list[Path], written: str, why: str) -> None:
     text = one_policy_role(f'"{written}"')
     root = make_app(tmp_path / "app", {"break_glass.toml": text})
     doc, errors = load(root)
     (error,) = errors
     assert (error.path, error.line) == ("app/break_glass.toml", line_of(text, "contents ="))
-    assert "outside the app directory" in error.message
+    assert why in error.message
     assert doc.roles[0].policies[0].statements == ()
     _assert_nothing_read_outside(reads, root)
 
@@ -437,20 +444,15 @@ def test_boundary_literal_json(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("arn", "state", "origin"),
-    [
-        ("arn:aws:iam::aws:policy/PowerUserAccess", BoundaryState.DOCUMENT, PolicyOrigin.AWS_MANAGED),
-        ("arn:aws:iam::111122223333:policy/their-boundary", BoundaryState.UNKNOWN, PolicyOrigin.EXTERNAL),
-    ],
+    "arn", ["arn:aws:iam::aws:policy/PowerUserAccess", "arn:aws:iam::111122223333:policy/their-boundary"]
 )
-def test_boundary_arn(tmp_path: Path, arn: str, state: BoundaryState, origin: PolicyOrigin) -> None:
+def test_boundary_arn_bounds_nothing(tmp_path: Path, arn: str) -> None:
+    # Nuon stores the boundary as a JSON document and makes a policy of it: an ARN is not one.
     doc = load_clean(make_app(tmp_path / "app", {"break_glass.toml": boundary_role(f'"{arn}"')}))
     boundary = doc.roles[0].boundary
     assert boundary is not None
-    assert boundary.state is state
-    (policy,) = boundary.policies
-    assert (policy.origin, policy.arn) == (origin, arn)
-    assert bool(policy.statements) is (state is BoundaryState.DOCUMENT)
+    assert (boundary.state, boundary.reference, boundary.policies) == (BoundaryState.UNUSABLE, arn, ())
+    assert not boundary.bounds
 
 
 # -- named policies --------------------------------------------------------------------
@@ -532,9 +534,15 @@ managed_policy_name = "ReadOnlyAccess"
 name        = "deprov"
 description = "d"
 
+[[deprovision_role.policies]]
+managed_policy_name = "ReadOnlyAccess"
+
 [[custom_roles]]
 name        = "custom-one"
 description = "d"
+
+[[custom_roles.policies]]
+managed_policy_name = "ReadOnlyAccess"
 """
 
 

@@ -46,6 +46,7 @@ gcp_permissions = ["logging.logs.list"]
 MINIMAL = {
     "action": 'name = "a"\n[[triggers]]\ntype = "manual"\n[[steps]]\nname = "s"\ncommand = "true"\n',
     "break_glass": "",
+    "break_glass_role": 'name = "r"\ndescription = "d"\n',
     "metadata": 'version = "v2"\n',
     "named_policy": 'name = "p"\ncontents = "./p.json"\n',
     "permission_role": 'type = "custom"\nname = "r"\ndescription = "d"\n',
@@ -111,7 +112,7 @@ def test_unknown_key_is_a_warning_with_a_suggestion() -> None:
     )
     # Unknown keys are not errors; the policy that grants nothing is (no alternative set).
     assert [e.message for e in errors] == [
-        "role[0].policies[0]: needs exactly one of 'managed_policy_name', 'name' + 'contents', "
+        "role[0].policies[0]: needs one of 'managed_policy_name', 'contents', "
         "'gcp_predefined_role', 'gcp_permissions', 'azure_actions', 'azure_built_in_roles'"
     ]
 
@@ -128,7 +129,7 @@ def test_managed_policy_and_inline_contents_together_are_an_error() -> None:
         'managed_policy_name = "AdministratorAccess"\nname = "p"\ncontents = "{}"\n'
     )
     assert (error.line, error.col) == (5, 1)
-    assert error.message == ("role[0].policies[0]: sets 'managed_policy_name' and 'name' + 'contents'; use only one")
+    assert error.message == "role[0].policies[0]: sets 'managed_policy_name' and 'contents'; Nuon accepts only one"
 
 
 def test_empty_policy_entry_is_tolerated() -> None:

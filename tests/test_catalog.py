@@ -130,6 +130,27 @@ def test_suggest() -> None:
     assert catalog.suggest("ecc2:Describe*") == "ec2:Describe*"
 
 
+@pytest.mark.parametrize(
+    ("written", "meant"),
+    [
+        # S3 Control's API operations are IAM actions of the s3 prefix.
+        ("s3control:*", "s3:*"),
+        ("s3control:GetAccessPoint", "s3:GetAccessPoint"),
+        ("s3control:getaccesspoint", "s3:GetAccessPoint"),
+        ("s3control:GetAccesPoint", "s3:GetAccessPoint"),
+        # Two prefixes one edit away: the one that has the action wins.
+        ("ecs2:RunTask", "ecs:RunTask"),
+        ("ecs2:RunInstances", "ec2:RunInstances"),
+        ("secretmanager:GetSecretValue", "secretsmanager:GetSecretValue"),
+        ("lamda:InvokeFunctoin", "lambda:InvokeFunction"),
+        ("s3:GetObjekt", "s3:GetObject"),
+        ("secretsmanager:GetSecretValues", "secretsmanager:GetSecretValue"),
+    ],
+)
+def test_suggest_within_the_service_prefix_first(written: str, meant: str) -> None:
+    assert catalog.suggest(written) == meant
+
+
 def test_suggest_nothing() -> None:
     assert catalog.suggest("ec2:DescribeInstances") is None  # known
     assert catalog.suggest("ec2:Describe*") is None  # matches

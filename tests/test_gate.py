@@ -745,7 +745,8 @@ def test_json_report_with_suppressions_and_a_baseline_validates(
             )
         },
     )
-    _, data = check_json(tmp_path, "--baseline", "old.json", "ops.yaml")
+    # The whole directory is checked, so the entry of a file no longer there is fixed (stale).
+    _, data = check_json(tmp_path, "--baseline", "old.json", ".")
     errors = sorted(report_validator.iter_errors(data), key=str)
     assert errors == [], [e.message for e in errors]
     assert data["stale_baseline"] == ["BG002 gone.yaml role BreakglassGone"]
@@ -1010,7 +1011,7 @@ def test_github_annotations_from_hostile_names_cannot_forge_commands(tmp_path: P
     assert all("\r" not in line for line in out)
 
 
-def test_markdown_summary_counts_and_one_row_per_finding(tmp_path: Path) -> None:
+def test_markdown_summary_counts_and_one_row_per_rule_and_file(tmp_path: Path) -> None:
     root = _mixed(tmp_path)
     piped = cfn_role("BreakglassP").replace("[sts:GetCallerIdentity]", '["sts:GetCallerIdentity", "s3:Get|Object"]')
     write_tree(root, {"piped.yaml": template(piped)})
@@ -1022,16 +1023,25 @@ def test_markdown_summary_counts_and_one_row_per_finding(tmp_path: Path) -> None
         f"2 documents checked: **{summary['error']} errors**, {summary['warning']} warnings, "
         f"{summary['note']} notes; 0 input errors; 1 suppressed."
     ) in text
-    rows = [ln for ln in lines(text) if ln.startswith("| ") and not ln.startswith("| | rule")]
-    assert len(rows) == len(visible(data))
-    for row in rows:
-        # Four cells: an unescaped | would make more.
-        assert len(re.split(r"(?<!\\)\|", row)) == 6, row
-    (piped_row,) = [row for row in rows if "Get" in row and "BG008" in row]
+    # A table of rules (one row per rule and severity), then per rule one row per file.
+    per_rule = {(f["rule"], f["severity"]) for f in visible(data)}
+    per_file = {(f["rule"], f["severity"], f["path"]) for f in visible(data)}
+    rule_rows = [ln for ln in lines(text) if re.match(r"\| \S+ \| BG\d{3} \| \d+ \|", ln)]
+    file_rows = [ln for ln in lines(text) if ln.startswith("| ") and ".yaml" in ln.split("|")[1]]
+    assert len(rule_rows) == len(per_rule) and len(file_rows) == len(per_file), text
+    assert sum(int(row.split("|")[3]) for row in rule_rows) == len(visible(data))
+    for row in file_rows:
+        # Three cells: an unescaped | would make more.
+        assert len(re.split(r"(?<!\\)\|", row)) == 5, row
+    (piped_row,) = [row for row in file_rows if "Get" in row and "piped.yaml" in row and "did you mean" in row]
     assert "s3:Get\\|Object" in piped_row
-    # The place is readable Markdown: no code span showing the escapes literally.
-    assert "piped.yaml:" in piped_row.replace("\\.", ".").replace("\\-", "-")
-    assert "`" not in piped_row.split("|")[3]
+    # Readable raw text: no code span, and no escapes where Markdown needs none.
+    assert "piped.yaml:" in piped_row and "\\." not in piped_row and "\\-" not in piped_row
+    assert "`" not in piped_row.split("|")[1]
+    # Worst first: the sections follow severity.
+    sections = re.findall(r"^### \S+ (BG\d{3}) .*\((error|warning|note):", text, re.M)
+    order = ["error", "warning", "note"]
+    assert [order.index(sev) for _, sev in sections] == sorted(order.index(sev) for _, sev in sections)
     assert "### Suppressed" in text and "scratch buckets" in text
 
 
@@ -1142,7 +1152,9 @@ def test_explain_bg002_prints_rationale_remediation_and_example(tmp_path: Path) 
     out = result.stdout
     assert out.startswith(f"BG002 {spec['name']}: {spec['title']}")
     assert spec["rationale"].strip() in out and spec["remediation"].strip() in out
-    assert "Example:" in out and spec["example"].strip() in out
+    # The wrong example, then (beside or under it) the fixed one.
+    assert "Wrong:" in out and "Fixed:" in out
+    assert all(line.strip() in out for line in spec["example"].splitlines() + spec["fixed"].splitlines())
     for rule_id in ("BG040", "BG041", "BG042"):
         gov = run_bglint("explain", rule_id.lower(), cwd=tmp_path)
         assert gov.returncode == 0 and "Example:" in gov.stdout
@@ -1217,7 +1229,7 @@ def test_hook_entry_lints_the_whole_app_with_the_config_and_is_fast(tmp_path: Pa
     assert proc.returncode == 1, proc.stdout + proc.stderr
     reported = {
         (m.group(1), m.group(2))
-        for m in re.finditer(r"^apps/demo/break_glass\.toml:\d+:\d+: (BG\d+) \[(\w+)\]", proc.stdout, re.M)
+        for m in re.finditer(r"^apps/demo/break_glass\.toml:\d+:\d+: (BG\d+)(?: \+BG\d+)* (\w+) ", proc.stdout, re.M)
     }
     assert ("BG002", "error") in reported  # the unchanged break_glass.toml was linted
     assert ("BG003", "warning") in reported  # the repository's config was read

@@ -221,8 +221,18 @@ CASES: dict[str, tuple[str, list[tuple[str, str, str]], tuple[str, ...]]] = {
         [],
         ("BG022", "BG023"),
     ),
-    "not-a-break-glass-stack": (
+    # Issue 16: BG022 runs on any stack that creates IAM principals or access, break-glass
+    # role or not (an IAM user is the worst break-glass stack whatever its roles are called).
+    "not-a-break-glass-stack-still-creates-access": (
         stack(role="AppRole", role_head="DeletionPolicy: Retain\n", resources="U:\n  Type: AWS::IAM::User\n"),
+        [
+            ("BG022", "  U:", "creates IAM user 'U'"),
+            ("BG022", "  AppRole:", "AWS::IAM::Role 'AppRole' has DeletionPolicy: Retain"),
+        ],
+        ("BG023",),
+    ),
+    "not-a-break-glass-stack-without-iam": (
+        "Resources:\n  B:\n    Type: AWS::S3::Bucket\n    DeletionPolicy: Retain\n",
         [],
         ("BG022", "BG023"),
     ),

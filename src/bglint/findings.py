@@ -63,6 +63,7 @@ class Rule:
     when: When
     overrides: tuple[tuple[When, str], ...] = ()
     example: str = ""
+    fixed: str = ""  # the example, fixed
     source: str = ""
     tags: tuple[str, ...] = field(default=())
 
@@ -92,3 +93,4 @@ class Finding(NamedTuple):
     role: str
     fingerprint: str
     suppression: Suppression | None = None  # set when a current, justified suppression covers it
+    detail: str = ""  # the predicate's words alone, without the rule's framing: the short text line

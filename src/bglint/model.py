@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 
 class NetworkKind(StrEnum):
@@ -67,6 +67,9 @@ class Statement:
     action_locs: tuple[Location, ...] = ()
     # True when part of the statement sits under a CloudFormation Fn::If: it may not apply.
     conditional: bool = False
+    # CloudFormation functions bglint could not resolve in it (judged as their widest value in
+    # an Allow, as nothing in a Deny); findings on the statement say so.
+    unresolved: tuple[str, ...] = ()
 
     @property
     def is_allow(self) -> bool:
@@ -83,6 +86,18 @@ class PolicyOrigin(StrEnum):
     EXTERNAL = "external"  # a customer-managed ARN, a parameter: its document is not here
 
 
+class CloudGrant(NamedTuple):
+    """A GCP or Azure policy entry: the roles or permissions it binds. Nuon binds them to the
+    role's identity on the whole project (GCP) or resource group (Azure), with no condition."""
+
+    kind: str  # gcp_predefined_role | gcp_permissions | azure_built_in_roles | azure_actions (the Nuon key)
+    names: tuple[str, ...]  # role names, permissions or actions, as written
+    locs: tuple[Location, ...]  # where each name is written
+
+    def loc_of(self, index: int) -> Location:
+        return self.locs[index] if index < len(self.locs) else self.locs[-1]
+
+
 @dataclass
 class Policy:
     name: str
@@ -94,10 +109,19 @@ class Policy:
     arn: str = ""
     source: str = ""  # the file the document was read from, when it is not `loc.path`
     conditional: bool = False  # attached only under a CloudFormation condition (Fn::If)
+    # The name and path IAM gives a policy of this template (ManagedPolicyName, or the name
+    # CloudFormation generates), for the ARN its own role may target.
+    deployed_name: str = ""
     # Nuon config facts, kept so integrity rules can judge them.
     managed_policy_name: str = ""
     has_contents: bool = False
+    grants: tuple[CloudGrant, ...] = ()  # GCP and Azure entries: what they bind (they carry no IAM document)
     statement_count: int = -1  # kept when the statements are dropped (see Document.strip_for_report)
+    # The stack Nuon generates: a named policy is a managed policy of its own (a managed attachment,
+    # as AWS-managed ones are); an inline one is an AWS::IAM::Policy with this logical id.
+    customer_managed: bool = False
+    logical_id: str = ""
+    rendered_name: str = ""  # the IAM policy name for an example install ("" when not a Nuon name)
 
     def __post_init__(self) -> None:
         if self.statement_count < 0:
@@ -108,6 +132,7 @@ class BoundaryState(StrEnum):
     EMPTY = "empty"  # set, but "" or {} (Nuon treats it as none)
     DOCUMENT = "document"  # its document is known
     UNKNOWN = "unknown"  # set, but its document is not available here
+    UNUSABLE = "unusable"  # set to what Nuon cannot use as a document (an ARN): nothing bounds the role
 
 
 @dataclass
@@ -151,11 +176,19 @@ class Role:
     gate_condition: str = ""  # the CloudFormation Condition that gates the role
     deletion_policy: str = ""
     role_name: str = ""  # IAM RoleName as written (may hold templates)
+    role_path: str = "/"  # IAM Path
     suppressions: tuple[Suppression, ...] = ()  # written on the role (Metadata, a TOML comment)
     # Break-glass workflow facts (templates only): how long a session lasts, what a replacement keeps.
     max_session_duration: int | None = None  # seconds; None when not set (AWS default: 3600) or not a number
     max_session_loc: Location | None = None
     update_replace_policy: str = ""
+    # Why the role exists before anyone breaks the glass ("" when it is created only on demand).
+    standing: str = ""
+    logical_id: str = ""  # in the stack that creates it (Nuon's generated stack, for app configs)
+    # The IAM role name for an example install; `rendered_exact` is False when parts of it could
+    # not be rendered (they count as nothing, so the real name is longer).
+    rendered_name: str = ""
+    rendered_exact: bool = True
     # bglint audit only: how the deployed role differs from its definition, and what IAM says of it.
     drift: tuple[Drift, ...] = ()
     deployed: Deployed | None = None
@@ -220,10 +253,12 @@ _NO_SIGNAL = NetworkContext(NetworkKind.UNKNOWN, "no signal found")
 
 
 class RoleReference(NamedTuple):
-    """A place that names a break-glass role by name (e.g. an action's break_glass_role)."""
+    """A place that names a role by name: an action's `role` or `break_glass_role`."""
 
     name: str
     loc: Location
+    key: str = "break_glass_role"  # role | break_glass_role
+    triggers: tuple[tuple[str, Location], ...] = ()  # the action's trigger types, where written
 
 
 class ConfigNote(NamedTuple):
@@ -291,6 +326,8 @@ class Document:
     # bglint audit --organization: the SCPs and RCPs on the account's path, root first.
     controls: tuple[ControlLayer, ...] = ()
     alerting: Alerting | None = None  # bglint audit: the account's trail and EventBridge rules
+    # Apps: the CloudFormation Nuon generates for the roles (`bglint render`); rules read the roles.
+    generated_stack: dict[str, Any] | None = None
 
     def strip_for_report(self) -> None:
         """Drop, in place, what only evaluation reads: policy statements (reports show the
@@ -307,6 +344,7 @@ class Document:
         self.quickcreate_links = []
         self.parameters = ()
         self.stack_resources = ()
+        self.generated_stack = None
 
 
 class RunbookLink(NamedTuple):
@@ -365,3 +403,6 @@ class StackResource(NamedTuple):
     attaches_to: tuple[tuple[str, str], ...] = ()  # (Roles | Users | Groups | RoleName..., name)
     # Custom resources and Lambda functions with inline code: what suggests they manage IAM
     iam_mentions: tuple[str, ...] = ()
+    # Resource policies (bucket, key, queue, topic, secret...): the AWS principals outside the
+    # stack's account they grant
+    grants_outside: tuple[str, ...] = ()

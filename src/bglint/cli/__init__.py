@@ -1,4 +1,4 @@
-"""Command line: `bglint check`, `bglint permissions`, `bglint rules`, `bglint explain`.
+"""Command line: `bglint check`, `bglint permissions`, `bglint render`, `bglint rules`, `bglint explain`.
 
 Exit codes: 0 nothing at or above --fail-on; 1 findings at or above it; 2 usage or
 input errors (the findings for the other files are still written).
@@ -18,19 +18,25 @@ from bglint.cli.check import baseline, check, config_group, explain, list_rules,
 from bglint.cli.common import EXIT_ERROR
 from bglint.cli.merge import merge
 from bglint.cli.quickcreate import quickcreate
+from bglint.cli.render import render
 
 
 def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
     if not value or ctx.resilient_parsing:
         return
+    from bglint.iam.managed import load_managed
     from bglint.pipeline.common import provenance
 
     data = provenance()
     catalog, managed = data["iam_catalog"], data["aws_managed_policies"]
+    gcp, azure = data["gcp_roles"], data["azure_roles"]
     click.echo(
         f"bglint {__version__}\n"
         f"IAM catalog: {catalog.get('source')} {catalog.get('version')} (data {catalog.get('date')})\n"
-        f"AWS-managed policies: {managed.get('source')} (built {managed.get('built')})"
+        f"AWS-managed policies: {len(load_managed().names()):,} from {managed.get('source')} {managed.get('version')}"
+        f" {managed.get('file')} (data {managed.get('date')}, built {managed.get('built')})\n"
+        f"GCP predefined roles: {gcp.get('source')} {gcp.get('version')} (data {gcp.get('date')})\n"
+        f"Azure built-in roles: {azure.get('source')} {azure.get('version')} (data {azure.get('date')})"
     )
     ctx.exit()
 
@@ -77,5 +83,5 @@ def _exit(code: object) -> NoReturn:
     os._exit(code)
 
 
-for command in (check, baseline, config_group, permissions, list_rules, explain, quickcreate, audit, merge):
+for command in (check, baseline, config_group, permissions, render, list_rules, explain, quickcreate, audit, merge):
     main.add_command(command)

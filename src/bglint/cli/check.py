@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import gc
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -18,14 +19,18 @@ from bglint.cli.common import (
     all_roles_option,
     app_config_option,
     config_option,
+    configs_for,
     fail,
     fail_on_option,
+    ignore_option,
     load_config_for,
     network_option,
     output_spec,
     paths_argument,
     print_errors,
     rules_option,
+    select_option,
+    wants_colour,
     write,
 )
 from bglint.errors import InputError
@@ -34,6 +39,7 @@ if TYPE_CHECKING:
     from bglint.findings import Rule
     from bglint.load.config import Config
     from bglint.report import Report
+    from bglint.report.text import TextStyle
 
 
 @click.command(epilog=EXIT_CODES_HELP)
@@ -65,6 +71,12 @@ if TYPE_CHECKING:
     type=click.IntRange(min=1),
     help="Processes for large runs (default: every core). The output is the same for any value.",
 )
+@select_option
+@ignore_option
+@click.option("--show-fixes", is_flag=True, help="Text: under each line, every finding's why and smallest fix.")
+@click.option("--statistics", is_flag=True, help="Text: how many findings per rule, instead of the findings.")
+@click.option("--quiet", "-q", is_flag=True, help="Text: the findings only, no summary.")
+@click.option("--show-skipped", is_flag=True, help="List every path a directory scan did not check, with the reason.")
 def check(
     paths: tuple[Path, ...],
     formats: list[tuple[str, Path | None]],
@@ -77,30 +89,57 @@ def check(
     network: str | None,
     app_config: Path | None,
     jobs: int | None,
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    show_fixes: bool,
+    statistics: bool,
+    quiet: bool,
+    show_skipped: bool,
 ) -> None:
     """Check app config directories and CloudFormation templates."""
     from bglint.parallel import default_jobs
-    from bglint.pipeline.check import checked
+    from bglint.pipeline.check import checked, merged
     from bglint.pipeline.common import CheckOptions
     from bglint.report import at_or_above, visible
+    from bglint.report.text import TextStyle
 
     # Off for the rest of this short-lived process: a check makes millions of objects and no
     # reference cycles, and once back on, the cyclic collector would walk them all (~40 ms).
     gc.disable()
-    config = load_config_for(config_file, paths)
-    options = CheckOptions(config, rules_dirs, all_roles, network or "", app_config, jobs or default_jobs())
-    report = checked(paths, options, baseline)
+    groups = configs_for(config_file, paths)
+    reports = [
+        checked(
+            group,
+            CheckOptions(
+                config, rules_dirs, all_roles, network or "", app_config, jobs or default_jobs(), select, ignore
+            ),
+            baseline,
+            show_skipped,
+        )
+        for config, group in groups
+    ]
+    report = merged(reports)
     if output is not None:
         if len(formats) > 1:
             raise click.UsageError("--output goes with a single --format; write FORMAT:FILE for several")
         formats = [(formats[0][0], formats[0][1] or output)]
     for fmt, target in formats:
-        write(_render(report, fmt), target)
+        style = TextStyle(target is None and wants_colour(), show_fixes, quiet, statistics)
+        write(_render(report, fmt, style), target)
     print_errors(report.errors)
+    if not quiet and all(target is not None for _, target in formats):  # nothing on stdout: say how it went
+        from bglint.report.text import summary
+
+        click.echo(summary(report), err=True)
     if report.errors:
         sys.exit(EXIT_ERROR)
-    threshold = fail_on or config.fail_on or "error"
-    sys.exit(EXIT_FINDINGS if any(at_or_above(f.severity, threshold) for f in visible(report)) else EXIT_CLEAN)
+    # Each path's own config says what fails it (unless --fail-on does).
+    failing = any(
+        at_or_above(f.severity, fail_on or config.fail_on or "error")
+        for (config, _), part in zip(groups, reports, strict=True)
+        for f in visible(part)
+    )
+    sys.exit(EXIT_FINDINGS if failing else EXIT_CLEAN)
 
 
 @click.group()
@@ -108,40 +147,87 @@ def baseline() -> None:
     """Record today's findings so a gate reports only new ones."""
 
 
-@baseline.command("create")
-@paths_argument
-@click.option(
-    "--output",
-    "-o",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=Path(".bglint-baseline.json"),
-    show_default=True,
-)
-@config_option
-@rules_option
-@all_roles_option
-@network_option
-@app_config_option
-def baseline_create(
+def _baseline_inputs(command: Callable[..., None]) -> Callable[..., None]:
+    """The options `baseline create` and `baseline prune` share with `check`."""
+    options = (paths_argument, config_option, rules_option, all_roles_option, network_option, app_config_option)
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _report_per_config(
     paths: tuple[Path, ...],
-    output: Path,
     config_file: Path | None,
     rules_dirs: tuple[Path, ...],
     all_roles: bool,
     network: str | None,
     app_config: Path | None,
-) -> None:
-    """Write the current findings (suppressed ones excluded) to a baseline file."""
-    from bglint.pipeline.check import checked
+) -> tuple[Config, Report]:
+    """The first path's config and the findings, each path under its own config, no baseline."""
+    from bglint.pipeline.check import merged, run_check, wrapped
     from bglint.pipeline.common import CheckOptions
+
+    groups = configs_for(config_file, paths)
+    results = [
+        run_check(list(group), CheckOptions(config, rules_dirs, all_roles, network or "", app_config))
+        for config, group in groups
+    ]
+    return groups[0][0], merged([wrapped(result) for result in results])
+
+
+@baseline.command("create")
+@_baseline_inputs
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write it (default: the config's `baseline:`, else .bglint-baseline.json, which "
+    "`bglint check` then reads by itself).",
+)
+def baseline_create(output: Path | None, **inputs: Any) -> None:
+    """Write the current findings (suppressed ones excluded) to a baseline file."""
+    from bglint.load.config import DEFAULT_BASELINE
     from bglint.report.baseline import render_baseline
 
-    options = CheckOptions(load_config_for(config_file, paths), rules_dirs, all_roles, network or "", app_config)
-    report = checked(paths, options)
-    write(render_baseline(report), output)
+    config, report = _report_per_config(**inputs)
+    target = output or config.baseline or Path(DEFAULT_BASELINE)
+    write(render_baseline(report), target)
     print_errors(report.errors)
-    click.echo(f"wrote {len(report.findings) - len(report.suppressed())} findings to {output}", err=True)
+    click.echo(f"wrote {len(report.findings) - len(report.suppressed())} findings to {target}", err=True)
     sys.exit(EXIT_ERROR if report.errors else EXIT_CLEAN)
+
+
+@baseline.command("prune")
+@_baseline_inputs
+@click.option(
+    "--baseline",
+    "baseline_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The baseline to prune (default: the config's `baseline:`, else .bglint-baseline.json).",
+)
+def baseline_prune(baseline_file: Path | None, **inputs: Any) -> None:
+    """Drop the entries of checked files that no finding matches any more (fixed ones)."""
+    from bglint.evaluate.baseline import fixed
+    from bglint.load.baseline import baseline_document, entries_of
+    from bglint.load.config import DEFAULT_BASELINE
+    from bglint.report import visible
+    from bglint.report.baseline import without
+
+    config, report = _report_per_config(**inputs)
+    target = baseline_file or config.baseline or Path(DEFAULT_BASELINE)
+    try:
+        document = baseline_document(target)
+        entries = entries_of(document, str(target))
+    except InputError as exc:
+        fail(exc)
+    print_errors(report.errors)
+    if report.errors:  # a file that did not load has no findings: its entries are not fixed
+        sys.exit(EXIT_ERROR)
+    checked = [doc.path for doc in report.documents] + [str(p) for p in inputs["paths"]]
+    gone = fixed(visible(report), entries, checked)
+    write(without(document, {entry.fingerprint for entry in gone}), target)
+    click.echo(f"removed {len(gone)} fixed entries from {target}; {len(entries) - len(gone)} left", err=True)
+    sys.exit(EXIT_CLEAN)
 
 
 @click.group("config")
@@ -163,6 +249,7 @@ def config_show(path: Path, config_file: Path | None) -> None:
 @paths_argument
 @click.option("--role", help="Only the role with this name or logical id (break-glass or not).")
 @click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True)
+@click.option("--all", "every_action", is_flag=True, help="List every action with its access level and scoping.")
 @config_option
 @all_roles_option
 @network_option
@@ -171,6 +258,7 @@ def permissions(
     paths: tuple[Path, ...],
     role: str | None,
     fmt: str,
+    every_action: bool,
     config_file: Path | None,
     all_roles: bool,
     network: str | None,
@@ -185,7 +273,11 @@ def permissions(
     loaded = load_documents(list(paths), CheckOptions(config, (), all_roles, network or "", app_config))
     settings = settings_of(config)
     # Each document within its time budget: one that runs out becomes an input error.
-    views = loaded.evaluate_each(lambda doc: permission_views([doc], role, settings))
+    views = loaded.evaluate_each(lambda doc: permission_views([doc], role, settings, every_action))
+    if not views:
+        wanted = f"no role named {role!r}" if role else "no break-glass roles"
+        print_errors(loaded.errors)
+        fail(InputError(", ".join(map(str, paths)), f"{wanted} found (see --all-roles, `bglint check`)"))
     click.echo(render_permissions(views, fmt), nl=False)
     print_errors(loaded.errors)
     sys.exit(EXIT_ERROR if loaded.errors else EXIT_CLEAN)
@@ -220,7 +312,9 @@ def explain(rule_id: str, config_file: Path | None, rules_dirs: tuple[Path, ...]
         f"Why:\n{found.rationale}\n\nFix:\n{found.remediation}\n"
     )
     if found.example:
-        click.echo(f"Example:\n{found.example}\n")
+        from bglint.report.explain import wrong_and_fixed
+
+        click.echo(wrong_and_fixed(found.example, found.fixed))
 
 
 def _all_rules(config: Config, rules_dirs: tuple[Path, ...]) -> list[Rule]:
@@ -233,7 +327,7 @@ def _all_rules(config: Config, rules_dirs: tuple[Path, ...]) -> list[Rule]:
     return rules
 
 
-def _render(report: Report, fmt: str) -> str:
+def _render(report: Report, fmt: str, style: TextStyle | None = None) -> str:
     from bglint.report.formats import render
 
-    return render(report, fmt)
+    return render(report, fmt, style=style)

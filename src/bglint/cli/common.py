@@ -32,11 +32,24 @@ def load_config_for(config_file: Path | None, paths: tuple[Path, ...]) -> Config
         fail(exc)
 
 
+def configs_for(config_file: Path | None, paths: tuple[Path, ...]) -> list[tuple[Config, tuple[Path, ...]]]:
+    """The paths grouped by their config: `--config` for all, else each path's nearest one, so
+    the order of the paths never changes a result."""
+    if config_file is not None or len(paths) <= 1:
+        return [(load_config_for(config_file, paths), paths)]
+    from bglint.load.config import find_config
+
+    groups: dict[Path | None, list[Path]] = {}
+    for path in paths:
+        groups.setdefault(find_config(path), []).append(path)
+    return [(load_config_for(found, tuple(group)), tuple(group)) for found, group in groups.items()]
+
+
 config_option = click.option(
     "--config",
     "config_file",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Config file (default: .bglint.yaml or pyproject.toml [tool.bglint], searched upwards from the first path).",
+    help="Config file (default: .bglint.yaml or pyproject.toml [tool.bglint], searched upwards from each checked path).",
 )
 all_roles_option = click.option("--all-roles", is_flag=True, help="Treat every IAM role as a break-glass role.")
 network_option = click.option(
@@ -54,6 +67,36 @@ rules_option = click.option(
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="An extra directory of rule YAML files (repeatable).",
 )
+
+
+def _rule_ids(_ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]) -> tuple[str, ...]:
+    """`BG001,BG003` or repeated: upper-cased ids or id prefixes."""
+    ids = tuple(part.strip().upper() for value in values for part in value.split(",") if part.strip())
+    for rule_id in ids:
+        if not rule_id.startswith("BG"):
+            raise click.BadParameter(f"{rule_id!r} is not a rule id or prefix (BG001, BG00...; see `bglint rules`)")
+    return ids
+
+
+select_option = click.option(
+    "--select",
+    multiple=True,
+    callback=_rule_ids,
+    metavar="IDS",
+    help="Run only these rules: ids or prefixes, comma-separated or repeated (BG001,BG00).",
+)
+ignore_option = click.option(
+    "--ignore", multiple=True, callback=_rule_ids, metavar="IDS", help="Do not run these rules (ids or prefixes)."
+)
+
+
+def wants_colour() -> bool:
+    """Colour on a terminal; NO_COLOR (no-color.org) turns it off, FORCE_COLOR on, NO_COLOR first."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    return bool(os.environ.get("FORCE_COLOR")) or sys.stdout.isatty()
+
+
 fail_on_option = click.option(
     "--fail-on",
     type=click.Choice(("error", "warning", "note", "never")),
@@ -79,7 +122,7 @@ def output_spec(_ctx: click.Context, _param: click.Parameter, values: tuple[str,
 def write(text: str, output: Path | None) -> None:
     if output is None:
         try:
-            click.echo(text, nl=False)
+            click.echo(text, nl=False, color=True)  # colour was decided already (wants_colour)
             sys.stdout.flush()
         except OSError as exc:  # a full disk, a closed pipe (`| head`): the report is cut short
             # Whatever is left in the buffer would fail again at exit: drop it.

@@ -6,15 +6,33 @@ so moving lines does not make an old finding look new.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from bglint.findings import BaselineEntry, Finding
 
 
-def compare(findings: list[Finding], baseline: list[BaselineEntry]) -> tuple[list[Finding], int, list[str]]:
-    """(findings not in the baseline, how many were, descriptions of the stale entries)."""
+def compare(
+    findings: list[Finding], baseline: list[BaselineEntry], checked: Iterable[str]
+) -> tuple[list[Finding], int, list[str]]:
+    """(findings not in the baseline, how many were, descriptions of the stale entries).
+
+    Only entries of what was checked (`checked`: document paths, an app directory covering its
+    files) can be stale; the others are neither new nor fixed.
+    """
     known = {entry.fingerprint for entry in baseline}
-    seen = {f.fingerprint for f in findings}
     fresh = [f for f in findings if f.fingerprint not in known]
-    stale = [
-        f"{e.rule} {e.path}" + (f" role {e.role}" if e.role else "") for e in baseline if e.fingerprint not in seen
-    ]
+    stale = [f"{e.rule} {e.path}" + (f" role {e.role}" if e.role else "") for e in fixed(findings, baseline, checked)]
     return fresh, len(findings) - len(fresh), stale
+
+
+def fixed(findings: list[Finding], baseline: list[BaselineEntry], checked: Iterable[str]) -> list[BaselineEntry]:
+    """The baseline entries of checked files that no finding matches any more."""
+    seen = {f.fingerprint for f in findings}
+    places = tuple(checked)
+    inside = tuple(place.rstrip("/") + "/" for place in places)
+    everything = "." in places  # the working directory was checked
+
+    def in_scope(entry: BaselineEntry) -> bool:
+        return everything or entry.path in places or entry.path.startswith(inside)
+
+    return [e for e in baseline if e.fingerprint not in seen and in_scope(e)]

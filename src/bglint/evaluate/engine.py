@@ -38,6 +38,9 @@ def conclude(
 
     day = today or dt.date.today()
     findings, use = apply_suppressions(findings, documents, configured, day)
+    # A suppression of a rule not run (disabled, --select, --ignore) is not known to be unused.
+    active = {rule.id for rule in rules}
+    use = [(suppression, used or suppression.rule not in active) for suppression, used in use]
     # The suppressions themselves are judged last: expired, unjustified or unused ones.
     governance = Document(path="", kind=DocumentKind.SUPPRESSIONS)
     subject = Subject(governance, None, settings, suppressions=tuple(use), today=day)
@@ -74,11 +77,28 @@ def _document_findings(doc: Document, rules: list[Rule], settings: Settings) -> 
                 yield _finding(rule, severity, doc, role, hit)
 
 
+def _unresolved_note(role: Role | None, hit: Hit) -> str:
+    """Say so when the finding points at a statement with CloudFormation values bglint could
+    not resolve."""
+    if role is None:
+        return ""
+    statements = [s for p in role.policies for s in p.statements if s.unresolved]
+    statements += [s for p in (role.boundary.policies if role.boundary else ()) for s in p.statements if s.unresolved]
+    concerned = [s for s in statements if s.loc == hit.loc or hit.loc in s.action_locs]
+    names = list(dict.fromkeys(name for s in concerned for name in s.unresolved))
+    if not names:
+        return ""
+    return (
+        f" (bglint could not resolve {', '.join(names)} here and judged the widest value it may take in an"
+        " Allow, none in a Deny)"
+    )
+
+
 def _finding(rule: Rule, severity: str, doc: Document, role: Role | None, hit: Hit) -> Finding:
     level = f" (declared level: {role.level})" if role is not None and role.level else ""
     values = {
         "role": role.name if role is not None else "",
-        "detail": hit.detail,
+        "detail": hit.detail + _unresolved_note(role, hit),
         "network": _NETWORK_PHRASE[doc.network.kind] + level,
         "fix": hit.fix,
     }
@@ -87,4 +107,4 @@ def _finding(rule: Rule, severity: str, doc: Document, role: Role | None, hit: H
     key = _ROLE_INDEX.sub("", hit.key)
     identity = "\x00".join((rule.id, doc.identity or doc.path, values["role"], key))
     fingerprint = hashlib.sha256(identity.encode()).hexdigest()[:32]
-    return Finding(rule, severity, message, hit.fix, hit.loc, doc.path, values["role"], fingerprint)
+    return Finding(rule, severity, message, hit.fix, hit.loc, doc.path, values["role"], fingerprint, detail=hit.detail)

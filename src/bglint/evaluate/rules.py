@@ -87,6 +87,7 @@ def _rule(raw: dict[str, Any], source: str) -> Rule:
         when=_when(raw.get("when")),
         overrides=tuple((_when(o["when"]), o["severity"]) for o in raw.get("severity-overrides", ())),
         example=raw.get("example", "").strip(),
+        fixed=raw.get("fixed", "").strip(),
         source=source,
         tags=tuple(raw.get("tags", ())),
     )

@@ -5,10 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from bglint.iam.catalog import Catalog, load_catalog
 from bglint.iam.effective import Permissions, analyse
 from bglint.model import DEFAULT_TAG_KEYS, Document, Role, Suppression
+
+if TYPE_CHECKING:
+    from bglint.clouds.access import CloudAccess
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,15 @@ class Subject:
     def permissions(self) -> Permissions:
         assert self.role is not None, "role predicates only run on roles"
         return analyse(self.role, self.catalog)
+
+    @functools.cached_property
+    def cloud(self) -> CloudAccess | None:
+        """What a GCP or Azure role can do; None for an AWS role (and for a document)."""
+        if self.role is None or self.role.platform not in ("gcp", "azure"):
+            return None
+        from bglint.clouds.access import cloud_access  # read only when such a role is judged
+
+        return cloud_access(self.role)
 
     @functools.cached_property
     def written_bits(self) -> int:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from bglint.iam.glob import glob_regex
+from bglint.iam.spelling import closest, default_limit, edit_distance
 from bglint.paths import data_path
 
 AccessLevel = Literal["List", "Read", "Write", "Permissions management", "Tagging"]
@@ -125,6 +126,8 @@ class Catalog:
         self._expanded: dict[str, frozenset[str]] = {}
         self._expanded_bits: dict[str, int] = {}
         self._present_in: dict[int, tuple[_Service, ...]] = {}
+        self._service_masks: dict[tuple[str, str, str], int] = {}
+        self._over_services_cache: dict[tuple[str, str, int], int] = {}
 
     @property
     def provenance(self) -> dict[str, str]:
@@ -178,28 +181,41 @@ class Catalog:
     def suggest(self, action: str) -> str | None:
         """A "did you mean" for an action or pattern that matches nothing, else None.
 
-        A misspelled service prefix is corrected first. A literal name is then replaced by the
-        closest name of that service (canonical case); a wildcard name is kept as written and
-        the corrected pattern is returned only if it matches something.
+        The name as written under the likeliest service prefix that has it (`s3control:*` is
+        `s3:*`: S3 Control's actions are in s3); else, for a literal name, the name fewest edits
+        away within the typed service, or within the likeliest prefix (canonical case).
         """
         prefix, sep, name = action.partition(":")
         if not sep or self.expand_bits(action):
             return None
-        prefix = prefix.lower()
-        if prefix not in self._services:
-            closest_prefix = _closest(prefix, self._services)
-            if closest_prefix is None:
-                return None
-            prefix = closest_prefix
+        prefixes = self._likely_prefixes(prefix.lower())
+        for candidate in prefixes:
+            written = f"{candidate}:{name}"
+            if self.expand_bits(written):
+                return written if _has_wildcard(name) else self.canonical(written)
         if _has_wildcard(name):
-            candidate = f"{prefix}:{name}"
-            return candidate if self.expand_bits(candidate) else None
-        names = self._services[prefix].names
-        lowered = name.lower()
-        # Typos rarely touch the first letters; comparing with those names first keeps difflib fast.
-        near = [known for known in names if known[:4] == lowered[:4]]
-        closest_name = lowered if lowered in names else _closest(lowered, near) or _closest(lowered, names)
-        return None if closest_name is None else f"{prefix}:{names[closest_name]}"
+            return None
+        for candidate in prefixes:
+            names = self._services[candidate].names
+            nearest = closest(name.lower(), names)
+            if nearest is not None:
+                return f"{candidate}:{names[nearest]}"
+        return None
+
+    def _likely_prefixes(self, prefix: str) -> list[str]:
+        """The prefix itself if it is a service's; else the services a typo away, or whose prefix
+        begins it or extends it (s3control: s3), fewest edits first."""
+        if prefix in self._services:
+            return [prefix]
+        limit = default_limit(prefix)
+        ranked: list[tuple[int, str]] = []
+        for known in self._services:
+            shorter = min(known, prefix, key=len)
+            related = len(shorter) >= 2 and (known.startswith(prefix) or prefix.startswith(known))
+            distance = edit_distance(prefix, known, len(prefix) + len(known) if related else limit)
+            if related or distance <= limit:
+                ranked.append((distance, known))
+        return [known for _, known in sorted(ranked)]
 
     def supports_resource_tag(self, action_key: str) -> bool:
         """Whether a ResourceTag condition (aws: or service-specific) can restrict the action.
@@ -319,6 +335,14 @@ class Catalog:
     def services_in(self, bits: int) -> list[str]:
         return [service.prefix for service in self._present(bits)]
 
+    def by_service(self, bits: int) -> list[tuple[str, int, int]]:
+        """(service prefix, its first bit, its actions in `bits` shifted down to bit 0) per
+        service present: masks of one service are then small integers."""
+        return [
+            (service.prefix, service.start, (bits >> service.start) & ((1 << service.count) - 1))
+            for service in self._present(bits)
+        ]
+
     def _present(self, bits: int) -> tuple[_Service, ...]:
         """The services with a bit in `bits`, in key order."""
         bits &= self.all_bits
@@ -370,6 +394,59 @@ class Catalog:
         svc = self._services.get(service.lower())
         row = self._rows(svc).resource_rows.get(resource_type.lower()) if svc else None
         return tuple(row[1]) if row else ()
+
+    def carrying_bits(self, key: str, bits: int) -> int:
+        """Of the actions in `bits`, those whose requests can carry condition key `key` (any case).
+
+        An action carries its own keys and those of its resource types; `${TagKey}`-style
+        names in the catalog stand for any text."""
+        return self._over_services("key", key.lower(), bits, self._carrying)
+
+    def acting_on_bits(self, arn_service: str, bits: int) -> int:
+        """Of the actions in `bits`, those with a resource type whose ARN names service
+        `arn_service` (an IAM glob: the service field of a Resource ARN)."""
+        return self._over_services("arn", arn_service.lower(), bits, self._acting_on)
+
+    def _over_services(self, kind: str, text: str, bits: int, compute: Any) -> int:
+        # Statements repeat across templates (the same AWS-managed policies, the same patterns).
+        cache = self._over_services_cache
+        hit = cache.get((kind, text, bits))
+        if hit is None:
+            _bound(cache)
+            found = 0
+            for service in self._present(bits):
+                found |= self._per_service(service, kind, text, compute)
+            cache[(kind, text, bits)] = hit = found & bits
+        return hit
+
+    def _per_service(self, service: _Service, kind: str, text: str, compute: Any) -> int:
+        cache = self._service_masks
+        hit = cache.get((service.prefix, kind, text))
+        if hit is None:
+            _bound(cache)
+            rows = self._rows(service)
+            local = compute(rows, text)
+            hit = 0
+            for i, row in enumerate(rows.actions):
+                if local(row):
+                    hit |= 1 << (service.start + i)
+            cache[(service.prefix, kind, text)] = hit
+        return hit
+
+    @staticmethod
+    def _carrying(rows: _Rows, key: str) -> Any:
+        wanted = {i for i, keyset in enumerate(rows.keysets) if any(_key_matches(k, key) for k in keyset)}
+        by_resource = {i for i, res in enumerate(rows.resources) if res[2] in wanted}
+        return lambda row: row[2] in wanted or not by_resource.isdisjoint(row[1])
+
+    @staticmethod
+    def _acting_on(rows: _Rows, arn_service: str) -> Any:
+        def names(arn: str) -> bool:
+            field = arn.split(":")[2] if arn.count(":") >= 2 else ""
+            return "${" in field or glob_regex(arn_service).fullmatch(field) is not None
+
+        hit = {i for i, res in enumerate(rows.resources) if any(names(arn.lower()) for arn in res[1])}
+        return lambda row: not hit.isdisjoint(row[1])
 
     def _position(self, key: str) -> int | None:
         service = self._services.get(key.partition(":")[0])
@@ -489,6 +566,17 @@ def _inflate(sections: bytes, start: int, end: int) -> str:
     return zlib.decompress(sections[start:end], wbits=31).decode()
 
 
+_KEY_VARIABLE = re.compile(r"\$\{[^}]*\}|<[^>]*>")
+
+
+def _key_matches(catalog_key: str, key: str) -> bool:
+    """`aws:ResourceTag/${TagKey}` (as the catalog writes it) matches `aws:resourcetag/team`."""
+    parts = _KEY_VARIABLE.split(catalog_key.lower())
+    if len(parts) == 1:
+        return parts[0] == key
+    return re.fullmatch(".+".join(map(re.escape, parts)), key) is not None
+
+
 def _has_wildcard(text: str) -> bool:
     return "*" in text or "?" in text
 
@@ -504,13 +592,6 @@ _CACHE_LIMIT = 4096  # patterns come from untrusted files: their caches must not
 def _bound(cache: dict[Any, Any]) -> None:
     if len(cache) >= _CACHE_LIMIT:
         cache.clear()
-
-
-def _closest(word: str, candidates: Iterable[str]) -> str | None:
-    import difflib  # only needed on the error path; costs ~8 ms to import
-
-    matches = difflib.get_close_matches(word, candidates, n=1)
-    return matches[0] if matches else None
 
 
 @functools.cache

@@ -8,10 +8,8 @@ from dataclasses import dataclass, field
 
 from bglint.iam.catalog import Catalog
 from bglint.iam.effective import analyse
+from bglint.iam.risk import LEVEL_ORDER as ORDER
 from bglint.model import Policy, Role, Statement
-
-# The most consequential first.
-ORDER = ("Permissions management", "Write", "Tagging", "Read", "List")
 
 
 @dataclass(frozen=True)

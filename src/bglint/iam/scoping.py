@@ -1,8 +1,14 @@
 """Is a granted action limited to the install? By tag, by ARN, by subnet/VPC.
 
 A grant is scoped when its own statement carries the condition, when every boundary
-Allow that lets it through does, or when a Deny on every resource removes the action
-unless the scoping holds (the "Deny StringNotEquals install tag" pattern).
+Allow that lets it through does, or when a certain Deny removes the action unless the
+scoping holds (the "Deny StringNotEquals install tag" pattern, or Deny + NotResource on
+the install's ARNs).
+
+A condition scopes by its operator and values, not by naming a key: it must fail when the
+key is absent (not `...IfExists`, not `ForAllValues:`) and must not accept every value
+(`StringLike "*"`, `"?*"`); a Deny's negated condition must hold when the key is absent, or
+untagged resources stay reachable.
 """
 
 from __future__ import annotations
@@ -12,40 +18,51 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from bglint.iam.conditions import accepts_any_value, matches_when_absent, parse
 from bglint.iam.effective import Permissions, Scope
 from bglint.model import PLACEHOLDER, Condition
 
-POSITIVE = ("StringEquals", "StringLike", "StringEqualsIgnoreCase", "ArnEquals", "ArnLike")
-NEGATIVE = ("StringNotEquals", "StringNotLike", "StringNotEqualsIgnoreCase", "ArnNotEquals", "ArnNotLike")
+_COMPARED = frozenset({"stringequals", "stringlike", "stringequalsignorecase", "arnlike"})
 _INSTALL_SPECIFIC = re.compile(
     r"\.nuon\.install\.(id|name)|\$\{[^}]*install[^}]*\}|\$\{[A-Za-z0-9]+\.[A-Za-z0-9.]+\}|\$\{AWS::Stack(Name|Id)\}",
     re.IGNORECASE,
 )
 _NETWORK_ID = re.compile(r"\b(?:subnet|vpc)-[0-9a-f]+\b")
 _NETWORK_ARN = re.compile(rf":(?:subnet|vpc)/(?:(?:subnet|vpc)-[0-9a-f]+|{PLACEHOLDER})$")
+# A value that names one network: an id or a template for one, at the end of the value.
+_ONE_NETWORK = re.compile(rf"(?:^|[/:])(?:(?:subnet|vpc)-[0-9a-f]+|{PLACEHOLDER})$")
+# Keys on the tags of the resource acted on: aws:ResourceTag/k, a service's own copy
+# (ec2:ResourceTag/k, ssm:resourceTag/k) and RDS's per-resource ones (rds:db-tag/k, rds:cluster-tag/k).
+_RESOURCE_TAG_KEY = re.compile(r"[a-z0-9-]+:(?:resourcetag|(?!req-)[a-z-]+-tag)/(.+)")
 
 
-def _operator(condition: Condition) -> str:
-    """`ForAnyValue:StringEqualsIfExists` -> `StringEquals`."""
-    return condition.operator.split(":")[-1].removesuffix("IfExists")
+def limits(condition: Condition, negated: bool) -> bool:
+    """Whether the condition limits the request to its values (or, negated, excludes all others).
+
+    Positive: false when the key is absent, and its values do not accept everything.
+    Negated (in a Deny): true when the key is absent, and its values do not accept everything."""
+    op = parse(condition.operator)
+    if op.negated != negated or op.base not in _COMPARED or accepts_any_value(condition):
+        return False
+    return matches_when_absent(condition) == negated
 
 
-def has_tag_condition(conditions: Iterable[Condition], tag_keys: Iterable[str], operators: tuple[str, ...]) -> bool:
+def has_tag_condition(conditions: Iterable[Condition], tag_keys: Iterable[str], negated: bool) -> bool:
     wanted = {key.lower() for key in tag_keys}
     for cond in conditions:
-        prefix, _, tag = cond.key.partition("/")
-        if _operator(cond) in operators and prefix.lower().endswith(":resourcetag") and tag.lower() in wanted:
+        found = _RESOURCE_TAG_KEY.fullmatch(cond.key.lower())
+        if found and found.group(1) in wanted and limits(cond, negated):
             return True
     return False
 
 
-def has_network_condition(
-    conditions: Iterable[Condition], allowed_ids: Iterable[str], operators: tuple[str, ...]
-) -> bool:
+def has_network_condition(conditions: Iterable[Condition], allowed_ids: Iterable[str], negated: bool) -> bool:
     allowed = set(allowed_ids)
     for cond in conditions:
-        limited = not allowed or all(set(_NETWORK_ID.findall(v) or ["?"]) <= allowed for v in cond.values)
-        if cond.key.lower() in ("ec2:subnet", "ec2:vpc") and _operator(cond) in operators and limited:
+        if cond.key.lower() not in ("ec2:subnet", "ec2:vpc") or not limits(cond, negated):
+            continue
+        named = all(_ONE_NETWORK.search(v) for v in cond.values)
+        if named and (not allowed or all(set(_NETWORK_ID.findall(v) or ["?"]) <= allowed for v in cond.values)):
             return True
     return False
 
@@ -70,13 +87,20 @@ def names_network_resources(scope: Scope, allowed_ids: Iterable[str]) -> bool:
     )
 
 
+def names_install_exceptions(scope: Scope) -> bool:
+    """A NotResource whose every entry is an install-specific ARN: the statement is about everything else."""
+    resources = scope.statement.resources
+    return bool(resources) and scope.statement.not_resource and all(_INSTALL_SPECIFIC.search(r) for r in resources)
+
+
 @dataclass(frozen=True)
 class Scoping:
     """Decides, for one role, which actions granted by a statement are scoped."""
 
     perms: Permissions
     statement_scoped: Callable[[Scope], bool]  # the statement itself carries the scoping
-    deny_scoped: Callable[[Scope], bool]  # a Deny that removes everything outside the scoping
+    # Of a certain Deny's actions, those it removes everywhere outside the scoping.
+    deny_covers: Callable[[Scope], int]
 
     def loose(self, scope: Scope, candidates: int) -> int:
         """Which of `candidates` (an action bitset), granted by `scope`, are not scoped at all."""
@@ -97,17 +121,38 @@ class Scoping:
                     unscoped |= s.bits
             covered |= scoped & ~unscoped
         for s in (*self.perms.denies, *self.perms.boundary_denies):
-            certain = "*" in s.statement.resources and not s.statement.conditional and not s.policy.conditional
-            if certain and self.deny_scoped(s):
-                covered |= s.bits
+            if s.certain:
+                covered |= self.deny_covers(s)
         return covered
 
 
+def _scoping_deny(scope: Scope, scoped_by: Callable[[Condition], bool]) -> int:
+    """The actions a Deny removes on every resource unless one of its conditions is met,
+    every other condition holding whatever the request (so the Deny surely applies)."""
+    statement = scope.statement
+    if statement.not_resource or "*" not in statement.resources:
+        return 0
+    covered = 0
+    for index, condition in enumerate(statement.conditions):
+        if scoped_by(condition):
+            others = scope.bits
+            for other, always in enumerate(scope.always):
+                if other != index:
+                    others &= always
+            covered |= others
+    return covered
+
+
 def tag_scoping(perms: Permissions, tag_keys: tuple[str, ...]) -> Scoping:
+    def deny_covers(s: Scope) -> int:
+        if names_install_exceptions(s):
+            return s.free_bits  # Deny everything but the install's resources
+        return _scoping_deny(s, lambda c: has_tag_condition((c,), tag_keys, negated=True))
+
     return Scoping(
         perms,
-        lambda s: has_tag_condition(s.statement.conditions, tag_keys, POSITIVE) or names_install_resources(s),
-        lambda s: has_tag_condition(s.statement.conditions, tag_keys, NEGATIVE),
+        lambda s: has_tag_condition(s.statement.conditions, tag_keys, negated=False) or names_install_resources(s),
+        deny_covers,
     )
 
 
@@ -115,8 +160,8 @@ def network_scoping(perms: Permissions, allowed_ids: tuple[str, ...]) -> Scoping
     return Scoping(
         perms,
         lambda s: (
-            has_network_condition(s.statement.conditions, allowed_ids, POSITIVE)
+            has_network_condition(s.statement.conditions, allowed_ids, negated=False)
             or names_network_resources(s, allowed_ids)
         ),
-        lambda s: has_network_condition(s.statement.conditions, allowed_ids, NEGATIVE),
+        lambda s: _scoping_deny(s, lambda c: has_network_condition((c,), allowed_ids, negated=True)),
     )

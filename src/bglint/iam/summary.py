@@ -19,7 +19,7 @@ class Grant:
     action: str  # canonical case, service:Name
     access_level: str
     scoping: str  # scoped | not scoped | unscopable (the action takes no resource-tag condition)
-    conditional: bool  # every statement granting it has IAM conditions
+    conditional: bool  # every statement granting it has IAM conditions that can fail
 
 
 @dataclass
@@ -42,7 +42,8 @@ def summarise(perms: Permissions, catalog: Catalog, tag_keys: tuple[str, ...]) -
             # One unscoped grant is enough for the action to be unscoped.
             if worst.get(key) != NOT_SCOPED:
                 worst[key] = state
-            conditional[key] = conditional.get(key, True) and bool(scope.statement.conditions)
+            # Conditions that always hold for this action (see effective.py) do not count.
+            conditional[key] = conditional.get(key, True) and not catalog.bit(key) & scope.free_bits
     summary = RoleSummary(unknown_policies=[p.arn or p.name for p in perms.unknown_policies])
     for key in sorted(worst):
         action = catalog.lookup(key)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from bglint.errors import InputError
 from bglint.findings import BASELINE_FORMAT, BaselineEntry
@@ -11,6 +12,11 @@ from bglint.parse.files import read_text
 
 
 def load_baseline(path: Path) -> list[BaselineEntry]:
+    return entries_of(baseline_document(path), str(path))
+
+
+def baseline_document(path: Path) -> dict[str, Any]:
+    """The baseline file as written (checked to be one)."""
     shown = str(path)
     text = read_text(path, shown)
     try:
@@ -25,6 +31,10 @@ def load_baseline(path: Path) -> list[BaselineEntry]:
         or not isinstance(data.get("findings"), list)
     ):
         raise InputError(shown, f"not a bglint baseline (expected format {BASELINE_FORMAT!r})")
+    return data
+
+
+def entries_of(data: dict[str, Any], shown: str) -> list[BaselineEntry]:
     entries = []
     for index, item in enumerate(data["findings"]):
         if not isinstance(item, dict) or not all(isinstance(item.get(k), str) for k in ("fingerprint", "rule", "path")):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,10 +18,12 @@ from bglint.load.suppressions import from_list
 from bglint.model import Location, Suppression, SuppressionSource
 from bglint.parse.conforms import first_problem
 from bglint.parse.files import read_text, resolved
-from bglint.parse.nodes import Mapping, pos_in
+from bglint.parse.nodes import Mapping, key_pos_in, pos_in, pos_of
 from bglint.parse.yaml_pos import load_yaml
+from bglint.paths import load_schema
 
 CONFIG_NAMES = (".bglint.yaml", ".bglint.yml")
+DEFAULT_BASELINE = ".bglint-baseline.json"  # what `bglint baseline create` writes by default
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,7 @@ class Config:
     drill_interval_days: int = 0
     incident_windows: tuple[tuple[str, str], ...] = ()  # (start, end) ISO 8601 dates or times, UTC
     standing_days: int = 30  # a deployed break-glass role unused this long is standing access
+    baseline: Path | None = None  # `baseline:`, or the default file next to the config when it exists
 
 
 def find_config(start: Path) -> Path | None:
@@ -119,7 +123,17 @@ def load_config(path: Path) -> Config:
         drill_interval_days=int(raw.get("drills", {}).get("interval-days", 0)),
         incident_windows=tuple((w["start"], w["end"]) for w in raw.get("drills", {}).get("incidents", ())),
         standing_days=int(raw.get("standing-access-days", 30)),
+        baseline=_baseline(base, raw.get("baseline")),
     )
+
+
+def _baseline(base: Path, written: str | None) -> Path | None:
+    """A `baseline:` is read even if missing (then an input error says so); the default only
+    when it is there."""
+    if written:
+        return base / written
+    default = base / DEFAULT_BASELINE
+    return default if default.is_file() else None
 
 
 def _dates_as_text(value: Any) -> Any:
@@ -140,8 +154,54 @@ def _shown(path: Path) -> str:
         return str(path)
 
 
+_UNEXPECTED = re.compile(r"\('([^']*)' (?:was|were) unexpected")
+_NOT_ONE_OF = re.compile(r"^('(?:[^'\\]|\\.)*'|\S+) is not one of ")
+
+
 def _validate(raw: Any, shown: str) -> None:
+    """The first problem, at its line and column, in words, with a "did you mean" when a key
+    or a value is a near miss of one the schema allows."""
     problem = first_problem(raw, "config.schema.json")
-    if problem is not None:
-        where = ".".join(str(p) for p in problem[0]) or "config"
-        raise InputError(shown, f"invalid config: {where}: {problem[1]}")
+    if problem is None:
+        return
+    path, message = problem
+    root = load_schema("config.schema.json")
+    node, schema = raw, root
+    line, col = pos_of(raw)
+    for step in path:
+        line, col = pos_in(node, step)
+        node = node[step]
+        schema = _subschema(schema, step, root)
+    where = ".".join(str(p) for p in path) or "config"
+    unexpected = _UNEXPECTED.search(message)
+    if unexpected and isinstance(node, dict):
+        key = unexpected.group(1)
+        line, col = key_pos_in(node, key)
+        hint = _near(key, list(schema.get("properties", {})))
+        message = f"unknown key {key!r}" + (f" (did you mean {hint!r}?)" if hint else "")
+        where = where if path else "config"
+    elif _NOT_ONE_OF.match(message) and isinstance(node, str):
+        hint = _near(node, [str(v) for v in schema.get("enum", [])])
+        message += f" (did you mean {hint!r}?)" if hint else ""
+    raise InputError(shown, f"invalid config: {where}: {message}", line, col)
+
+
+def _subschema(schema: dict[str, Any], step: str | int, root: dict[str, Any]) -> dict[str, Any]:
+    if isinstance(step, int):
+        found = schema.get("items", {})
+    else:
+        found = schema.get("properties", {}).get(step) or schema.get("additionalProperties") or {}
+    ref = found.get("$ref", "") if isinstance(found, dict) else ""
+    if ref.startswith("#/$defs/"):  # the config schema's own definitions only
+        found = root.get("$defs", {}).get(ref.removeprefix("#/$defs/"), {})
+    return found if isinstance(found, dict) else {}
+
+
+def _near(word: str, choices: list[str]) -> str:
+    import difflib
+
+    spelled = word.replace("_", "-").lower()
+    if spelled in choices and spelled != word:
+        return spelled
+    found = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    return found[0] if found else ""

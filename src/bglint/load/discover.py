@@ -1,8 +1,9 @@
 """Turn the paths a user gave into documents: app config directories and templates.
 
 App directories are found by `break_glass.toml` or `metadata.toml`; templates by
-content (`AWSTemplateFormatVersion` or `Resources`), not only by extension. A file of
-an app (as a pre-commit hook passes it) means its whole app directory.
+content (`AWSTemplateFormatVersion` or `Resources`, JSON-escaped too, anywhere in the file),
+by a template-like extension in any case. A file of an app (as a pre-commit hook passes it)
+means its whole app directory. Whatever a scan passes over is recorded with the reason.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from bglint import limits
 from bglint.errors import InputError
@@ -23,9 +24,13 @@ from bglint.load.cloudformation.detect import is_template, load_template_text
 from bglint.load.cloudformation.template import load_template_roles
 from bglint.load.selection import Selection
 from bglint.model import Document, NetworkContext, NetworkKind
+
+if TYPE_CHECKING:
+    from bglint.load.nuon.references import Tree
 from bglint.parse.files import outside, read_text, resolved, tree_of
 
 _TEMPLATE_SUFFIXES = (".yaml", ".yml", ".json", ".template", ".cfn")
+_MARKERS = (b"Resources", b"AWSTemplateFormatVersion", b"\\u00")  # the last: a JSON-escaped key
 _SKIP_DIRS = {".git", "node_modules", ".venv", "__pycache__", ".terraform"}
 
 T = TypeVar("T")
@@ -36,6 +41,7 @@ class Loaded:
     documents: list[Document] = field(default_factory=list)
     errors: list[InputError] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # files given that are neither template nor config
+    passed_over: list[tuple[str, str]] = field(default_factory=list)  # (path, why) a scan did not check
     spent: dict[str, float] = field(default_factory=dict)  # document path -> seconds its loading took
 
     def evaluate_each(self, work: Callable[[Document], list[T]]) -> list[T]:
@@ -75,6 +81,9 @@ class Plan:
     apps: dict[Path, str] = field(default_factory=dict)  # resolved root -> shown
     templates: dict[Path, tuple[str, bool]] = field(default_factory=dict)  # path -> (shown, given explicitly)
     errors: list[InputError] = field(default_factory=list)
+    passed_over: list[tuple[str, str]] = field(default_factory=list)  # (path, why)
+    # resolved app root -> what its references may reach: its repository, else the path given
+    trees: dict[Path, Tree] = field(default_factory=dict)
 
     def split(self, parts: int) -> list[Plan]:
         """Independent pieces: each app with its own templates, and the other templates in chunks."""
@@ -84,12 +93,13 @@ class Plan:
             own = {p: t for p, t in self.templates.items() if p.is_relative_to(root)}
             for path in own:
                 loose.pop(path, None)
-            pieces.append(Plan({root: shown}, own))
+            pieces.append(Plan({root: shown}, own, trees={root: self.trees[root]} if root in self.trees else {}))
         items = sorted(loose.items())
         size = max(1, -(-len(items) // max(1, parts)))
         pieces += [Plan({}, dict(items[i : i + size])) for i in range(0, len(items), size)]
         if pieces:
             pieces[0].errors = list(self.errors)
+            pieces[0].passed_over = list(self.passed_over)
         return pieces or [self]
 
 
@@ -97,8 +107,12 @@ def plan_paths(paths: list[Path]) -> Plan:
     plan = Plan()
     loaded = Loaded()
     for path in paths:
+        before = set(plan.apps)
         _collect(path, plan.apps, plan.templates, loaded)
+        for root in set(plan.apps) - before:
+            plan.trees[root] = _tree(path if path.is_dir() else root)
     plan.errors = loaded.errors
+    plan.passed_over = sorted(set(loaded.passed_over))
     return plan
 
 
@@ -109,7 +123,7 @@ def load_paths(paths: list[Path], options: LoadOptions) -> Loaded:
 def load_plan(plan: Plan, options: LoadOptions) -> Loaded:
     if options.limits is not None:
         limits.configure(options.limits)
-    loaded = Loaded(errors=list(plan.errors))
+    loaded = Loaded(errors=list(plan.errors), passed_over=list(plan.passed_over))
     apps, templates = plan.apps, plan.templates
     contexts: dict[Path, NetworkContext] = {}
     if apps:  # imported here: a run on templates alone needs none of the app-config modules
@@ -118,7 +132,8 @@ def load_plan(plan: Plan, options: LoadOptions) -> Loaded:
     for root, shown in sorted(apps.items()):
 
         def load_one(root: Path = root, shown: str = shown) -> None:
-            doc, errors = load_app(root, shown, options.selection, _stated(options, root))
+            tree = plan.trees.get(root) or _tree(root)
+            doc, errors = load_app(root, shown, options.selection, _stated(options, root), tree)
             errors += attach_workflow(doc, root, shown, options.app_runbooks.get(str(root)) or options.runbook)
             doc.identity = _identity(root, root)
             loaded.documents.append(doc)
@@ -149,17 +164,26 @@ def settle_context(plan: Plan, options: LoadOptions) -> tuple[LoadOptions, list[
     from bglint.load.nuon.app import load_app
 
     root = options.app_config.resolve()
+    tree = _tree(options.app_config)
     loaded = Loaded()
     found: list[NetworkContext] = []
 
     def load_context() -> None:
-        doc, errors = load_app(root, str(options.app_config), options.selection, _stated(options, root))
+        doc, errors = load_app(root, str(options.app_config), options.selection, _stated(options, root), tree)
         loaded.errors.extend(errors)
         found.append(doc.network)
 
     _within_budget(loaded, str(options.app_config), load_context)
     context = found[0] if found else NetworkContext(NetworkKind.UNKNOWN, "the --app-config directory could not be read")
     return replace(options, context=context), [] if root in plan.apps else loaded.errors
+
+
+def _tree(given: Path) -> Tree:
+    """What an app's references may reach: the git work tree around `given`, else `given` itself."""
+    from bglint.load.nuon.references import Tree
+
+    root, name = tree_of(given / "_", Path(os.path.abspath(given)))
+    return Tree(root, name)
 
 
 def _within_budget(loaded: Loaded, shown: str, load: Callable[[], None]) -> None:
@@ -214,7 +238,7 @@ def _collect(path: Path, apps: dict[Path, str], templates: dict[Path, tuple[str,
         return
     if path.is_dir():
         before = len(apps) + len(templates) + len(loaded.errors)
-        _walk(path, apps, templates, loaded.errors)
+        _walk(path, apps, templates, loaded)
         if len(apps) + len(templates) + len(loaded.errors) == before:
             loaded.errors.append(InputError(str(path), "no Nuon app config or CloudFormation template found here"))
         return
@@ -227,7 +251,7 @@ def _collect(path: Path, apps: dict[Path, str], templates: dict[Path, tuple[str,
     app = _app_of(path)
     if app is not None:
         apps.setdefault(app.resolve(), str(app))
-        _add_templates_of(app, apps, templates, loaded.errors)
+        _add_templates_of(app, templates, loaded)
     else:
         templates[real] = (str(path), True)
 
@@ -245,38 +269,50 @@ def _app_of(path: Path) -> Path | None:
     return None
 
 
-def _walk(top: Path, apps: dict[Path, str], templates: dict[Path, tuple[str, bool]], errors: list[InputError]) -> None:
+def _walk(top: Path, apps: dict[Path, str], templates: dict[Path, tuple[str, bool]], loaded: Loaded) -> None:
     """Apps and templates under `top`; a template-named symlink that leads out of its repository
-    (else out of `top`) is an error."""
+    (else out of `top`) is an error; what is passed over is recorded with the reason."""
     tree, tree_name = tree_of(top / "_", top)
     real_tree = resolved(tree)
+    errors, passed_over = loaded.errors, loaded.passed_over
     for folder, dirs, files in os.walk(top, followlinks=False):
-        dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS and not d.startswith("."))
         here = Path(folder)
+        passed_over += [
+            (str(here / d), "directory not scanned (version control, dependencies or hidden)")
+            for d in dirs
+            if d in _SKIP_DIRS or d.startswith(".")
+        ]
+        dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS and not d.startswith("."))
         real_here = resolved(here)
         if is_app_dir(here):
             apps.setdefault(here.resolve(), str(here))
         # A plain file in a folder inside the tree is inside too: only symlinks need resolving.
         inside = real_here is not None and real_tree is not None and real_here.is_relative_to(real_tree)
-        if "permissions" in here.relative_to(top).parts:  # an app's policy documents, not templates
+        if here.name == "permissions" and is_app_dir(here.parent):  # the app's policy documents, read with it
+            dirs[:] = []
             continue
         for name in sorted(files):
-            if name.endswith(_TEMPLATE_SUFFIXES):
-                candidate = here / name
-                plain = inside and not os.path.islink(candidate)
-                problem = "" if plain else outside(candidate, tree, tree_name)
-                if problem:
-                    errors.append(InputError(str(candidate), problem))
-                elif _mentions_resources(candidate):
-                    real = real_here / name if plain and real_here else candidate.resolve()
-                    templates.setdefault(real, (str(candidate), False))
+            if not name.lower().endswith(_TEMPLATE_SUFFIXES):
+                if not is_app_dir(here) or not name.endswith((".toml", ".md")):
+                    passed_over.append(
+                        (str(here / name), "not a template file name (.yaml, .yml, .json, .template, .cfn)")
+                    )
+                continue
+            candidate = here / name
+            plain = inside and not os.path.islink(candidate)
+            problem = "" if plain else outside(candidate, tree, tree_name)
+            if problem:
+                errors.append(InputError(str(candidate), problem))
+            elif _mentions_resources(candidate):
+                real = real_here / name if plain and real_here else candidate.resolve()
+                templates.setdefault(real, (str(candidate), False))
+            else:
+                passed_over.append((str(candidate), "no Resources or AWSTemplateFormatVersion in it"))
 
 
-def _add_templates_of(
-    app: Path, apps: dict[Path, str], templates: dict[Path, tuple[str, bool]], errors: list[InputError]
-) -> None:
+def _add_templates_of(app: Path, templates: dict[Path, tuple[str, bool]], loaded: Loaded) -> None:
     found: dict[Path, tuple[str, bool]] = {}
-    _walk(app, {}, found, errors)
+    _walk(app, {}, found, loaded)
     for path, (shown, _explicit) in found.items():
         # The name under the app, as walked: a symlinked one may resolve elsewhere in the repository.
         templates.setdefault(path, (shown, False))
@@ -293,16 +329,22 @@ def _mentions_resources(path: Path) -> bool:
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             return True  # a pipe or device is never read here; the loader reports it
-        # A small read first: templates say it near the top, and a 1 MiB buffer per file
-        # costs more than reading a small file.
-        head = os.read(fd, 1 << 16)
-        if b"Resources" not in head and b"AWSTemplateFormatVersion" not in head and len(head) == 1 << 16:
-            head += os.read(fd, (1 << 20) - len(head))
+        # Chunks until a marker shows: templates say it near the top, but a long comment
+        # header may push it anywhere. Past the size limit the loader reports the file.
+        seen, left = b"", limits.current().max_file_bytes
+        while left > 0:
+            chunk = os.read(fd, min(1 << 16, left))
+            if not chunk:
+                return False
+            left -= len(chunk)
+            seen = seen[-32:] + chunk
+            if any(marker in seen for marker in _MARKERS):
+                return True
+        return True
     except OSError:
         return True
     finally:
         os.close(fd)
-    return b"Resources" in head or b"AWSTemplateFormatVersion" in head
 
 
 def _load_template(
@@ -323,12 +365,16 @@ def _load_template(
         # like a template is a broken template; anything else is simply not ours.
         if "Resources" in text or "AWSTemplateFormatVersion" in text:
             loaded.errors.append(exc)
-        else:
+        elif explicit:
             loaded.skipped.append(shown)
+        else:
+            loaded.passed_over.append((shown, "not parsable as YAML or JSON, and names no Resources"))
         return
     if not is_template(data):
         if explicit:
             loaded.skipped.append(shown)
+        else:
+            loaded.passed_over.append((shown, "parsed, but has no Resources mapping"))
         return
     doc, errors = load_template_roles(data, shown, selection, network)
     doc.identity = _identity(path, path.parent)  # `path` is resolved: the plan's key

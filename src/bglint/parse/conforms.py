@@ -170,6 +170,9 @@ _KEYWORDS: dict[str, Callable[[_Check, Any, Any, dict[str, Any], str], bool]] = 
     "propertyNames": _Check.property_names,
     "items": _Check.items,
     "oneOf": _Check.one_of,
+    "anyOf": lambda check, value, branches, _schema, name: any(check.valid(value, b, name) for b in branches),
+    "allOf": lambda check, value, branches, _schema, name: all(check.valid(value, b, name) for b in branches),
+    "not": lambda check, value, branch, _schema, name: not check.valid(value, branch, name),
     "if": _Check.if_then_else,
     # without "if", "then" and "else" are ignored
     "then": lambda *_: True,

@@ -30,6 +30,7 @@ class CheckResult:
     findings: list[Finding]
     errors: list[InputError]
     skipped: list[str]
+    passed_over: list[tuple[str, str]]
 
 
 def run_check(paths: list[Path], options: CheckOptions) -> CheckResult:
@@ -67,51 +68,116 @@ def run_check(paths: list[Path], options: CheckOptions) -> CheckResult:
         (e for loaded, _ in results for e in loaded.errors), key=lambda e: (e.path, e.line, e.col, e.message)
     )
     skipped = sorted(s for loaded, _ in results for s in loaded.skipped)
-    return CheckResult(rules, documents, findings, errors + input_errors, skipped)
+    passed_over = sorted({s for loaded, _ in results for s in loaded.passed_over})
+    return CheckResult(rules, documents, findings, errors + input_errors, skipped, passed_over)
 
 
-def permission_views(documents: list[Document], role_name: str | None, settings: Settings) -> list[RoleView]:
-    """Effective permissions of the break-glass AWS roles (or the one named)."""
+def permission_views(
+    documents: list[Document], role_name: str | None, settings: Settings, every_action: bool = False
+) -> list[RoleView]:
+    """What the break-glass roles (or the one named) can do: for AWS, risk counts, and with
+    `every_action` each action with its scoping (the slow part, ~22k actions for `*`); for
+    GCP/Azure, the roles and permissions bound."""
+    from bglint.clouds.summary import summarise_cloud
     from bglint.iam.effective import analyse
-    from bglint.iam.summary import summarise  # `bglint permissions` only: spared by every check
+    from bglint.iam.risk import role_risk  # `bglint permissions` only: spared by every check
+    from bglint.iam.summary import summarise
+    from bglint.report.permissions import RoleView
 
     catalog = load_catalog()
-    return [
-        (doc, role, summarise(analyse(role, catalog), catalog, settings.tag_keys))
-        for doc in documents
-        for role in doc.roles
-        if role.platform == "aws"
-        and (role.name == role_name or role.role_name == role_name if role_name else role.break_glass)
-    ]
+    views: list[RoleView] = []
+    for doc in documents:
+        for role in doc.roles:
+            if role.platform not in ("aws", "gcp", "azure") or not (
+                role.name == role_name or role.role_name == role_name if role_name else role.break_glass
+            ):
+                continue
+            if role.platform != "aws":
+                views.append(RoleView(doc, role, summarise_cloud(role), None))
+                continue
+            perms = analyse(role, catalog)
+            actions = summarise(perms, catalog, settings.tag_keys) if every_action else None
+            views.append(RoleView(doc, role, role_risk(perms, settings.tag_keys), actions))
+    return views
 
 
-def checked(paths: tuple[Path, ...], options: CheckOptions, baseline: Path | None = None) -> Report:
-    """Run the check pipeline and wrap the result as a report (with the baseline applied)."""
+def checked(
+    paths: tuple[Path, ...], options: CheckOptions, baseline: Path | None = None, show_skipped: bool = False
+) -> Report:
+    """Run the check pipeline and wrap the result as a report (with the baseline applied:
+    `baseline`, else the config's, else the default file when there)."""
+    result = run_check(list(paths), options)
+    baseline = baseline or options.config.baseline or _default_baseline()
+    if baseline is None:
+        return wrapped(result, show_skipped=show_skipped)
+    from bglint.evaluate.baseline import compare
+    from bglint.load.baseline import load_baseline
+
+    try:
+        checked_places = [doc.path for doc in result.documents] + [str(p) for p in paths]
+        findings, baselined, stale = compare(result.findings, load_baseline(baseline), checked_places)
+    except InputError as exc:
+        result.errors.append(exc)
+        return wrapped(result, show_skipped=show_skipped)
+    return wrapped(result, findings, baselined, stale, show_skipped)
+
+
+def wrapped(
+    result: CheckResult,
+    findings: list[Finding] | None = None,
+    baselined: int = 0,
+    stale: list[str] | None = None,
+    show_skipped: bool = False,
+) -> Report:
+    """A check's result as a report; `findings` when a baseline left some out."""
     from bglint import __version__
     from bglint.report import Report
 
-    result = run_check(list(paths), options)
-    findings, baselined = result.findings, 0
-    stale: list[str] = []
-    if baseline is not None:
-        from bglint.evaluate.baseline import compare
-        from bglint.load.baseline import load_baseline
-
-        try:
-            findings, baselined, stale = compare(findings, load_baseline(baseline))
-        except InputError as exc:
-            result.errors.append(exc)
     return Report(
         __version__,
         provenance(),
         result.rules,
-        findings,
+        result.findings if findings is None else findings,
         result.errors,
         result.documents,
         result.skipped,
         repo_root(Path.cwd()),
         baselined,
-        stale,
+        stale or [],
+        result.passed_over,
+        show_skipped,
+    )
+
+
+def _default_baseline() -> Path | None:
+    """`bglint baseline create`'s default file in the working directory, when it is there."""
+    from bglint.load.config import DEFAULT_BASELINE
+
+    default = Path(DEFAULT_BASELINE)
+    return default if default.is_file() else None
+
+
+def merged(reports: list[Report]) -> Report:
+    """Reports of paths checked under different configs, as one (in the order of a single run)."""
+    from dataclasses import replace
+
+    if len(reports) == 1:
+        return reports[0]
+    first = reports[0]
+    rules = {rule.id: rule for report in reports for rule in report.rules}
+    return replace(
+        first,
+        rules=[rules[key] for key in sorted(rules)],
+        findings=sorted(
+            (f for r in reports for f in r.findings),
+            key=lambda f: (f.loc.path, f.loc.line, f.loc.col, f.rule.id, f.message),
+        ),
+        errors=sorted((e for r in reports for e in r.errors), key=lambda e: (e.path, e.line, e.col, e.message)),
+        documents=sorted((d for r in reports for d in r.documents), key=lambda d: (d.kind != "app", d.path)),
+        skipped=sorted(s for r in reports for s in r.skipped),
+        baselined=sum(r.baselined for r in reports),
+        stale=[s for r in reports for s in r.stale],
+        passed_over=sorted(p for r in reports for p in r.passed_over),
     )
 
 

@@ -25,6 +25,8 @@ class CheckOptions:
     network: str = ""  # --network overrides the config
     app_config: Path | None = None
     jobs: int = 1  # processes for evaluating many documents
+    select: tuple[str, ...] = ()  # --select: only rules whose id starts with one of these (empty: all)
+    ignore: tuple[str, ...] = ()  # --ignore: not the rules whose id starts with one of these
 
 
 def active_rules(options: CheckOptions) -> tuple[list[Rule], list[InputError]]:
@@ -40,7 +42,7 @@ def active_rules(options: CheckOptions) -> tuple[list[Rule], list[InputError]]:
             overrides=() if rule.id in config.severity else rule.overrides,
         )
         for key, rule in sorted(by_id.items())
-        if key not in config.disable
+        if key not in config.disable and chosen_by(key, options.select, options.ignore)
     ]
     return chosen, errors
 
@@ -75,6 +77,16 @@ def settings_of(config: Config) -> Settings:
 
 
 def provenance() -> dict[str, dict[str, str]]:
+    from bglint.clouds.datafiles import provenance as cloud_provenance
     from bglint.iam.managed import managed_provenance
 
-    return {"iam_catalog": load_catalog().provenance, "aws_managed_policies": managed_provenance()}
+    return {
+        "iam_catalog": load_catalog().provenance,
+        "aws_managed_policies": managed_provenance(),
+        **cloud_provenance(),
+    }
+
+
+def chosen_by(rule_id: str, select: tuple[str, ...], ignore: tuple[str, ...]) -> bool:
+    """--select and --ignore, by rule id or id prefix (`BG00` is BG001-BG009), as in ruff."""
+    return (not select or rule_id.startswith(select)) and not (ignore and rule_id.startswith(ignore))

@@ -47,6 +47,8 @@ class Report:
     root: Path = Path(".")  # URIs in SARIF are relative to it
     baselined: int = 0  # findings left out because the baseline already has them
     stale: list[str] = field(default_factory=list)  # baseline entries no finding matches any more
+    passed_over: list[tuple[str, str]] = field(default_factory=list)  # (path, why) a scan did not check
+    show_skipped: bool = False  # --show-skipped: text output lists `passed_over` too
     # Where a live resource (a role ARN, aws://<account>) is written in a file: its definition
     # (--against), the dump it was read from (--from), or the audit's per-account snapshot.
     places: dict[str, Location] = field(default_factory=dict)
@@ -70,3 +72,19 @@ def at_or_above(severity: str, threshold: str) -> bool:
 def visible(report: Report) -> list[Finding]:
     """The findings a person must act on: not suppressed."""
     return [f for f in report.findings if f.suppression is None]
+
+
+def causes(findings: list[Finding]) -> list[list[Finding]]:
+    """Findings grouped by cause: one place (path, line, column) in one role of one document.
+
+    Rules that judge the same grant (BG001, BG003, BG004 on one statement) are one cause; in
+    each group the most severe finding comes first, then by rule id. Groups keep the order of
+    their first finding.
+    """
+    groups: dict[tuple[str, int, int, str, str] | int, list[Finding]] = {}
+    for index, finding in enumerate(findings):
+        loc = finding.loc
+        # Without a role and a line there is no grant to share: such a finding stands alone.
+        key = (loc.path, loc.line, loc.col, finding.document, finding.role) if finding.role and loc.line else index
+        groups.setdefault(key, []).append(finding)
+    return [sorted(group, key=lambda f: (-SEVERITY_ORDER.index(f.severity), f.rule.id)) for group in groups.values()]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from bglint.findings import BASELINE_FORMAT
 from bglint.report import Report, visible
@@ -14,3 +15,9 @@ def render_baseline(report: Report) -> str:
         for f in visible(report)
     ]
     return json.dumps({"format": BASELINE_FORMAT, "tool_version": report.version, "findings": entries}, indent=2) + "\n"
+
+
+def without(data: dict[str, Any], fingerprints: set[str]) -> str:
+    """A baseline document without the entries of these fingerprints, the rest as written."""
+    data["findings"] = [entry for entry in data["findings"] if entry.get("fingerprint") not in fingerprints]
+    return json.dumps(data, indent=2) + "\n"

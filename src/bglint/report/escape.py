@@ -86,16 +86,28 @@ def for_github_annotation(command: str, message: str, **properties: str | int) -
     return f"{head}::{for_github_data(for_terminal(message))}"
 
 
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~])")
+# What can make markup inside a line: emphasis, code, links, HTML, tables, strikethrough. An
+# underscore inside a word (break_glass) cannot emphasise (CommonMark's flanking rules) and is
+# left as it is, as are `.`, `-`, `(`, `#`... in mid-line: the raw text stays readable.
+_MARKDOWN_INLINE = re.compile(r"([\\`*\[\]<>|~]|(?<![0-9A-Za-z])_|_(?![0-9A-Za-z]))")
+# At the start of a line (a list item's or paragraph's text): headings, quotes, lists, setext.
+_MARKDOWN_BLOCK = re.compile(r"^(\s*)([#>+=-]|\d+(?=[.)]))")
 # GitHub turns @name into a mention (a notification) and @org/team into a team mention.
 _MENTION = re.compile(r"@(?=[A-Za-z0-9])")
 
 
 def for_markdown(text: str) -> str:
-    """Inline Markdown text (also inside a table cell): no markup, no HTML, no mentions, one line."""
-    one_line = for_terminal(text)
-    escaped = _MARKDOWN_SPECIAL.sub(r"\\\1", one_line.replace("&", "&amp;"))
+    """Inline Markdown text (also a table cell or a list item): no markup, no HTML, no mentions,
+    one line, and no more backslashes than that needs."""
+    one_line = for_terminal(str(text)).replace("&", "&amp;")
+    escaped = _MARKDOWN_BLOCK.sub(_inert_marker, _MARKDOWN_INLINE.sub(r"\\\1", one_line))
     return _MENTION.sub("@\u200b", escaped)  # a zero-width space: shown the same, pings nobody
+
+
+def _inert_marker(match: re.Match[str]) -> str:
+    """`\\#`, `\\-`... or `1\\.`: the line no longer starts a heading, quote or list."""
+    indent, marker = match.groups()
+    return f"{indent}{marker}\\" if marker[0].isdigit() else f"{indent}\\{marker}"
 
 
 def for_html(text: str) -> str:

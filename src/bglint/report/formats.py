@@ -10,6 +10,7 @@ from bglint.report import Report
 
 if TYPE_CHECKING:
     from bglint.report.audit_report import AuditView
+    from bglint.report.text import TextStyle
 
 # format name -> (module, function); each function takes the report
 FORMATS = {
@@ -31,11 +32,14 @@ AUDIT_FORMATS = {
 _WITH_VIEW = ("markdown", "html")
 
 
-def render(report: Report, fmt: str, view: AuditView | None = None) -> str:
-    """`report` as `fmt`; with `view`, as the report of `bglint audit`."""
+def render(report: Report, fmt: str, view: AuditView | None = None, style: TextStyle | None = None) -> str:
+    """`report` as `fmt`; with `view`, as the report of `bglint audit`; `style` for text."""
     module, function = (FORMATS if view is None else AUDIT_FORMATS)[fmt]
     formatter = getattr(importlib.import_module(module), function)
-    text: str = formatter(report, view) if view is not None and fmt in _WITH_VIEW else formatter(report)
+    if view is not None and fmt in _WITH_VIEW:
+        text: str = formatter(report, view)
+    else:
+        text = formatter(report, style) if fmt == "text" else formatter(report)
     if fmt in ("json", "sarif"):  # printed to a CI log, a file name must not make a command
         from bglint.report.escape import for_json_text
 

@@ -48,6 +48,7 @@ def render_json(report: Report) -> str:
         "errors": [{"path": e.path, "line": e.line, "column": e.col, "message": e.message} for e in report.errors],
         "documents": [_document(doc) for doc in report.documents],
         "skipped": report.skipped,
+        "passed_over": [{"path": path, "reason": why} for path, why in report.passed_over],
     }
     if report.shard is not None:
         data["shard"] = report.shard.as_dict()
@@ -111,4 +112,5 @@ def _policy(policy: Policy) -> dict[str, Any]:
         "statements": policy.statement_count,
         "file": policy.source or policy.loc.path,
         "line": policy.loc.line,
+        "grants": [{"key": grant.kind, "names": list(grant.names)} for grant in policy.grants],
     }

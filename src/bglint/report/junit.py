@@ -1,4 +1,5 @@
-"""JUnit XML (GitLab, Jenkins): one test case per rule and document; findings are failures."""
+"""JUnit XML (GitLab, Jenkins): one test case per role and rule; a test case with an error
+finding is one failure, so `failures` counts failing test cases, as JUnit readers do."""
 
 from __future__ import annotations
 
@@ -8,40 +9,59 @@ from bglint.findings import Finding
 from bglint.report import Report, visible
 from bglint.report.escape import for_terminal
 
+_ROLE_RULES = ("break-glass-roles", "all-roles")
+
 
 def render_junit(report: Report) -> str:
     shown = visible(report)
     suites = ET.Element("testsuites", name="bglint")
-    failures = [f for f in shown if f.severity == "error"]
     suite = ET.SubElement(suites, "testsuite", name="bglint")
-    # Findings about a document go to its test cases; the others (a suppression's own
-    # findings, BG040-BG042, whose document is "") to test cases of the file they point at.
-    paths = [doc.path for doc in report.documents]
-    by_place: dict[str, list[Finding]] = {}
+    # (place, role, rule id) -> findings; place is the document, or for findings about no
+    # document (a suppression's own, BG040-BG042) the file they point at.
+    paths = {doc.path for doc in report.documents}
+    found: dict[tuple[str, str, str], list[Finding]] = {}
     for finding in shown:
         place = finding.document if finding.document in paths else finding.loc.path
-        by_place.setdefault(place, []).append(finding)
-    extra = [place for place in by_place if place not in paths]
-    for place in paths + extra:
-        found = by_place.get(place, [])
-        # Every rule for a document (passed or failed); only the failing ones elsewhere.
-        rules = report.rules if place in paths else [r for r in report.rules if any(f.rule.id == r.id for f in found)]
-        for rule in rules:
-            case = ET.SubElement(suite, "testcase", classname=rule.id, name=_xml(f"{place} {rule.title}"))
-            for finding in (f for f in found if f.rule.id == rule.id):
-                where = f"{finding.loc.path}:{finding.loc.line}" if finding.loc.line else finding.loc.path
-                if finding.severity == "error":
-                    node = ET.SubElement(case, "failure", message=_xml(finding.message), type=rule.id)
-                    node.text = _xml(f"{where}: {finding.message}")
-                else:
-                    ET.SubElement(case, "system-out").text = _xml(f"{finding.severity}: {where}: {finding.message}")
+        found.setdefault((place, finding.role, finding.rule.id), []).append(finding)
+    cases = list(found)
+    # The checks that passed: each role-rule of each break-glass role, each document rule.
+    for doc in report.documents:
+        for rule in report.rules:
+            if rule.applies_to == "document":
+                cases.append((doc.path, "", rule.id))
+            elif rule.applies_to in _ROLE_RULES:
+                cases += [
+                    (doc.path, role.name, rule.id)
+                    for role in doc.roles
+                    if role.break_glass or rule.applies_to == "all-roles"
+                ]
+    titles = {rule.id: rule.title for rule in report.rules}
+    failures = 0
+    for place, role, rule_id in sorted(dict.fromkeys(cases)):
+        name = f"{role}: {titles.get(rule_id, rule_id)}" if role else titles.get(rule_id, rule_id)
+        case = ET.SubElement(suite, "testcase", classname=_xml(f"{place} {rule_id}"), name=_xml(name))
+        here = found.get((place, role, rule_id), [])
+        errors = [f for f in here if f.severity == "error"]
+        if errors:
+            failures += 1
+            text = "\n".join(_xml(f"{_where(f)}: {f.message}") for f in errors)
+            ET.SubElement(case, "failure", message=_xml(errors[0].message), type=rule_id).text = text
+        lesser = [f for f in here if f.severity != "error"]
+        if lesser:
+            ET.SubElement(case, "system-out").text = "\n".join(
+                _xml(f"{f.severity}: {_where(f)}: {f.message}") for f in lesser
+            )
     for error in report.errors:
         case = ET.SubElement(suite, "testcase", classname="bglint", name=_xml(error.path))
         ET.SubElement(case, "error", message=_xml(error.message)).text = _xml(str(error))
     suite.set("tests", str(len(suite.findall("testcase")) or 1))
-    suite.set("failures", str(len(failures)))
+    suite.set("failures", str(failures))
     suite.set("errors", str(len(report.errors)))
     return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def _where(finding: Finding) -> str:
+    return f"{finding.loc.path}:{finding.loc.line}" if finding.loc.line else finding.loc.path
 
 
 def _xml(text: str) -> str:

@@ -11,38 +11,19 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from bglint.evaluate.registry import predicate
+from bglint.evaluate.arns import EscalationTargets, escalation_targets, rendered_name
+from bglint.evaluate.registry import Predicate, predicate
 from bglint.evaluate.subject import Subject
 from bglint.findings import Hit
 from bglint.iam.catalog import Catalog
 from bglint.iam.controls import blocked_grants
-from bglint.iam.effective import Scope, union
+from bglint.iam.effective import Permissions, Scope, union
+from bglint.iam.managed import ManagedPolicy, managed_provenance, suggest_managed
+from bglint.iam.risk import iam_write_bits, network_change_bits
 from bglint.iam.scoping import network_scoping, tag_scoping
-from bglint.model import NUON_TEMPLATE, BoundaryState, Location, PolicyOrigin, SourceKind
+from bglint.model import BoundaryState, Location, NetworkKind, PolicyOrigin, SourceKind
 
-_TEMPLATE = re.compile(NUON_TEMPLATE)
-_INSTALL_ID = re.compile(r"\{\{-?\s*\.nuon\.install\.id\s*-?\}\}")
-_NETWORK_CHANGE = re.compile(r"vpc|subnet|route|gateway|securitygroup|networkacl|dhcpoptions|peering", re.I)
 _NETWORK_RESOURCES = frozenset({"subnet", "vpc", "network-interface", "instance", "security-group", "route-table"})
-_ESCALATION_ON_SELF = (
-    "iam:DeleteRolePermissionsBoundary",
-    "iam:PutRolePermissionsBoundary",
-    "iam:PutRolePolicy",
-    "iam:AttachRolePolicy",
-    "iam:UpdateAssumeRolePolicy",
-)
-_BOUNDARY_REWRITE = ("iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion")
-_COMPUTE_LAUNCH = (
-    "ec2:RunInstances",
-    "lambda:CreateFunction",
-    "ecs:RunTask",
-    "glue:CreateJob",
-    "cloudformation:CreateStack",
-    "codebuild:CreateProject",
-    "sagemaker:CreateNotebookInstance",
-    "eks:CreateNodegroup",
-)
-_SAMPLE_ACCOUNT = "123456789012"
 # Services named first when a finding summarises many: the ones an install is made of.
 _PROMINENT = ("ec2", "iam", "s3", "rds", "eks", "ecs", "lambda", "kms", "secretsmanager", "dynamodb")
 
@@ -90,15 +71,31 @@ def _where(scope: Scope) -> str:
     return f"policy '{policy.name}'{sid}"
 
 
-def _rendered_name(name: str) -> str:
-    """A Nuon role name as deployed: the install id is 26 characters."""
-    return _TEMPLATE.sub("", _INSTALL_ID.sub("x" * 26, name))
+def _on_gcp_and_azure(question: str) -> Callable[[Predicate], Predicate]:
+    """A GCP or Azure role gets the same question answered by `bglint.clouds.questions.<question>`,
+    in the cloud's own words; an AWS role, by the predicate itself."""
+
+    def wrap(func: Predicate) -> Predicate:
+        @functools.wraps(func)
+        def for_any_cloud(subject: Subject, params: dict[str, Any]) -> Iterator[Hit]:
+            if subject.cloud is None:
+                return func(subject, params)
+            from bglint.clouds import questions  # read only when such a role is judged
+
+            answer: Callable[..., Iterator[Hit]] = getattr(questions, question)
+            assert subject.role is not None
+            return answer(subject.cloud, subject.role, params)
+
+        return for_any_cloud
+
+    return wrap
 
 
 # -- role predicates -------------------------------------------------------------------
 
 
 @predicate
+@_on_gcp_and_azure("admin")
 def grants_admin(subject: Subject, params: dict[str, Any]) -> Iterator[Hit]:
     """Admin-equivalent on every resource: all actions, all but a few, or full IAM write."""
     perms = subject.permissions
@@ -109,8 +106,8 @@ def grants_admin(subject: Subject, params: dict[str, Any]) -> Iterator[Hit]:
     if blocked_grants(subject.role, subject.document.controls):
         return  # the organisation's control policies deny all of it: not admin there (BG032 says so)
     held = perms.unconditional_bits
-    contributing = [s for s in perms.allows if s.on_every_resource and s.unconditional and s.bits & held]
-    source = max(contributing, key=lambda s: (s.bits & held).bit_count())
+    contributing = [s for s in perms.allows if s.on_every_resource and s.free_bits & held]
+    source = max(contributing, key=lambda s: (s.free_bits & held).bit_count())
     yield Hit(
         _place(source),
         f"{what}, through {_where(source)}",
@@ -137,6 +134,14 @@ def lacks_boundary(subject: Subject, params: dict[str, Any]) -> Iterator[Hit]:
             "make the boundary unconditional",
             "boundary",
         )
+    elif role.boundary.state is BoundaryState.UNUSABLE:
+        yield Hit(
+            role.boundary.loc,
+            f"has permissions_boundary '{role.boundary.reference}', an ARN: Nuon stores the boundary as a JSON "
+            "document and cannot use an ARN, so nothing bounds this role",
+            "write the boundary document itself (or a ./file.json reference to it) in permissions_boundary",
+            "boundary",
+        )
     elif role.boundary.state is BoundaryState.EMPTY:
         written = role.boundary.reference or '""'
         yield Hit(
@@ -152,7 +157,7 @@ def _admin_reason(subject: Subject, share: float) -> str:
     catalog = subject.catalog
     held = subject.permissions.unconditional_bits
     every = catalog.all_bits
-    iam_write = _iam_write_bits(catalog)
+    iam_write = iam_write_bits(catalog)
     total, count = every.bit_count(), held.bit_count()
     if held == every:
         return "can perform every action on every resource"
@@ -165,28 +170,12 @@ def _admin_reason(subject: Subject, share: float) -> str:
 
 
 @functools.cache
-def _iam_write_bits(catalog: Catalog) -> int:
-    return catalog.to_bits(catalog.at_levels("iam", ["Write", "Permissions management"]))
-
-
-@functools.cache
-def _escalation_bits(catalog: Catalog) -> int:
-    """The IAM actions `can_escape_boundary` asks about (launching compute needs iam:PassRole)."""
-    return catalog.to_bits(
-        a.lower() for a in (*_ESCALATION_ON_SELF, *_BOUNDARY_REWRITE, "iam:CreateRole", "iam:PassRole")
-    )
-
-
-@functools.cache
-def _network_change_bits(catalog: Catalog) -> int:
-    """EC2 writes to VPCs, subnets, routes, gateways and security groups."""
-    return catalog.to_bits(k for k in catalog.at_levels("ec2", ["Write"]) if _NETWORK_CHANGE.search(k))
-
-
-@functools.cache
 def _in_subnet_bits(catalog: Catalog) -> int:
-    """EC2 actions on resources that live in subnets (List-level ones excepted)."""
-    return catalog.to_bits(catalog.on_resource_types("ec2", _NETWORK_RESOURCES)) & ~catalog.level_bits("List")
+    """EC2 actions on resources that live in subnets (List-level ones excepted) that an
+    ec2:Subnet or ec2:Vpc condition can limit; the others (ec2:RebootInstances...) never
+    carry those keys, so tags limit them (BG003)."""
+    bits = catalog.to_bits(catalog.on_resource_types("ec2", _NETWORK_RESOURCES)) & ~catalog.level_bits("List")
+    return catalog.carrying_bits("ec2:subnet", bits) | catalog.carrying_bits("ec2:vpc", bits)
 
 
 def _place(scope: Scope) -> Location:
@@ -207,6 +196,7 @@ def _loose_by_place(scopes: Iterable[Scope], loose_of: Callable[[Scope], int]) -
 
 
 @predicate
+@_on_gcp_and_azure("project_wide")
 def lacks_tag_scope(subject: Subject, params: dict[str, Any]) -> Iterator[Hit]:
     """Allows on actions that can take a resource-tag condition but are not scoped to the install."""
     perms = subject.permissions
@@ -225,6 +215,7 @@ def lacks_tag_scope(subject: Subject, params: dict[str, Any]) -> Iterator[Hit]:
 
 
 @predicate
+@_on_gcp_and_azure("network_in_customer_network")
 def lacks_subnet_scope(subject: Subject, params: dict[str, Any]) -> Iterator[Hit]:
     """EC2 actions that act in subnets, not limited to the install's subnets or VPC."""
     perms = subject.permissions
@@ -250,20 +241,29 @@ def boundary_does_not_bound(subject: Subject, params: dict[str, Any]) -> Iterato
     if role is None or role.boundary is None or perms.boundary_allows is None:
         return
     catalog = subject.catalog
-    on_star = union(s.bits for s in perms.boundary_allows if s.on_every_resource and s.unconditional)
-    on_star &= ~union(s.bits for s in perms.boundary_denies if s.certain_deny)
+    on_star = union(s.free_bits for s in perms.boundary_allows if s.on_every_resource)
+    on_star &= ~union(s.free_bits for s in perms.boundary_denies if s.certain_deny)
+    granted = union(s.bits for s in perms.allows) & ~perms.denied_bits
+    changes = ~catalog.level_bits("List") & ~catalog.level_bits("Read")
+    iam_write = on_star & granted & iam_write_bits(catalog)
+    # Tag-scopable changes the boundary lets through on every resource: in a customer-managed
+    # network the boundary itself must keep the role to the install (it caps later additions).
+    unscoped = on_star & changes & subject.catalog.tag_scopable_bits
+    customer = subject.document.network.kind is NetworkKind.CUSTOMER_MANAGED
     if on_star == catalog.all_bits:
         why = "allows every action on every resource"
     elif catalog.expand_bits("iam:*") & ~on_star == 0:
         why = "allows iam:* on every resource, so the role can lift its own boundary"
+    elif iam_write:
+        why = f"lets IAM write through on every resource ({_named(subject, iam_write)}), so the role can change access"
+    elif customer and unscoped:
+        why = (
+            f"is not scoped to the install: it lets {_plural(unscoped.bit_count(), 'change')} that can be "
+            f"tag-scoped ({_named(subject, unscoped)}) through on every resource, so it removes nothing a role "
+            "policy may grant there"
+        )
     else:
-        # A boundary that lets every granted change through, on every resource and with no
-        # condition, removes nothing. One that mirrors a read-only role is fine.
-        granted = union(s.bits for s in perms.allows) & ~perms.denied_bits
-        changes = granted & ~catalog.level_bits("List") & ~catalog.level_bits("Read")
-        if not changes or granted & ~on_star:
-            return
-        why = "lets every action the role's own policies allow through, on every resource, so it removes nothing"
+        return  # a boundary as tight as the role's own policies still caps what is added later
     yield Hit(
         role.boundary.loc,
         f"has a permissions boundary that {why}",
@@ -273,35 +273,63 @@ def boundary_does_not_bound(subject: Subject, params: dict[str, Any]) -> Iterato
 
 
 @predicate
-def can_escape_boundary(subject: Subject, params: dict[str, Any]) -> Iterator[Hit]:
-    """The role can remove or rewrite its boundary, grant itself more, or hand a role to compute."""
+@_on_gcp_and_azure("escalation")
+def can_escalate(subject: Subject, params: dict[str, Any]) -> Iterator[Hit]:
+    """The escalation methods of the rule's parameters that the role holds, each asked on the
+    resources it concerns (the role itself, its boundary, another role, user, function...)."""
     role = subject.role
     assert role is not None
     perms = subject.permissions
     if _admin_equivalent(subject):
         return  # BG001 already says the role can do everything
-    if not perms.named_bits & _escalation_bits(subject.catalog):
-        return  # no Allow names any of the IAM actions below: nothing to ask about
-    self_arn = f"arn:aws:iam::{_SAMPLE_ACCOUNT}:role/{_rendered_name(role.role_name or role.name)}"
-    found = [a for a in _ESCALATION_ON_SELF if perms.can(a, self_arn).unconditional]
-    boundary_names = [p.name for p in (role.boundary.policies if role.boundary else ())]
-    for name in boundary_names or ["*"]:
-        arn = f"arn:aws:iam::{_SAMPLE_ACCOUNT}:policy/{name}" if name != "*" else "*"
-        found += [a for a in _BOUNDARY_REWRITE if perms.can(a, arn).unconditional and a not in found]
-    create = perms.can("iam:CreateRole", "*")
-    if create.allowed and not any(c.key.lower() == "iam:permissionsboundary" for c in create.conditions):
-        found.append("iam:CreateRole (without an iam:PermissionsBoundary condition)")
-    if perms.can("iam:PassRole", "*").unconditional:
-        launch = [a for a in _COMPUTE_LAUNCH if perms.can(a, "*").unconditional]
-        if launch:
-            found.append(f"iam:PassRole on * with {', '.join(launch[:3])}")
-    if found:
+    methods = params.get("methods", [])
+    if not perms.named_bits & _method_bits(subject.catalog, methods):
+        return  # no Allow names any action of any method: nothing to ask about
+    targets = escalation_targets(role)
+    loose = {key.lower() for key in params.get("not-limiting", ())}
+    found = []
+    for method in methods:
+        steps = method.get("steps", [])
+        if steps and all(_step_holds(perms, step, targets, loose) for step in steps):
+            found.append(f"{' + '.join(_step_text(step) for step in steps)} ({method['name']}: {method['why']})")
+    unresolved = sorted({name for p in role.policies for s in p.statements for name in s.unresolved})
+    if unresolved:  # the finding is on the role: say here that part of it rests on unresolved values
+        found.append(f"bglint could not resolve {', '.join(unresolved)} in its policies and judged the widest value")
+    if found and len(found) > bool(unresolved):
         yield Hit(
             role.loc,
             f"can escalate its own access: {'; '.join(found)}",
-            "remove these IAM actions or limit them to resources other than this role and its boundary",
+            "remove these IAM actions or limit them to resources other than this role, its boundary and other principals",
             "escape",
         )
+
+
+def _method_bits(catalog: Catalog, methods: list[dict[str, Any]]) -> int:
+    return catalog.to_bits(step["action"].lower() for method in methods for step in method.get("steps", []))
+
+
+def _target_name(on: str) -> str:
+    named = {"self": "itself", "boundary": "its boundary", "own-policies": "its own policies", "*": "*"}
+    return named.get(on) or f"another {re.split('[/:]', on.split(':', 5)[-1])[0]}"
+
+
+def _step_text(step: dict[str, Any]) -> str:
+    limited_by = step.get("limited-by")
+    if limited_by:
+        return f"{step['action']} (without a condition on {', '.join(limited_by)})"
+    return f"{step['action']} on {_target_name(step['resource'])}"
+
+
+def _step_holds(perms: Permissions, step: dict[str, Any], targets: EscalationTargets, loose: set[str]) -> bool:
+    limited_by = {key.lower() for key in step.get("limited-by", ())}
+    for resource in targets.resolve(step["resource"]):
+        decision = perms.can(step["action"], resource)
+        if not decision.allowed:
+            continue
+        keys = {c.key.lower() for c in decision.conditions}
+        if (not keys & limited_by) if limited_by else keys <= loose:
+            return True
+    return False
 
 
 def _admin_equivalent(subject: Subject) -> bool:
@@ -309,13 +337,14 @@ def _admin_equivalent(subject: Subject) -> bool:
 
 
 @predicate
+@_on_gcp_and_azure("network_beyond_level")
 def exceeds_access_level(subject: Subject, params: dict[str, Any]) -> Iterator[Hit]:
     role = subject.role
     assert role is not None
     if role.level not in ("component", "runner", "sandbox"):
         return
     perms = subject.permissions
-    changes = perms.all_effective_bits & _network_change_bits(subject.catalog)
+    changes = perms.all_effective_bits & network_change_bits(subject.catalog)
     if changes:
         yield Hit(
             role.loc,
@@ -326,6 +355,7 @@ def exceeds_access_level(subject: Subject, params: dict[str, Any]) -> Iterator[H
 
 
 @predicate
+@_on_gcp_and_azure("not_permissions")
 def uses_unknown_action(subject: Subject, params: dict[str, Any]) -> Iterator[Hit]:
     role = subject.role
     assert role is not None
@@ -344,6 +374,7 @@ def uses_unknown_action(subject: Subject, params: dict[str, Any]) -> Iterator[Hi
 
 
 @predicate
+@_on_gcp_and_azure("unknown_roles")
 def has_unknown_policy(subject: Subject, params: dict[str, Any]) -> Iterator[Hit]:
     role = subject.role
     assert role is not None
@@ -351,6 +382,9 @@ def has_unknown_policy(subject: Subject, params: dict[str, Any]) -> Iterator[Hit
         if policy.managed_policy_name:
             continue  # BG010 reports a managed_policy_name that names no AWS-managed policy
         what = policy.arn or policy.name
+        if policy.origin is PolicyOrigin.AWS_MANAGED and not _is_templated(what.replace("${AWS::Partition}", "")):
+            yield _no_such_managed_arn(policy.loc, what)
+            continue
         yield Hit(
             policy.loc,
             f"attaches {what}, whose document bglint does not have; it is not assumed harmless",
@@ -388,12 +422,44 @@ def misuses_managed_policy_name(subject: Subject, params: dict[str, Any]) -> Ite
                 f"both:{name}",
             )
         elif name and not policy.document_known:
-            yield Hit(
-                policy.loc,
-                f"names '{name}', which is not an AWS-managed policy bglint knows (customer-managed policies cannot be named here)",
-                "check the name against the AWS-managed policy list",
-                f"unknown-managed:{name}",
-            )
+            hint = None if _is_templated(name) else suggest_managed(name)
+            detail = f"names '{name}', so Nuon attaches arn:aws:iam::aws:policy/{name}, {_why_not_managed(name, hint)}"
+            if hint is None:
+                fix = "give the name of an AWS-managed policy, or put the document in an entry with name and contents"
+                yield Hit(
+                    policy.loc,
+                    f"{detail}; customer-managed policies cannot be named here",
+                    fix,
+                    f"unknown-managed:{name}",
+                )
+            else:
+                meant = hint.path_and_name
+                fix = f'write managed_policy_name = "{meant}"'
+                yield Hit(policy.loc, f"{detail} (did you mean '{meant}'?)", fix, f"unknown-managed:{name}")
+
+
+def _is_templated(text: str) -> bool:
+    """A name filled in at deploy time (`${Param}`, `{{.nuon.inputs.x}}`): no hint can be right."""
+    return "${" in text or "{{" in text
+
+
+def _why_not_managed(path_and_name: str, hint: ManagedPolicy | None) -> str:
+    """Why arn:...:policy/<path_and_name> attaches nothing: a policy's name under the wrong path, or no such policy."""
+    if hint is not None and hint.name == path_and_name.rpartition("/")[2]:
+        return f"which does not exist: the AWS-managed policy {hint.name} is under the path {hint.path}"
+    return f"which is not an AWS-managed policy as of {managed_provenance()['date']}"
+
+
+def _no_such_managed_arn(loc: Location, arn: str) -> Hit:
+    """BG009 for an AWS-managed policy ARN that names no AWS-managed policy."""
+    prefix, _, path_and_name = arn.partition(":policy/")
+    hint = suggest_managed(path_and_name)
+    detail = f"attaches {arn}, {_why_not_managed(path_and_name, hint)}; creating the role fails"
+    if hint is None:
+        fix = "attach an AWS-managed policy that exists, or define the document in the template"
+        return Hit(loc, detail, fix, f"policy:{arn}")
+    meant = f"{prefix}:policy/{hint.path_and_name}"
+    return Hit(loc, f"{detail} (did you mean '{meant}'?)", f"attach {meant}", f"policy:{arn}")
 
 
 @predicate
@@ -411,11 +477,13 @@ def role_name_too_long(subject: Subject, params: dict[str, Any]) -> Iterator[Hit
     role = subject.role
     assert role is not None
     limit = int(params.get("max", 64))
-    rendered = _rendered_name(role.role_name)
+    # App configs are rendered by the loader with Nuon's template functions; templates here.
+    rendered = role.rendered_name or rendered_name(role.role_name)
+    at_least = "" if role.rendered_exact or not role.rendered_name else "at least "
     if len(rendered) > limit:
         yield Hit(
             role.loc,
-            f"has a name that renders to {len(rendered)} characters (install id = 26), over IAM's {limit}",
+            f"has a name that renders to {at_least}{len(rendered)} characters (install id = 26), over IAM's {limit}",
             f"shorten the name by {len(rendered) - limit} characters",
             "name",
         )
@@ -426,14 +494,23 @@ def role_name_too_long(subject: Subject, params: dict[str, Any]) -> Iterator[Hit
 
 @predicate
 def names_missing_role(subject: Subject, params: dict[str, Any]) -> Iterator[Hit]:
-    names = {role.name for role in subject.document.roles if role.source_kind == SourceKind.NUON_BREAK_GLASS}
+    roles = subject.document.roles
+    break_glass = {role.name for role in roles if role.source_kind is SourceKind.NUON_BREAK_GLASS}
+    every = {role.name for role in roles}
     for ref in subject.document.role_references:
-        if ref.name not in names:
+        if ref.key == "break_glass_role" and ref.name not in break_glass:
             yield Hit(
                 ref.loc,
-                f"break_glass_role '{ref.name}' names no role of break_glass.toml",
-                "use the exact `name` of a [[role]] in break_glass.toml",
+                f"break_glass_role '{ref.name}' names no break-glass role of the app",
+                "use the exact `name` of a break-glass role (break_glass.toml or break_glass/)",
                 f"ref:{ref.name}",
+            )
+        elif ref.key == "role" and ref.name not in every:
+            yield Hit(
+                ref.loc,
+                f"role '{ref.name}' names no role of the app (break-glass or permissions)",
+                "use the exact `name` of a role defined in break_glass or permissions",
+                f"role-ref:{ref.name}",
             )
 
 

@@ -9,9 +9,11 @@ from typing import Any
 from bglint.evaluate.registry import predicate
 from bglint.evaluate.subject import Subject
 from bglint.findings import Hit
+from bglint.iam.conditions import accepts_any_value
 from bglint.model import SUB_VARIABLE, Statement
 
 _VAR = SUB_VARIABLE
+_WILDCARD_ONLY = re.compile(r"[*?]*\*[*?]*|\?+")
 # An account root: its ARN (partition and account may be ${...}), a bare account id, or !Ref AWS::AccountId.
 _ROOT = re.compile(rf"^(?:arn:(?:[\w-]+|{_VAR}):iam::(?:\d{{12}}|{_VAR}):root|\d{{12}}|\$\{{AWS::AccountId\}})$")
 
@@ -38,7 +40,17 @@ def trust_too_broad(subject: Subject, params: dict[str, Any]) -> Iterator[Hit]:
         if not statement.is_allow:
             continue
         for principal in statement.principals:
-            if principal.value == "*" and principal.kind in ("*", "AWS") and not _names_principal(statement):
+            if principal.kind == "Federated":
+                yield from _federated(statement, principal.value, index)
+            elif principal.value == "*" and principal.kind in ("*", "AWS") and _admits_account(statement):
+                yield Hit(
+                    statement.loc,
+                    'trusts Principal "*" limited only to an account (aws:PrincipalAccount or an aws:PrincipalArn '
+                    "pattern): every user and role of that account allowed sts:AssumeRole can become the break-glass role",
+                    "name the vendor's support role ARN, or add Condition StringEquals sts:ExternalId",
+                    f"account:{index}",
+                )
+            elif principal.value == "*" and principal.kind in ("*", "AWS") and not _names_principal(statement):
                 shown = '"*"' if principal.kind == "*" else '{AWS: "*"}'
                 yield Hit(
                     statement.loc,
@@ -68,21 +80,58 @@ def trust_too_broad(subject: Subject, params: dict[str, Any]) -> Iterator[Hit]:
         )
 
 
+def _federated(statement: Statement, provider: str, index: int) -> Iterator[Hit]:
+    """A web-identity (OIDC, Cognito) or SAML provider: without conditions that pin the audience
+    and the subject, every identity the provider issues tokens to can assume the role."""
+    keys = {key: values for _, key, values in _conditions(statement)}
+    host = provider.split(":oidc-provider/", 1)[-1].lower()
+    if ":saml-provider/" in provider:
+        wanted = {"saml:aud": "SAML:aud (the sign-in endpoint)"}
+    elif host == "cognito-identity.amazonaws.com":
+        wanted = {f"{host}:aud": f"{host}:aud (the identity pool id)", f"{host}:amr": f"{host}:amr (authenticated)"}
+    else:
+        wanted = {f"{host}:aud": f"{host}:aud (the audience)", f"{host}:sub": f"{host}:sub (the subject)"}
+    missing = [shown for key, shown in wanted.items() if not _pinned(keys.get(key, ()))]
+    if missing:
+        yield Hit(
+            statement.loc,
+            f"trusts federated provider {provider} without a condition pinning {' and '.join(missing)}: every "
+            "identity that provider issues tokens to (any repository, any app, any user) can assume the role",
+            f"add Condition StringEquals on {' and '.join(key for key in wanted)} naming your own values",
+            f"federated:{index}:{provider}",
+        )
+
+
+def _pinned(values: tuple[str, ...]) -> bool:
+    """Values that name something: not empty, and none a bare wildcard (`*`, `?*`, `repo:*`)."""
+    return bool(values) and not any(_WILDCARD_ONLY.fullmatch(v.rsplit(":", 1)[-1]) and "/" not in v for v in values)
+
+
 def _conditions(statement: Statement) -> Iterator[tuple[str, str, tuple[str, ...]]]:
-    """(operator, key, values), lower-cased, for conditions that narrow: no IfExists, no negation, no ForAllValues."""
+    """(operator, key, values), lower-cased, for conditions that narrow: no IfExists, no negation,
+    no ForAllValues, no `Null`, nothing that accepts any value (`StringLike "*"` or `"?*"`)."""
     for condition in statement.conditions:
         operator = condition.operator.lower()
         if operator.startswith("forallvalues:") or operator.endswith("ifexists") or "not" in operator:
+            continue
+        if operator == "null" or accepts_any_value(condition):
             continue
         yield operator.removeprefix("foranyvalue:"), condition.key.lower(), condition.values
 
 
 def _names_principal(statement: Statement) -> bool:
-    """A condition that pins the caller to specific principals or an account."""
+    """A condition that pins the caller to specific principals (aws:PrincipalArn without
+    wildcards): aws:PrincipalAccount alone admits a whole account, as its root does."""
     return any(
-        key in ("aws:principalarn", "aws:principalaccount") and values and "*" not in values
+        key == "aws:principalarn" and values and not any("*" in v or "?" in v for v in values)
         for _, key, values in _conditions(statement)
     )
+
+
+def _admits_account(statement: Statement) -> bool:
+    """Principal "*" narrowed only to an account (or a pattern over one), with no other guard."""
+    narrowed = any(key in ("aws:principalaccount", "aws:principalarn") for _, key, _ in _conditions(statement))
+    return narrowed and not _names_principal(statement) and not _guards_root(statement)
 
 
 def _guards_root(statement: Statement) -> bool:

@@ -36,18 +36,18 @@ _ACCESS_TYPES = frozenset(
 )
 _LONG_LIVED = {
     "AWS::IAM::User": (
-        "the break-glass stack creates IAM user '{id}': a user's credentials (access keys, a console password) do not expire with a "
+        "the stack creates IAM user '{id}': a user's credentials (access keys, a console password) do not expire with a "
         "session and can be copied out of the account, and if anyone adds keys, MFA devices or policies to it "
         "outside the stack, deleting the stack fails and the user stays",
         "give break-glass access through the stack's role (temporary credentials) instead of a user",
     ),
     "AWS::IAM::AccessKey": (
-        "the break-glass stack creates access key '{id}': a long-term secret that keeps working until someone deletes it, whoever "
+        "the stack creates access key '{id}': a long-term secret that keeps working until someone deletes it, whoever "
         "copied it from the stack's outputs",
         "remove the access key; assume the break-glass role for temporary credentials instead",
     ),
     "AWS::IAM::LoginProfile": (
-        "the break-glass stack creates a console password ('{id}') for an IAM user: a long-term credential, not a session",
+        "the stack creates a console password ('{id}') for an IAM user: a long-term credential, not a session",
         "remove the login profile; use the break-glass role from the console (switch role) instead",
     ),
 }
@@ -55,8 +55,8 @@ _LONG_LIVED = {
 
 def _kept(deletion: str, replace: str) -> str:
     """'DeletionPolicy: Retain' / 'UpdateReplacePolicy: Retain' as written, '' when neither keeps it."""
-    kept = [f"DeletionPolicy: {deletion}"] if deletion in _KEEPING else []
-    kept += [f"UpdateReplacePolicy: {replace}"] if replace == "Retain" else []
+    kept = [f"DeletionPolicy: {deletion}"] if deletion.split(" ")[0] in _KEEPING else []
+    kept += [f"UpdateReplacePolicy: {replace}"] if replace.split(" ")[0] == "Retain" else []
     return " and ".join(kept)
 
 
@@ -66,7 +66,9 @@ def access_outlives_stack(subject: Subject, params: dict[str, Any]) -> Iterator[
     to principals the stack does not own."""
     doc = subject.document
     roles = [r for r in doc.roles if r.break_glass]
-    if doc.kind != DocumentKind.TEMPLATE or not roles:
+    # Any stack that creates IAM principals or grants access: an IAM user with a key and an admin
+    # policy is the worst break-glass stack, whatever its roles are called.
+    if doc.kind != DocumentKind.TEMPLATE or not (roles or any(r.type in _ACCESS_TYPES for r in doc.stack_resources)):
         return
     resources = {r.logical_id: r for r in doc.stack_resources}
     reported: set[str] = set()
@@ -108,10 +110,11 @@ def _owned_by(role: Role, resources: dict[str, StackResource]) -> Iterator[tuple
 def _resource_hits(resource: StackResource, resources: dict[str, StackResource], reported: set[str]) -> Iterator[Hit]:
     rid = resource.logical_id
     kept = _kept(resource.deletion_policy, resource.update_replace_policy)
-    if kept and resource.type in _ACCESS_TYPES and rid not in reported:
+    if kept and (resource.type in _ACCESS_TYPES or resource.grants_outside) and rid not in reported:
         yield Hit(
             resource.loc,
-            f"{resource.type} '{rid}' has {kept}: deleting the break-glass stack leaves it, with the access it grants",
+            f"{resource.type} '{rid}' has {kept}: deleting the stack leaves it, with the access it grants"
+            + (f" to {', '.join(resource.grants_outside)}" if resource.grants_outside else ""),
             f"remove {kept} from {rid}",
             f"retain:{rid}",
         )

@@ -38,9 +38,9 @@ def _idle(role: Role, today: dt.date) -> tuple[int, str] | None:
     return (today - created.date()).days, f"never used since it was created {(today - created.date()).days} days ago"
 
 
-@predicate
-def has_standing_access(subject: Subject, params: dict[str, Any]) -> Iterator[Hit]:
-    """A deployed break-glass role still there long after its last use (or never used): nobody broke the glass."""
+def unused_since_deployed(subject: Subject) -> Iterator[Hit]:
+    """A deployed break-glass role still there long after its last use (or never used): nobody broke the glass.
+    Part of BG024's `has_standing_access` (`deployment`), which judges what the stack will deploy."""
     role = subject.role
     assert role is not None
     idle = _idle(role, subject.today)

@@ -8,6 +8,7 @@ located nodes of `cfn_yaml`; nothing here judges.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from typing import Any
@@ -34,12 +35,48 @@ _IAM_WORDS = re.compile(
 )
 # IAM API calls in inline Lambda code (boto3 snake case, SDK camel case) that create principals
 # or credentials, or widen who may use a role; CloudFormation never deletes what they make.
-_IAM_CALLS = re.compile(
-    r"\b(?:create_role|CreateRole|CreateRoleCommand|put_role_policy|PutRolePolicy|attach_role_policy|AttachRolePolicy|"
-    r"update_assume_role_policy|UpdateAssumeRolePolicy|create_user|CreateUser|create_access_key|CreateAccessKey|"
-    r"create_login_profile|CreateLoginProfile|add_user_to_group|AddUserToGroup|attach_user_policy|AttachUserPolicy|"
-    r"put_user_policy|PutUserPolicy|create_service_specific_credential|CreateServiceSpecificCredential)\b"
+# Each name is matched as boto3 writes it (create_role), as the AWS SDK for JavaScript v2
+# (iam.createRole) and v3 (CreateRoleCommand) do, and as boto3's resource API does
+# (iam.Role(...).attach_policy, User(...).create_access_key_pair, AssumeRolePolicy(...).update).
+_IAM_CALL_NAMES = (
+    "create_role",
+    "put_role_policy",
+    "attach_role_policy",
+    "update_assume_role_policy",
+    "create_user",
+    "create_access_key",
+    "create_access_key_pair",
+    "create_login_profile",
+    "update_login_profile",
+    "add_user_to_group",
+    "attach_user_policy",
+    "put_user_policy",
+    "attach_group_policy",
+    "put_group_policy",
+    "create_policy_version",
+    "create_service_specific_credential",
+    "create_instance_profile",
+    "add_role_to_instance_profile",
 )
+_IAM_CALLS = re.compile(
+    r"\b(?:"
+    + "|".join(name.replace("_", "_?") for name in _IAM_CALL_NAMES)
+    + r")(?:Command)?\b|\b(?:Role|User|Group)\([^)]*\)\s*\.\s*(?:attach_policy|add_group|create_policy|put_policy)\b"
+    r"|\bAssumeRolePolicy\([^)]*\)\s*\.\s*update\b",
+    re.IGNORECASE,
+)
+# Resource policies, by the property that holds the document.
+_RESOURCE_POLICIES = {
+    "AWS::S3::BucketPolicy": "PolicyDocument",
+    "AWS::SQS::QueuePolicy": "PolicyDocument",
+    "AWS::SNS::TopicPolicy": "PolicyDocument",
+    "AWS::KMS::Key": "KeyPolicy",
+    "AWS::SecretsManager::ResourcePolicy": "ResourcePolicy",
+    "AWS::ECR::Repository": "RepositoryPolicyText",
+    "AWS::Lambda::Permission": "Principal",
+    "AWS::Events::EventBusPolicy": "Statement",
+}
+_OWN_ACCOUNT = re.compile(r"\$\{AWS::AccountId\}|^arn:[^:]*:iam::\$\{AWS::AccountId\}:")
 
 
 def read_parameters(data: Any, path: str) -> tuple[Parameter, ...]:
@@ -85,13 +122,43 @@ def read_resources(resources: dict[str, Any], path: str, renderer: Renderer) -> 
                 logical_id=str(rid),
                 type=kind,
                 loc=Location(path, *key_pos_in(resources, rid), f"Resources/{rid}"),
-                deletion_policy=text_in(body, "DeletionPolicy"),
-                update_replace_policy=text_in(body, "UpdateReplacePolicy"),
+                deletion_policy=keeping_policy(body.get("DeletionPolicy"), renderer),
+                update_replace_policy=keeping_policy(body.get("UpdateReplacePolicy"), renderer),
                 attaches_to=_attaches_to(kind, props, renderer),
                 iam_mentions=_iam_mentions(kind, props, renderer),
+                grants_outside=_grants_outside(kind, props, renderer),
             )
         )
     return tuple(result)
+
+
+def _grants_outside(kind: str, props: dict[str, Any], renderer: Renderer) -> tuple[str, ...]:
+    """AWS principals a resource policy names that are not this account (or a service)."""
+    if kind not in _RESOURCE_POLICIES:
+        return ()
+    found: list[str] = []
+    todo = [props.get(_RESOURCE_POLICIES[kind])]
+    while todo and len(found) < 8:
+        value = todo.pop()
+        if isinstance(value, str) and kind == "AWS::Lambda::Permission":
+            found += [value] if re.fullmatch(r"\d{12}|arn:.*", value) else []
+        elif isinstance(value, str):
+            parsed = _json(value)
+            todo += [parsed] if parsed is not None else []
+        elif isinstance(value, dict) and "AWS" in value and not is_intrinsic(value):
+            found += [r.text for r in renderer.items(value["AWS"]) if not _OWN_ACCOUNT.search(r.text)]
+        elif isinstance(value, dict):
+            todo += list(value.values())
+        elif isinstance(value, list):
+            todo += value
+    return tuple(dict.fromkeys(found))
+
+
+def _json(text: str) -> Any:
+    try:
+        return json.loads(text) if text.lstrip().startswith("{") else None
+    except ValueError:
+        return None
 
 
 def _attaches_to(kind: str, props: dict[str, Any], renderer: Renderer) -> tuple[tuple[str, str], ...]:
@@ -141,15 +208,38 @@ def _walk_words(props: Any, renderer: Renderer, found: list[str]) -> None:
                     break
 
 
+_KEEP = ("Retain", "RetainExceptOnCreate", "Snapshot")
+
+
+def keeping_policy(raw: Any, renderer: Renderer) -> str:
+    """A DeletionPolicy/UpdateReplacePolicy as written; with `AWS::LanguageExtensions` it may be
+    an intrinsic: then the value that keeps the resource when any branch or allowed value does
+    ("Retain (by !If ...)"), and a parameter with no AllowedValues may be Retain."""
+    if isinstance(raw, str) or raw is None:
+        return raw or ""
+    options = {r.text for r in renderer.texts(raw)}
+    ref = raw.get("Ref") if isinstance(raw, dict) else None
+    if isinstance(ref, str):
+        allowed = renderer.allowed.get(ref)
+        options |= set(allowed) if allowed else {"Retain"}
+        why = f"parameter {ref} may be {'Retain' if not allowed else 'set to it'}"
+    else:
+        why = f"{next(iter(raw), 'an intrinsic')} may choose it"
+    kept = next((value for value in _KEEP if value in options), "")
+    return f"{kept} ({why})" if kept else next(iter(options), "")
+
+
 def session_duration(props: dict[str, Any], renderer: Renderer, locate: Locate) -> tuple[int | None, Location | None]:
     """`MaxSessionDuration` in seconds (a parameter's Default when it is a `!Ref`), and where it is."""
     if "MaxSessionDuration" not in props:
         return None, None
     raw = props["MaxSessionDuration"]
     loc = locate(pos_in(props, "MaxSessionDuration"), "Properties/MaxSessionDuration")
+    longest: int | None = None  # every Fn::If branch may be deployed: the longest counts
     for rendered in renderer.texts(raw):
         try:
-            return int(float(rendered.text)), loc
+            seconds = int(float(rendered.text))
         except (ValueError, OverflowError):  # not a number; inf or 1e999
             continue
-    return None, loc
+        longest = seconds if longest is None else max(longest, seconds)
+    return longest, loc

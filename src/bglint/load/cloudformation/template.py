@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from bglint.errors import InputError, shown
-from bglint.load.cloudformation.stackfacts import read_parameters, read_resources, session_duration
-from bglint.load.intrinsics import Renderer
+from bglint.load.cloudformation.foreach import expand_for_each
+from bglint.load.cloudformation.stackfacts import keeping_policy, read_parameters, read_resources, session_duration
+from bglint.load.cloudformation.standing import standing_access
+from bglint.load.intrinsics import Renderer, is_intrinsic
 from bglint.load.policy import PolicyReader, aws_managed_statements
 from bglint.load.selection import Selection
 from bglint.load.suppressions import from_list
@@ -29,9 +32,16 @@ from bglint.model import (
 )
 from bglint.parse.nodes import Pos, key_pos_in, pos_in, pos_of, table_in, text_in
 
-_AWS_MANAGED_ARN = re.compile(r"^arn:(?:aws|aws-cn|aws-us-gov|\$\{AWS::Partition\}):iam::aws:policy/(?:.*/)?([^/]+)$")
-_REF = re.compile(r"^\$\{([A-Za-z0-9]+)\}$")
-_POLICY_TYPES = ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy")
+# Every partition: aws, aws-cn, aws-us-gov, aws-iso, aws-iso-b, aws-iso-e, aws-iso-f, aws-eusc...
+_AWS_MANAGED_ARN = re.compile(r"^arn:(?:aws[a-z-]*|\$\{AWS::Partition\}):iam::aws:policy/(?:.*/)?([^/]+)$")
+# A policy of this template: `!Ref P`, `!GetAtt P.PolicyArn`, or its ARN built from its name.
+_REF = re.compile(r"^\$\{([A-Za-z0-9]+)(?:\.PolicyArn)?\}$")
+_POLICY_TYPES = ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IAM::RolePolicy")
+# The properties by which each policy resource names the roles it is attached to.
+_ROLE_KEYS = {"AWS::IAM::Policy": "Roles", "AWS::IAM::ManagedPolicy": "Roles", "AWS::IAM::RolePolicy": "RoleName"}
+_SAM_WITH_ROLE = ("AWS::Serverless::Function", "AWS::Serverless::StateMachine")
+# CloudFormation names a resource without a name `<stack>-<logical id>-<random suffix>`.
+_GENERATED = "${{AWS::StackName}}-{id}-GENERATEDSUFFIX"
 
 
 @dataclass
@@ -57,7 +67,8 @@ def load_template_roles(
     resources = data.get("Resources")
     if not isinstance(resources, dict):
         return doc, [InputError(path, "'Resources' must be a mapping", *pos_in(data, "Resources"))]
-    renderer = Renderer(table_in(data, "Parameters"))
+    renderer = Renderer(table_in(data, "Parameters"), table_in(data, "Mappings"))
+    resources = expand_for_each(resources, renderer)
     tpl = _Template(path, resources, renderer, PolicyReader(path, _locator(path), renderer))
     tpl.policies = {
         rid: _policy_resource(tpl, rid, body)
@@ -71,7 +82,11 @@ def load_template_roles(
                 InputError(path, f"Resources/{rid}: a resource must be a mapping", *pos_in(resources, rid))
             )
         elif body.get("Type") == "AWS::IAM::Role":
-            doc.roles.append(_role(tpl, rid, body, selection))
+            role = _role(tpl, rid, body, selection)
+            role.standing, role.logical_id = standing_access(data, role), rid
+            doc.roles.append(role)
+        elif body.get("Type") in _SAM_WITH_ROLE and "Role" not in table_in(body, "Properties"):
+            doc.roles.append(sam_role(tpl, rid, body, selection))
     doc.parameters = read_parameters(data, path)
     doc.stack_resources = read_resources(resources, path, renderer)
     return doc, tpl.reader.errors
@@ -84,13 +99,18 @@ def _locator(path: str) -> Callable[[Pos, str], Location]:
 def _policy_resource(tpl: _Template, rid: str, body: dict[str, Any]) -> Policy:
     props = table_in(body, "Properties")
     logical = f"Resources/{rid}"
+    statements = tpl.reader.statements(
+        props.get("PolicyDocument"), f"{logical}/PolicyDocument", pos_in(tpl.resources, rid)
+    )
+    name = next((r.text for r in tpl.renderer.texts(props.get("ManagedPolicyName"))), "")
+    path = next((r.text for r in tpl.renderer.texts(props.get("Path"))), "/")
     return Policy(
         name=rid,
         origin=PolicyOrigin.ATTACHED,
         loc=tpl.locate(key_pos_in(tpl.resources, rid), logical),
-        statements=tpl.reader.statements(
-            props.get("PolicyDocument"), f"{logical}/PolicyDocument", pos_in(tpl.resources, rid)
-        ),
+        statements=statements,
+        document_known=f"{logical}/PolicyDocument" not in tpl.reader.unresolved_documents,
+        deployed_name=path.rstrip("/") + "/" + (name or _GENERATED.format(id=rid)),
     )
 
 
@@ -99,29 +119,13 @@ def _role(tpl: _Template, rid: str, body: dict[str, Any], selection: Selection) 
     logical = f"Resources/{rid}"
     meta = _bglint_metadata(body)
     role_name = next((r.text for r in tpl.renderer.texts(props.get("RoleName"))), "")
-    tags = _tags(tpl, props.get("Tags"))
-    names = [rid, role_name]
-    is_bg, why = selection.classify(names, tags)
-    if isinstance(meta.get("break_glass"), bool):
-        is_bg, why = meta["break_glass"], "Metadata bglint.break_glass"
-    level, level_source = _level(tpl, meta, selection, names)
-    role = Role(
-        name=rid,
-        loc=tpl.locate(key_pos_in(tpl.resources, rid), logical),
-        source_kind=SourceKind.CLOUDFORMATION,
-        break_glass=is_bg,
-        break_glass_reason=why,
-        level=level,
-        level_source=level_source,
-        role_name=role_name,
-        gate_condition=text_in(body, "Condition"),
-        deletion_policy=text_in(body, "DeletionPolicy"),
-        update_replace_policy=text_in(body, "UpdateReplacePolicy"),
-        trust=tpl.reader.statements(
-            props.get("AssumeRolePolicyDocument"),
-            f"{logical}/Properties/AssumeRolePolicyDocument",
-            key_pos_in(body, "Properties"),
-        ),
+    role = _new_role(tpl, rid, body, rid, [rid, role_name], selection)
+    role.role_name = role_name
+    role.role_path = next((r.text for r in tpl.renderer.texts(props.get("Path"))), "/")
+    role.trust = tpl.reader.statements(
+        props.get("AssumeRolePolicyDocument"),
+        f"{logical}/Properties/AssumeRolePolicyDocument",
+        key_pos_in(body, "Properties"),
     )
     for key in ("Policies", "ManagedPolicyArns"):
         if key in props and props[key] is None:  # `Policies:` left empty; CloudFormation refuses it
@@ -130,6 +134,8 @@ def _role(tpl: _Template, rid: str, body: dict[str, Any], selection: Selection) 
     role.policies.extend(_inline_policies(tpl, props.get("Policies"), f"{logical}/Properties/Policies"))
     role.policies.extend(_managed_arns(tpl, props, f"{logical}/Properties/ManagedPolicyArns"))
     role.policies.extend(tpl.attached.get("${" + rid + "}", ()))
+    if role_name:  # attached by the name the stack gives it
+        role.policies.extend(tpl.attached.get(role_name, ()))
     if "PermissionsBoundary" in props:
         role.boundary = _boundary(tpl, props, f"{logical}/Properties/PermissionsBoundary")
     role.max_session_duration, role.max_session_loc = session_duration(
@@ -138,6 +144,85 @@ def _role(tpl: _Template, rid: str, body: dict[str, Any], selection: Selection) 
     if "ignore" in meta:
         where = tpl.locate(key_pos_in(meta, "ignore"), f"{logical}/Metadata/bglint")
         role.suppressions = tuple(from_list(meta["ignore"], where, SuppressionSource.METADATA, tpl.reader.errors))
+    return role
+
+
+def _selected(tpl: _Template, meta: dict[str, Any], classified: tuple[bool, str]) -> tuple[bool, str]:
+    """`Metadata: {bglint: {break_glass: ...}}` overrides the other signals; "true"/"false" as
+    strings mean what they say (YAML and JSON writers quote them), anything else is an error."""
+    declared = meta.get("break_glass")
+    if declared is None:
+        return classified
+    if isinstance(declared, str) and declared.strip().lower() in ("true", "false"):
+        declared = declared.strip().lower() == "true"
+    if isinstance(declared, bool):
+        return declared, "Metadata bglint.break_glass"
+    message = f"bglint.break_glass must be true or false, got {shown(declared)}"
+    tpl.reader.errors.append(InputError(tpl.path, message, *pos_in(meta, "break_glass")))
+    return classified
+
+
+def _new_role(
+    tpl: _Template, rid: str, body: dict[str, Any], name: str, names: list[str], selection: Selection
+) -> Role:
+    """A role of resource `rid`, selected (or not) as break glass, with its level and lifecycle."""
+    meta = _bglint_metadata(body)
+    is_bg, why = _selected(tpl, meta, selection.classify(names, _tags(tpl, table_in(body, "Properties").get("Tags"))))
+    level, level_source = _level(tpl, meta, selection, names)
+    return Role(
+        name=name,
+        loc=tpl.locate(key_pos_in(tpl.resources, rid), f"Resources/{rid}"),
+        source_kind=SourceKind.CLOUDFORMATION,
+        break_glass=is_bg,
+        break_glass_reason=why,
+        level=level,
+        level_source=level_source,
+        gate_condition=text_in(body, "Condition"),
+        deletion_policy=keeping_policy(body.get("DeletionPolicy"), tpl.renderer),
+        update_replace_policy=keeping_policy(body.get("UpdateReplacePolicy"), tpl.renderer),
+    )
+
+
+def sam_role(tpl: _Template, rid: str, body: dict[str, Any], selection: Selection) -> Role:
+    """The role SAM creates for a function or state machine without a `Role`: `<id>Role`, with
+    its `Policies` (AWS-managed names or ARNs, documents, SAM policy templates)."""
+    props = table_in(body, "Properties")
+    logical = f"Resources/{rid}"
+    role = _new_role(tpl, rid, body, f"{rid}Role", [f"{rid}Role"], selection)
+    if "AssumeRolePolicyDocument" in props:
+        where = f"{logical}/Properties/AssumeRolePolicyDocument"
+        role.trust = tpl.reader.statements(props["AssumeRolePolicyDocument"], where)
+    raw = props.get("Policies")
+    entries = raw if isinstance(raw, list) else [] if raw is None else [raw]
+    for index, entry, conditional in _policy_items(entries):
+        here = f"{logical}/Properties/Policies[{index}]"
+        loc = tpl.locate(pos_in(entries, index) if isinstance(raw, list) else pos_in(props, "Policies"), here)
+        if isinstance(entry, dict) and "Statement" in entry:
+            statements = tpl.reader.statements(entry, here, loc[1:3])
+            role.policies.append(
+                Policy(f"Policies[{index}]", PolicyOrigin.INLINE, loc, statements, conditional=conditional)
+            )
+        elif isinstance(entry, dict) and not is_intrinsic(entry):  # a SAM policy template: SAM's document, not here
+            template = next(iter(entry), "?")
+            role.policies.append(
+                Policy(
+                    f"SAM policy template {template}",
+                    PolicyOrigin.EXTERNAL,
+                    loc,
+                    document_known=False,
+                    conditional=conditional,
+                )
+            )
+        else:
+            for rendered in tpl.renderer.texts(entry, loc[1:3]):
+                arn = (
+                    rendered.text
+                    if rendered.text.startswith("arn:") or "${" in rendered.text
+                    else f"arn:aws:iam::aws:policy/{rendered.text}"
+                )
+                role.policies.append(_policy_by_reference(tpl, arn, loc, conditional or rendered.conditional))
+    if "PermissionsBoundary" in props:
+        role.boundary = _boundary(tpl, props, f"{logical}/Properties/PermissionsBoundary")
     return role
 
 
@@ -181,23 +266,38 @@ def _inline_policies(tpl: _Template, raw: Any, logical: str) -> list[Policy]:
         tpl.reader.errors.append(InputError(tpl.path, f"{logical}: must be a list", *pos_of(raw)))
         return []
     result = []
-    for index, item in enumerate(raw):
+    for index, item, conditional in _policy_items(raw):
         here = f"{logical}[{index}]"
+        if item is None:
+            continue
         if not isinstance(item, dict):
             tpl.reader.errors.append(InputError(tpl.path, f"{here}: must be a mapping", *pos_in(raw, index)))
             continue
         name = item.get("PolicyName")
+        statements = tpl.reader.statements(item.get("PolicyDocument"), f"{here}/PolicyDocument", pos_in(raw, index))
         result.append(
             Policy(
                 name=name if isinstance(name, str) else f"Policies[{index}]",
                 origin=PolicyOrigin.INLINE,
                 loc=tpl.locate(pos_in(raw, index), here),
-                statements=tpl.reader.statements(
-                    item.get("PolicyDocument"), f"{here}/PolicyDocument", pos_in(raw, index)
-                ),
+                statements=statements,
+                document_known=f"{here}/PolicyDocument" not in tpl.reader.unresolved_documents,
+                conditional=conditional,
             )
         )
     return result
+
+
+def _policy_items(raw: list[Any]) -> Iterator[tuple[int, Any, bool]]:
+    """Entries of a `Policies` list; an `Fn::If` entry stands for each of its branches."""
+    for index, item in enumerate(raw):
+        arg = item.get("Fn::If") if is_intrinsic(item) else None
+        if isinstance(arg, list) and len(arg) == 3:
+            for branch in arg[1:]:
+                if branch != {"Ref": "AWS::NoValue"}:
+                    yield index, branch, True
+        elif item != {"Ref": "AWS::NoValue"}:
+            yield index, item, False
 
 
 def _managed_arns(tpl: _Template, props: dict[str, Any], logical: str) -> list[Policy]:
@@ -215,10 +315,9 @@ def _managed_arns(tpl: _Template, props: dict[str, Any], logical: str) -> list[P
 
 def _policy_by_reference(tpl: _Template, text: str, loc: Location, conditional: bool) -> Policy:
     """A policy named by ARN or `!Ref`: a policy of this template, AWS-managed, or external."""
-    ref = _REF.match(text)
-    if ref and ref.group(1) in tpl.policies:
-        local = tpl.policies[ref.group(1)]
-        return Policy(local.name, PolicyOrigin.ATTACHED, loc, local.statements, conditional=conditional)
+    local = _own_policy(tpl, text)
+    if local is not None:
+        return dataclasses.replace(local, loc=loc, conditional=conditional)
     managed = _AWS_MANAGED_ARN.match(text)
     if managed:
         statements = aws_managed_statements(text.replace("${AWS::Partition}", "aws"))
@@ -234,18 +333,30 @@ def _policy_by_reference(tpl: _Template, text: str, loc: Location, conditional: 
     return Policy(text, PolicyOrigin.EXTERNAL, loc, document_known=False, arn=text, conditional=conditional)
 
 
+def _own_policy(tpl: _Template, text: str) -> Policy | None:
+    """The managed policy of this template that `text` (a Ref, GetAtt or ARN) names, if any."""
+    ref = _REF.match(text)
+    if ref and ref.group(1) in tpl.policies:
+        return tpl.policies[ref.group(1)]
+    if text.startswith("arn:") and ":policy/" in text and ":iam::aws:policy/" not in text:
+        path_and_name = text.split(":policy", 1)[1]
+        return next((p for p in tpl.policies.values() if p.deployed_name == path_and_name), None)
+    return None
+
+
 def _attachments(tpl: _Template) -> dict[str, list[Policy]]:
     """`AWS::IAM::Policy`/`ManagedPolicy` resources by what their `Roles` entries render to
     (`${RoleId}` for a `!Ref`): each role then picks its own without rendering them again."""
     attached: dict[str, list[Policy]] = {}
     for pid, policy in tpl.policies.items():
         props = table_in(tpl.resources[pid], "Properties")
-        roles = props.get("Roles")
-        if not isinstance(roles, list):
+        key = _ROLE_KEYS[tpl.resources[pid]["Type"]]
+        roles = props.get(key)
+        if roles is None:
             continue
-        for index, rendered in enumerate(tpl.renderer.items(roles, pos_in(props, "Roles"))):
-            loc = tpl.locate(rendered.pos, f"Resources/{pid}/Properties/Roles[{index}]")
-            attachment = Policy(policy.name, PolicyOrigin.ATTACHED, loc, policy.statements)
+        for index, rendered in enumerate(tpl.renderer.items(roles, pos_in(props, key))):
+            loc = tpl.locate(rendered.pos, f"Resources/{pid}/Properties/{key}[{index}]")
+            attachment = dataclasses.replace(policy, loc=loc, conditional=rendered.conditional)
             attached.setdefault(rendered.text, []).append(attachment)
     return attached
 

@@ -2,12 +2,16 @@
 
 Signals, strongest first (see docs): the user's statement in config; the VPC nested
 stack in stack.toml; a BYO sandbox repository in sandbox.toml; sandbox network vars
-taken from the customer's install inputs.
+(in `[vars]` or a `[[var_file]]`) taken from the customer's install inputs, which Nuon spells
+`{{.nuon.install.inputs.x}}` or `{{.nuon.inputs.inputs.x}}`. GCP and Azure installs have no VPC
+stack: their signals are the sandbox repository and the network vars their sandboxes take
+(network, subnetwork; vnet_name, *_subnet_names).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from bglint.model import Location, NetworkContext, NetworkKind
@@ -15,16 +19,23 @@ from bglint.parse.nodes import Pos, pos_in
 
 _BYO_STACK = "/byo-vpc/"
 _VENDOR_STACKS = ("/vpc/eks/", "/vpc/ecs/", "/vpc/minimal/")
-_BYO_SANDBOX = re.compile(r"byo-?vpc|byo-?eks|byovpn", re.IGNORECASE)
-_NETWORK_VAR = re.compile(r"^(vpc_id|.*subnet_ids?)$")
-_FROM_INPUTS = re.compile(r"\{\{\s*\.nuon\.install\.inputs\.")
+_BYO_SANDBOX = re.compile(r"byo-?(vpc|eks|vpn|vnet|network|gke|aks)", re.IGNORECASE)
+_NETWORK_VAR = re.compile(r"^(vpc_(id|name)|.*subnet_(ids?|names?)|(sub)?network(_name|_id)?|vnet_(name|id))$")
+# Both spellings of an install input, with or without Go's whitespace trim marker.
+_FROM_INPUTS = re.compile(r"\{\{-?\s*\.nuon\.(?:install|inputs)\.inputs\.")
+# `name = "value"` in a Terraform variables file (HCL), where a network variable may be set.
+_TFVARS_LINE = re.compile(r'^\s*([A-Za-z_][\w-]*)\s*=\s*"(.*)"', re.M)
 
 
-def decide_network(stack: Any, stack_path: str, sandbox: Any, sandbox_path: str) -> NetworkContext:
+def decide_network(
+    stack: Any, stack_path: str, sandbox: Any, sandbox_path: str, var_files: Sequence[tuple[str, str]] = ()
+) -> NetworkContext:
+    """`var_files`: (file shown, text) of the sandbox's variables files."""
     return (
         _from_stack(stack, stack_path)
         or _from_sandbox_repo(sandbox, sandbox_path)
         or _from_sandbox_vars(sandbox, sandbox_path)
+        or _from_var_files(var_files)
         or NetworkContext(NetworkKind.UNKNOWN, "no signal in stack.toml or sandbox.toml")
     )
 
@@ -76,6 +87,20 @@ def _from_sandbox_vars(sandbox: Any, path: str) -> NetworkContext | None:
                 f"sandbox.toml vars.{key} comes from the customer's install inputs",
                 loc,
             )
+    return None
+
+
+def _from_var_files(var_files: Sequence[tuple[str, str]]) -> NetworkContext | None:
+    for path, text in var_files:
+        for match in _TFVARS_LINE.finditer(text):
+            key, value = match.groups()
+            if _NETWORK_VAR.match(key) and _FROM_INPUTS.search(value):
+                line = text.count("\n", 0, match.start()) + 1
+                return NetworkContext(
+                    NetworkKind.CUSTOMER_MANAGED,
+                    f"sandbox variables file {path}: {key} comes from the customer's install inputs",
+                    Location(path, line, match.start(1) - match.start() + 1, f"var_file.{key}"),
+                )
     return None
 
 

@@ -1,8 +1,12 @@
-"""Resolve `contents`/`permissions_boundary` references the way Nuon does.
+"""Resolve `contents`/`permissions_boundary`/`var_file` references the way Nuon does.
 
-A value starting with `./`, `file`, `http` or `git` is a reference; anything else is
-literal JSON. Relative paths resolve against `permissions/` first, then the app root.
-References never leave the app directory and remote ones are never fetched.
+A value starting with `http`, `./`, `../`, `git` or `file` is fetched by Nuon; anything
+else is the literal value, and so is a value starting with `./nuon`. A relative path
+resolves against one base directory, with no fallback: `permissions/` when the app has
+one (for policies and boundaries), a named policy's own folder, or the app root. Nothing
+confines a path to the app (apps in one repository share folders), but bglint never reads
+outside the tree it checks: the git repository, else the directory given to it. Remote
+references are never fetched.
 """
 
 from __future__ import annotations
@@ -12,13 +16,22 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bglint.errors import InputError
-from bglint.parse.files import read_bytes
+from bglint.parse.files import outside, read_bytes
 
-_REMOTE = ("http", "git", "s3://")
+_REMOTE = ("http", "git")
+_FETCHED = ("./", "../", "file", *_REMOTE)
 
 
 def is_reference(value: str) -> bool:
-    return value.startswith(("./", "../", "/", "file", *_REMOTE))
+    return value.startswith(_FETCHED) and not value.startswith("./nuon")
+
+
+@dataclass(frozen=True)
+class Tree:
+    """What references may reach: the git work tree, else the directory bglint was given."""
+
+    root: Path
+    name: str  # "the repository" | "the checked directory"
 
 
 @dataclass(frozen=True)
@@ -26,37 +39,34 @@ class Resolved:
     path: Path | None  # the file to read, when one was found
     problem: str = ""  # why there is none
     remote: bool = False  # a remote reference: not an error, but its document is unknown
-    ambiguous_with: Path | None = None  # another candidate with different content
+    ambiguous_with: Path | None = None  # the same name at the app root, with other content
 
 
-def resolve(value: str, app_dir: Path) -> Resolved:
+def resolve(value: str, base: Path, tree: Tree, app_root: Path) -> Resolved:
     if value.startswith(_REMOTE):
         return Resolved(None, f"remote reference '{value}' is not fetched", remote=True)
-    relative = value.removeprefix("file://").removeprefix("file:")
-    if Path(relative).is_absolute():
-        return Resolved(None, f"absolute path '{value}' is outside the app directory")
-    root = app_dir.resolve()
-    candidates = [root / "permissions" / relative, root / relative]
-    # `..` that leaves the app is refused before anything outside is even looked at.
-    candidates = [c for c in candidates if Path(os.path.normpath(c)).is_relative_to(root)]
-    if not candidates:
-        return Resolved(None, f"'{value}' points outside the app directory")
-    found = [c for c in candidates if c.is_file()]
-    if not found:
-        tried = ", ".join(str(c.relative_to(root)) for c in candidates)
-        return Resolved(None, f"'{value}' not found (tried {tried})")
-    inside = [c for c in found if c.resolve().is_relative_to(root)]
-    if not inside:
-        return Resolved(None, f"'{value}' points outside the app directory")
-    chosen = inside[0].resolve()
-    # Compare only with a candidate that is itself inside the app: nothing outside is read.
-    other = inside[1] if len(inside) > 1 and _differ(inside[0], inside[1]) else None
-    return Resolved(chosen, ambiguous_with=other)
+    relative = value.removeprefix("file::").removeprefix("file://").removeprefix("file:")
+    where = Path(os.path.normpath(base / relative))  # `..` taken lexically, as go-getter does
+    if not where.is_relative_to(os.path.abspath(tree.root)):
+        return Resolved(None, f"'{value}' leads outside {tree.name}; not read")
+    if not where.is_file():
+        shown = os.path.relpath(where, app_root)
+        hint = ""
+        at_root = Path(os.path.normpath(app_root / relative))
+        if at_root != where and at_root.is_file():
+            hint = f"; {os.path.relpath(at_root, app_root)} exists, but Nuon resolves this path against {os.path.relpath(base, app_root)}/ only"
+        return Resolved(None, f"'{value}' not found: Nuon reads {shown}{hint}")
+    problem = outside(where, tree.root, tree.name)
+    if problem:
+        return Resolved(None, f"'{value}' {problem}")
+    at_root = Path(os.path.normpath(app_root / relative))
+    other = at_root if at_root != where and at_root.is_file() and _differ(where, at_root, tree) else None
+    return Resolved(where.resolve(), ambiguous_with=other)
 
 
-def _differ(first: Path, second: Path) -> bool:
-    """Whether two candidates differ, reading each only as far as the file size limit allows."""
+def _differ(first: Path, second: Path, tree: Tree) -> bool:
+    """Whether two files differ, reading each only as far as the file size limit allows."""
     try:
-        return read_bytes(first, str(first)) != read_bytes(second, str(second))
+        return read_bytes(first, str(first), tree.root) != read_bytes(second, str(second), tree.root)
     except InputError:
         return False  # reading the chosen one reports the problem

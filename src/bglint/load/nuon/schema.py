@@ -4,8 +4,8 @@ Unknown keys are warnings (Nuon adds keys faster than bglint learns them); every
 violation is an InputError at the offending value. The schemas live in `schemas/` and
 refer to each other by `$id` (https://bglint.dev/schemas/<file>).
 
-Convention the messages rely on: each `oneOf` in the schemas is a list of `required`
-sets, each with a `title` naming the alternative.
+Convention the messages rely on: each `oneOf`/`anyOf` in the schemas is a list of
+`required` sets, each with a `title` naming the alternative, and each `not` has a `title`.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 KINDS = (
     "action",
     "break_glass",
+    "break_glass_role",
     "metadata",
     "named_policy",
     "permission_role",
@@ -55,7 +56,7 @@ _EXPECTED = {
 }
 _MAX_MESSAGE = 200
 # Keywords about a table as a whole: point at its header rather than at its key.
-_TABLE_KEYWORDS = ("required", "oneOf")
+_TABLE_KEYWORDS = ("required", "oneOf", "anyOf", "not")
 
 
 @dataclass(frozen=True)
@@ -153,6 +154,10 @@ def _messages(error: ValidationError) -> list[str]:
         return [_prefixed(where, f"missing required key '{key}'") for key in missing]
     if keyword == "oneOf":
         return [_prefixed(where, _one_of(expected, value, bool(error.context)))]
+    if keyword == "anyOf":
+        return [_prefixed(where, f"needs one of {', '.join(b.get('title', '?') for b in expected)}")]
+    if keyword == "not" and isinstance(expected, dict) and "title" in expected:
+        return [_prefixed(where, f"sets {expected['title']}; Nuon accepts only one")]
     if keyword == "type":
         wanted = [expected] if isinstance(expected, str) else list(expected)
         need = " or ".join(_EXPECTED.get(name, name) for name in wanted)

@@ -1,0 +1,82 @@
+"""The ARNs a role and its policies get when deployed, as AWS names them.
+
+A role's ARN carries its `Path` and its `RoleName`, or, without one, the name CloudFormation
+generates (`<stack>-<logical id>-<suffix>`); a template's managed policy carries its `Path` and
+`ManagedPolicyName` (or the generated name). Placeholders become one sample value, so a policy
+`Resource` such as `role/${AWS::StackName}-*` (widened in an Allow) is matched against them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from bglint.model import NUON_TEMPLATE, SUB_VARIABLE, PolicyOrigin, Role, SourceKind
+
+SAMPLE_ACCOUNT = "123456789012"
+_TEMPLATE = re.compile(NUON_TEMPLATE)
+_INSTALL_ID = re.compile(r"\{\{-?\s*\.nuon\.install\.id\s*-?\}\}")
+_VARIABLE = re.compile(SUB_VARIABLE)
+_PARTITION = re.compile(r"^arn:([a-z][a-z-]*):")
+
+
+def rendered_name(name: str) -> str:
+    """A Nuon role name as deployed: the install id is 26 characters."""
+    return _TEMPLATE.sub("", _INSTALL_ID.sub("x" * 26, name))
+
+
+def _concrete(text: str) -> str:
+    """A deployed value for a name with placeholders (`${AWS::StackName}` -> a stack name)."""
+    return _VARIABLE.sub("sample", rendered_name(text))
+
+
+@dataclass
+class EscalationTargets:
+    """The resources escalation methods ask about, in every partition the role's policies name."""
+
+    own_role: str
+    boundary: list[str] = field(default_factory=list)
+    own_policies: list[str] = field(default_factory=list)
+    partitions: tuple[str, ...] = ("aws",)
+
+    def resolve(self, on: str) -> list[str]:
+        named = {"self": [self.own_role], "boundary": self.boundary, "own-policies": self.own_policies}
+        arns = named.get(on, [on])
+        return [_in_partition(arn, p) for arn in arns for p in self.partitions]
+
+
+def _in_partition(arn: str, partition: str) -> str:
+    return f"arn:{partition}:{arn[len('arn:aws:') :]}" if arn.startswith("arn:aws:") else arn
+
+
+def escalation_targets(role: Role) -> EscalationTargets:
+    path = role.role_path if role.role_path.startswith("/") else "/"
+    generated = f"sample-{role.name}-GENERATEDSUFFIX" if role.source_kind == SourceKind.CLOUDFORMATION else role.name
+    name = _concrete(role.role_name or generated)
+    boundary = role.boundary.policies if role.boundary else ()
+    partitions = {
+        found.group(1)
+        for policy in role.policies
+        for statement in policy.statements
+        for resource in statement.resources
+        if (found := _PARTITION.match(resource))
+    }
+    return EscalationTargets(
+        own_role=f"arn:aws:iam::{SAMPLE_ACCOUNT}:role{path}{name}",
+        boundary=[arn for policy in boundary if (arn := _policy_arn(policy.origin, policy.deployed_name, policy.arn))],
+        own_policies=[
+            arn for policy in role.policies if (arn := _policy_arn(policy.origin, policy.deployed_name, policy.arn))
+        ],
+        partitions=("aws", *sorted(partitions - {"aws"})),
+    )
+
+
+def _policy_arn(origin: PolicyOrigin, deployed_name: str, arn: str) -> str:
+    """A customer-managed policy's ARN; "" for AWS-managed ones (their versions are AWS's)."""
+    if origin is PolicyOrigin.AWS_MANAGED:
+        return ""
+    if deployed_name:
+        return f"arn:aws:iam::{SAMPLE_ACCOUNT}:policy{_concrete(deployed_name)}"
+    if arn.startswith("arn:"):
+        return _concrete(arn)
+    return ""
