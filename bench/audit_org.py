@@ -186,7 +186,7 @@ def main() -> int:
             elapsed = time.perf_counter() - started
             usage = resource.getrusage(resource.RUSAGE_CHILDREN)
             peak, cpu = usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime  # KiB on Linux
-            if proc.returncode not in (0, 1):
+            if proc.returncode not in (0, 1) or not out.is_file():
                 print(proc.stderr[-3000:])
                 return 1
             if args.format == "json":

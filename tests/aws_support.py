@@ -18,7 +18,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -91,6 +91,18 @@ class MotoServer:
                 self.process.kill()
                 self.process.wait(timeout=10)
         self.process = None
+
+
+@contextmanager
+def moto_with(log: Path, setup: Callable[[str], Any] | None = None) -> Iterator[MotoServer]:
+    """A moto server, `setup(endpoint)` run on it first; stopped at the end."""
+    server = MotoServer().start(log)
+    try:
+        if setup is not None:
+            setup(server.endpoint)
+        yield server
+    finally:
+        server.stop()
 
 
 def session(endpoint: str, keys: Mapping[str, str] | None = None) -> boto3.Session:

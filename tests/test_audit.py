@@ -32,6 +32,7 @@ from aws_support import (
     document,
     fault_proxy,
     into_account,
+    moto_with,
     session,
     trust,
 )
@@ -179,12 +180,8 @@ def _setup_drift(iam: Any) -> None:
 
 @pytest.fixture(scope="module")
 def moto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotoServer]:
-    server = MotoServer().start(tmp_path_factory.mktemp("moto") / "moto.log")
-    try:
-        _setup(server.endpoint)
+    with moto_with(tmp_path_factory.mktemp("moto") / "moto.log", _setup) as server:
         yield server
-    finally:
-        server.stop()
 
 
 def json_audit(endpoint: str, *args: str | Path, cwd: Path) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:

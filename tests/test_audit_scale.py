@@ -28,6 +28,7 @@ from aws_support import (
     document,
     fault_proxy,
     into_account,
+    moto_with,
     trust,
 )
 
@@ -84,12 +85,8 @@ def _alarm(sess: Any, endpoint: str, role_arn: str) -> None:
 
 @pytest.fixture(scope="module")
 def moto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotoServer]:
-    server = MotoServer().start(tmp_path_factory.mktemp("moto") / "moto.log")
-    try:
-        _setup(server.endpoint)
+    with moto_with(tmp_path_factory.mktemp("moto") / "moto.log", _setup) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="module")

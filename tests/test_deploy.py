@@ -23,7 +23,18 @@ import pytest
 import yaml
 from jsonschema import validators
 
-from aws_support import ADMIN, AUDITOR_POLICY, DEFAULT_ACCOUNT, RUNNER, MotoServer, audit, client, into_account, session
+from aws_support import (
+    ADMIN,
+    AUDITOR_POLICY,
+    DEFAULT_ACCOUNT,
+    RUNNER,
+    MotoServer,
+    audit,
+    client,
+    into_account,
+    moto_with,
+    session,
+)
 from aws_support import trust as trust_policy
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -107,11 +118,8 @@ _CfnLoader.add_multi_constructor("!", lambda loader, suffix, node: loader.constr
 
 @pytest.fixture(scope="module")
 def moto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotoServer]:
-    server = MotoServer().start(tmp_path_factory.mktemp("moto-deploy") / "moto.log")
-    try:
+    with moto_with(tmp_path_factory.mktemp("moto-deploy") / "moto.log") as server:
         yield server
-    finally:
-        server.stop()
 
 
 def test_the_handler_collects_a_dump_that_bglint_judges_offline(moto: MotoServer, tmp_path: Path) -> None:
