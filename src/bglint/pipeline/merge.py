@@ -115,11 +115,9 @@ def _merge_json(reports: list[dict[str, Any]]) -> dict[str, Any]:
     for finding in findings:
         if finding["suppression"] is None:
             counts[finding["severity"]] += 1
-    first = reports[0]
-    return {
-        "format": first["format"],
-        "tool": first["tool"],
-        "summary": {
+    merged = {key: value for key, value in reports[0].items() if key != "shard"}  # the layout, in its order
+    merged.update(
+        summary={
             "findings": sum(counts.values()),
             **counts,
             "input_errors": len(errors),
@@ -127,12 +125,11 @@ def _merge_json(reports: list[dict[str, Any]]) -> dict[str, Any]:
             "suppressed": sum(1 for f in findings if f["suppression"] is not None),
             "baselined": sum(r["summary"]["baselined"] for r in reports),
         },
-        "findings": findings,
-        "stale_baseline": first["stale_baseline"],
-        "errors": errors,
-        "documents": documents,
-        "skipped": first["skipped"],
-    }
+        findings=findings,
+        errors=errors,
+        documents=documents,
+    )
+    return merged
 
 
 def _merge_sarif(logs: list[dict[str, Any]]) -> dict[str, Any]:
