@@ -18,7 +18,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -93,6 +93,18 @@ class MotoServer:
         self.process = None
 
 
+@contextmanager
+def moto_with(log: Path, setup: Callable[[str], Any] | None = None) -> Iterator[MotoServer]:
+    """A moto server, `setup(endpoint)` run on it first; stopped at the end."""
+    server = MotoServer().start(log)
+    try:
+        if setup is not None:
+            setup(server.endpoint)
+        yield server
+    finally:
+        server.stop()
+
+
 def session(endpoint: str, keys: Mapping[str, str] | None = None) -> boto3.Session:
     keys = keys or FAKE_KEYS
     return boto3.Session(
@@ -155,17 +167,22 @@ def audit(
     endpoint: str, *args: str | Path, cwd: Path, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     """`python -m bglint audit ARGS` against `endpoint`, with fake credentials and nothing from ~/.aws."""
-    base = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k != "PYTHONWARNINGS"}
-    base.update(
+    aws = dict(
         FAKE_KEYS,
         AWS_ENDPOINT_URL=endpoint,
         AWS_DEFAULT_REGION="us-east-1",
         AWS_CONFIG_FILE=str(cwd / "no-aws-config"),
         AWS_SHARED_CREDENTIALS_FILE=str(cwd / "no-aws-credentials"),
     )
+    return bglint("audit", *args, cwd=cwd, env={**aws, **(env or {})})
+
+
+def bglint(*args: str | Path, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """`python -m bglint ARGS`, with no AWS setting of the environment but those in `env`."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k != "PYTHONWARNINGS"}
     base.update(env or {})
     return subprocess.run(
-        [sys.executable, "-m", "bglint", "audit", *map(str, args)],
+        [sys.executable, "-m", "bglint", *map(str, args)],
         cwd=cwd,
         env=base,
         capture_output=True,
@@ -246,6 +263,14 @@ class FaultProxy:
         )
 
 
+def _as_json_error(xml: bytes) -> bytes:
+    """The same error as a JSON-protocol service (EventBridge, CloudTrail...) writes it."""
+    code = xml.split(b"<Code>", 1)[1].split(b"</Code>", 1)[0].decode()
+    message = xml.split(b"<Message>", 1)[1].split(b"</Message>", 1)[0].decode()
+    code = {"Throttling": "ThrottlingException", "InternalError": "InternalException"}.get(code, code)
+    return json.dumps({"__type": code, "message": message}).encode()
+
+
 @contextmanager
 def fault_proxy(proxy: FaultProxy) -> Iterator[str]:
     """Serve `proxy` on 127.0.0.1; yields its endpoint URL."""
@@ -263,6 +288,9 @@ def fault_proxy(proxy: FaultProxy) -> Iterator[str]:
                 status, payload = fault
                 if not status:
                     self.close_connection = True
+                    return
+                if self.headers.get("X-Amz-Target"):  # a JSON-protocol service answers errors in JSON
+                    self._answer(status, {"Content-Type": "application/x-amz-json-1.1"}, _as_json_error(payload))
                     return
                 self._answer(status, {"Content-Type": "text/xml"}, payload)
                 return

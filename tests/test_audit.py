@@ -32,6 +32,7 @@ from aws_support import (
     document,
     fault_proxy,
     into_account,
+    moto_with,
     session,
     trust,
 )
@@ -179,12 +180,8 @@ def _setup_drift(iam: Any) -> None:
 
 @pytest.fixture(scope="module")
 def moto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotoServer]:
-    server = MotoServer().start(tmp_path_factory.mktemp("moto") / "moto.log")
-    try:
-        _setup(server.endpoint)
+    with moto_with(tmp_path_factory.mktemp("moto") / "moto.log", _setup) as server:
         yield server
-    finally:
-        server.stop()
 
 
 def json_audit(endpoint: str, *args: str | Path, cwd: Path) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
@@ -567,17 +564,38 @@ def test_json_report_validates_against_the_report_schema(reports: dict[str, Path
     assert {d["kind"] for d in report["documents"]} == {"account"}
 
 
-def test_sarif_locations_are_logical_role_arns_and_validate(reports: dict[str, Path], tmp_path: Path) -> None:
+def test_sarif_results_have_a_file_and_line_and_keep_the_role_arn(reports: dict[str, Path], tmp_path: Path) -> None:
+    """GitHub code scanning rejects a whole upload when one result has no physical location: a role
+    its definition matches points at the definition's line, any other at its line in the account's
+    snapshot written next to the SARIF; the ARN stays as the logical location."""
     from jsonschema import Draft7Validator
 
     log = json.loads(reports["sarif"].read_text())
     (run,) = log["runs"]
     assert run["results"]
+    template_lines = TEMPLATE.splitlines()
+    placed = set()
     for result in run["results"]:
         (location,) = result["locations"]
-        assert "physicalLocation" not in location
         (logical,) = location["logicalLocations"]
-        assert logical["kind"] == "resource" and logical["fullyQualifiedName"].startswith("arn:aws:iam::")
+        arn = logical["fullyQualifiedName"]
+        assert logical["kind"] == "resource" and arn.startswith("arn:aws:iam::")
+        physical = location["physicalLocation"]
+        uri, line = physical["artifactLocation"]["uri"], physical["region"]["startLine"]
+        assert physical["artifactLocation"]["uriBaseId"] == "SRCROOT"
+        if uri == "stack.yaml":  # the definition of the role: its resource's line
+            assert re.fullmatch(r"  [A-Za-z]+:", template_lines[line - 1]), (uri, line)
+            assert "no definition" not in result["message"]["text"]
+        else:
+            account = arn.split(":")[4]
+            assert uri == f"bglint-audit-{account}.json", uri
+            snapshot = reports["sarif"].parent / uri
+            assert f'"Arn": "{arn}"' in snapshot.read_text().splitlines()[line - 1]
+        if arn.endswith(":role/clean-break-glass"):
+            assert (uri, line) == ("stack.yaml", 3)
+        placed.add(uri)
+    assert "stack.yaml" in placed and len(placed) > 1
+    assert not (reports["sarif"].parent / f"bglint-audit-{DENIED_ACCOUNT}.json").exists()
     assert {r["ruleId"] for r in run["results"]} >= {"BG001", "BG030"}
     (note,) = run["invocations"][0]["toolExecutionNotifications"]
     assert note["message"]["text"].startswith(f"aws://{DENIED_ACCOUNT}: access denied") and "locations" not in note

@@ -50,16 +50,21 @@ def _actions(policy: dict[str, Any]) -> list[str]:
 
 ACTIONS = _actions(POLICY)
 # The calls `_setup` makes before IAM is enforced (it checks that it made exactly these).
-SETUP_CALLS = 4 + 3 * len(ACTIONS) + 5 + 2 + 1 + (6 + 4)
+SETUP_CALLS = 4 + 3 * len(ACTIONS) + 5 + 2 + 1 + (6 + 4) + 2
 
 
-def without(action: str) -> dict[str, Any]:
-    """The auditor policy with one action taken out."""
+BULK = "iam:GetAccountAuthorizationDetails"
+# Role by role, ListRoleTags is called only when the bulk read is denied: its user lacks both.
+ALSO_LACKS = {"iam:ListRoleTags": (BULK,)}
+
+
+def without(action: str, *also: str) -> dict[str, Any]:
+    """The auditor policy with these actions taken out."""
     policy = copy.deepcopy(POLICY)
     kept = []
     for statement in policy["Statement"]:
         listed = [statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"]
-        rest = [a for a in listed if a != action]
+        rest = [a for a in listed if a != action and a not in also]
         if rest:
             statement["Action"] = rest
             kept.append(statement)
@@ -109,7 +114,8 @@ def _setup(endpoint: str) -> dict[str, dict[str, str]]:
     keys["auditor"] = iam.create_access_key(UserName="auditor")["AccessKey"]
     for action in ACTIONS:
         iam.create_user(UserName=_user(action))
-        iam.put_user_policy(UserName=_user(action), PolicyName="audit", PolicyDocument=json.dumps(without(action)))
+        lacking = without(action, *ALSO_LACKS.get(action, ()))
+        iam.put_user_policy(UserName=_user(action), PolicyName="audit", PolicyDocument=json.dumps(lacking))
         keys[_user(action)] = iam.create_access_key(UserName=_user(action))["AccessKey"]
     # The caller's account: an admin role, and a bounded one found only by its tag (ListRoleTags).
     iam.create_role(RoleName="admin-break-glass", AssumeRolePolicyDocument=trust(RUNNER))
@@ -127,6 +133,10 @@ def _setup(endpoint: str) -> dict[str, dict[str, str]]:
     iam.create_role(RoleName=AUDITOR, AssumeRolePolicyDocument=trust(*users))
     iam.attach_role_policy(RoleName=AUDITOR, PolicyArn=policy)
     counted(session(endpoint), "organizations").create_organization(FeatureSet="ALL")
+    # An alarm on the break-glass role's use (events:ListTargetsByRule is called for it).
+    events = counted(session(endpoint), "events")
+    events.put_rule(Name="break-glass-used", EventPattern=json.dumps({"detail": {"eventName": ["AssumeRole"]}}))
+    events.put_targets(Rule="break-glass-used", Targets=[{"Id": "1", "Arn": "arn:aws:sns:us-east-1:123456789012:x"}])
     for account, doc in ((MEMBER, POLICY), (LOCKED, without("iam:ListRoles"))):
         other = counted(counted.into(account), "iam")
         arn = other.create_policy(PolicyName=AUDITOR, PolicyDocument=json.dumps(doc))["Policy"]["Arn"]
@@ -201,13 +211,33 @@ def test_an_account_whose_role_lacks_a_permission_fails_alone(enforcing: Enforci
     assert f"aws://{LOCKED}: error: access denied: iam:ListRoles" in proc.stderr
 
 
-@pytest.mark.parametrize("action", ACTIONS)
+# Roles named with --role-arn are read role by role (GetRole, their policies, GetPolicy...).
+NAMED = tuple(
+    arg
+    for name in ("admin-break-glass", "ops-support")
+    for arg in ("--role-arn", f"arn:aws:iam::{DEFAULT_ACCOUNT}:role/{name}")
+)
+
+
+@pytest.mark.parametrize("action", [a for a in ACTIONS if a != BULK])
 def test_every_action_of_the_policy_is_needed(enforcing: Enforcing, tmp_path: Path, action: str) -> None:
     """Without any one action, the audit that needs it reports a clear access-denied naming it."""
     args = {
         "sts:AssumeRole": ("--accounts", MEMBER, "--assume-role", AUDITOR),
-        "organizations:ListAccounts": ("--organization", "--assume-role", AUDITOR),
-    }.get(action, ())
+        **dict.fromkeys(
+            [a for a in ACTIONS if a.startswith("organizations:")], ("--organization", "--assume-role", AUDITOR)
+        ),
+        "iam:ListRoles": (),
+        "iam:ListRoleTags": (),  # its user lacks the bulk read too
+    }.get(action, NAMED)
     proc, _ = _audit(enforcing, _user(action), *args, cwd=tmp_path)
     assert proc.returncode == 2, proc.stderr
     assert f"error: access denied: {action}: " in proc.stderr, proc.stderr
+
+
+def test_without_the_bulk_read_the_roles_are_read_one_by_one(enforcing: Enforcing, tmp_path: Path) -> None:
+    """iam:GetAccountAuthorizationDetails denied: the same roles and findings, through the per-role calls."""
+    bulk, bulk_report = _audit(enforcing, "auditor", cwd=tmp_path)
+    proc, report = _audit(enforcing, _user(BULK), cwd=tmp_path)
+    assert proc.returncode == bulk.returncode == 1, proc.stderr
+    assert report["errors"] == [] and by_role(report) == by_role(bulk_report)

@@ -275,6 +275,31 @@ class DocumentKind(StrEnum):
     SUPPRESSIONS = "suppressions"  # the run's suppressions, judged by BG040-BG042
 
 
+class AlertRule(NamedTuple):
+    """An EventBridge rule of a live account (default bus, the audit's region)."""
+
+    name: str
+    pattern: str  # the EventPattern as EventBridge returns it (JSON text)
+    targets: int
+    enabled: bool
+
+
+class Alerting(NamedTuple):
+    """What would tell someone that a break-glass role was used (bglint audit)."""
+
+    multi_region_trail: bool  # a CloudTrail trail of every region (an organisation trail counts)
+    rules: tuple[AlertRule, ...] = ()
+
+
+class ControlLayer(NamedTuple):
+    """The organisation policies attached at one level of an account's path (root, an OU, the
+    account): an action must be allowed by one policy of every level, and denied by none."""
+
+    target: str  # r-xxxx, ou-xxxx-yyyyyyyy or the account id
+    kind: str  # "scp" (limits the account's principals) | "rcp" (limits its resources)
+    policies: tuple[Policy, ...]
+
+
 @dataclass
 class Document:
     """One unit of checking: a template file or an app config directory."""
@@ -297,6 +322,9 @@ class Document:
     # The path relative to the enclosing git work tree: fingerprints must not depend on the
     # directory bglint runs from or on how the path was typed.
     identity: str = ""
+    # bglint audit --organization: the SCPs and RCPs on the account's path, root first.
+    controls: tuple[ControlLayer, ...] = ()
+    alerting: Alerting | None = None  # bglint audit: the account's trail and EventBridge rules
     # Apps: the CloudFormation Nuon generates for the roles (`bglint render`); rules read the roles.
     generated_stack: dict[str, Any] | None = None
 

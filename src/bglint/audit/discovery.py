@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
+from typing import Any
 
 from bglint.load.selection import Selection
 
@@ -41,6 +42,13 @@ class Discovery:
                 return f"tag {key}={tags[key]}"
         is_bg, why = Selection().classify([], tags)
         return why if is_bg else ""
+
+    def choose(self, role: dict[str, Any]) -> str:
+        """Why a role (as GetAccountAuthorizationDetails describes it, tags included) is break-glass, else ""."""
+        if self.role_arns:
+            return "listed by --role-arn" if role.get("Arn") in self.role_arns else ""
+        tags = {str(t.get("Key", "")): str(t.get("Value", "")) for t in role.get("Tags") or ()}
+        return self.by_name(str(role.get("RoleName", ""))) or self.by_tags(tags)
 
     def role_names_by_account(self) -> dict[str, list[str]]:
         """`--role-arn` values grouped by account: (account -> role names with their path)."""

@@ -20,6 +20,15 @@ _THROTTLED = {
 _CREDENTIALS = {"InvalidClientTokenId", "SignatureDoesNotMatch", "ExpiredToken", "ExpiredTokenException"}
 
 
+def is_denied(exc: BaseException) -> bool:
+    """Whether AWS refused the call for lack of permission (not throttling, not a fault)."""
+    response = getattr(exc, "response", None)
+    if not isinstance(response, dict):
+        return False
+    code = str(response.get("Error", {}).get("Code", ""))
+    return code in _DENIED or response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 403
+
+
 def describe(exc: BaseException, secrets: Secrets) -> str:
     """`access denied: iam:ListRoles: ...`, `throttled ...`, `unreachable ...` or the error as AWS gave it."""
     return secrets.redact(_describe(exc))
@@ -66,8 +75,14 @@ def _inner_message(message: str) -> str:
     return found.group(1).strip() if found else message
 
 
-# The audit calls IAM, and these of STS and Organizations.
-_SERVICE = {"AssumeRole": "sts", "GetCallerIdentity": "sts", "ListAccounts": "organizations"}
+# The audit calls IAM, and these of STS, Organizations, CloudTrail and EventBridge.
+_SERVICE = {
+    "AssumeRole": "sts",
+    "GetCallerIdentity": "sts",
+    **dict.fromkeys(("ListAccounts", "ListParents", "ListPoliciesForTarget", "DescribePolicy"), "organizations"),
+    "DescribeTrails": "cloudtrail",
+    **dict.fromkeys(("ListRules", "ListTargetsByRule"), "events"),
+}
 
 
 def _operation(exc: BaseException) -> str:

@@ -1,28 +1,34 @@
 """Audit accounts: discover the break-glass roles, read them, build the model, record drift.
 
-Accounts are audited side by side (at most `jobs` at a time) and every IAM read of every
-account goes through one pool of `jobs` threads, so at most about 2 x `jobs` requests are
-in flight whatever the number of accounts. An account that fails (access denied, throttled
-past the retries, unreachable) becomes one input error; the others are still audited.
+Accounts are audited side by side (at most `jobs` at a time). Each is read in bulk:
+GetAccountAuthorizationDetails (every role with its policies, boundary, tags and last use)
+and ListRoles (MaxSessionDuration), a few calls whatever the number of roles. Roles named by
+`--role-arn`, and accounts where the bulk call is denied, are read role by role, through one
+pool of `jobs` threads for all accounts. An account that fails (access denied, throttled past
+the retries, unreachable) becomes one input error; the others are still audited. With
+`--from`, saved bulk-read dumps are judged instead, offline (`bglint.audit.offline`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import Any
 
+from bglint.audit.alerts import read_alerting
 from bglint.audit.discovery import Discovery
 from bglint.audit.drift import Definition, compare, find_definition, undefined
-from bglint.audit.failures import describe
+from bglint.audit.failures import describe, is_denied
+from bglint.audit.organization import OrganizationControls
 from bglint.audit.progress import Progress
 from bglint.audit.sessions import Secrets, Sessions
-from bglint.audit.targets import organization_accounts
+from bglint.audit.targets import Shard, organization_accounts
 from bglint.errors import InputError
 from bglint.findings import Finding
 from bglint.load.aws import AccountReader, Documents, RawRole, account_document, account_path, build_role
-from bglint.model import Document, NetworkContext, NetworkKind, Role
+from bglint.load.aws_details import collect, raw_roles
+from bglint.model import Alerting, ControlLayer, Document, Location, NetworkContext, NetworkKind, Role
 
 DEFAULT_JOBS = 8
 
@@ -41,12 +47,17 @@ class AuditOptions:
     definitions: tuple[Definition, ...] = ()  # from --against: the roles as the repository defines them
     against: tuple[str, ...] = ()  # the --against paths, as given
     progress: bool = False
+    shard: Shard | None = None  # audit only this stable slice of the accounts
+    keep_records: bool = False  # keep what IAM returned (the per-account snapshots SARIF points at)
     # Judges one role (a one-role document of its account) as soon as it is read, while the
     # other reads go on: the rules add little to the time the reads take.
     judge: Judge | None = None
 
 
 Judge = Callable[[Document], list[Finding]]
+# What the rules need of the account beyond its roles: its control policies (--organization)
+# and what would alert on a break-glass role's use (None when not read: --from).
+Facts = tuple[tuple[ControlLayer, ...], Alerting | None]
 
 
 @dataclass
@@ -55,6 +66,9 @@ class AccountAudit:
     document: Document | None = None
     error: InputError | None = None
     findings: list[Finding] = field(default_factory=list)  # from `AuditOptions.judge`
+    records: list[RawRole] = field(default_factory=list)  # with `AuditOptions.keep_records`
+    defined_at: dict[str, Location] = field(default_factory=dict)  # role ARN -> its definition (--against)
+    source: str = ""  # the dump it was read from (--from)
 
 
 @dataclass
@@ -62,6 +76,7 @@ class AuditResult:
     accounts: list[AccountAudit]
     errors: list[InputError]  # failed accounts, unreadable documents, a failed start
     secrets: Secrets
+    planned: list[str] = field(default_factory=list)  # every account of the run, before sharding
 
     @property
     def documents(self) -> list[Document]:
@@ -80,6 +95,7 @@ class _Context:
     pool: ThreadPoolExecutor
     progress: Progress
     documents: Documents = field(default_factory=Documents)  # managed policies, normalised once
+    controls: OrganizationControls | None = None  # --organization: the SCPs and RCPs
 
     def caller(self) -> str:
         return self.identity.result()[0]
@@ -111,14 +127,19 @@ def run_audit(options: AuditOptions) -> AuditResult:
                 targets = list(_targets(options, sessions, identity.result()[0]))
         except Exception as exc:
             return AuditResult([], [InputError("aws", describe(exc, sessions.secrets))], sessions.secrets)
+        planned = [t for t in targets if t is not None]
+        if options.shard is not None:
+            targets = [t for t in targets if t is not None and options.shard.takes(t)]
         progress = Progress(len(targets), options.progress)
         context = _Context(options, sessions, identity, pool, progress)
+        if options.organization:
+            context.controls = OrganizationControls(sessions.client("organizations"))
         workers = max(1, min(options.jobs, len(targets)))
         with ThreadPoolExecutor(workers, thread_name_prefix="bglint-account") as accounts_pool:
             results = list(accounts_pool.map(lambda target: _audit_account(target, context), targets))
     progress.close()
     errors = [e for result in results for e in _errors_of(result)]
-    return AuditResult(results, errors, sessions.secrets)
+    return AuditResult(results, errors, sessions.secrets, planned)
 
 
 def _beyond_caller(options: AuditOptions) -> bool:
@@ -136,43 +157,92 @@ def _targets(options: AuditOptions, sessions: Sessions, caller: str) -> list[str
         return sorted(by_arn)
     if options.organization:
         return organization_accounts(sessions.client("organizations"))
-    return list(options.accounts) or [caller]
+    return sorted(options.accounts) or [caller]
 
 
 def _audit_account(target: str | None, context: _Context) -> AccountAudit:
     """Audit one account; `target` None is the caller's own, named once STS has answered."""
     secrets = context.sessions.secrets
-    futures: list[Future[RawRole | None]] = []
-    built: list[tuple[Role, Definition | None]] = []
-    problems: list[InputError] = []
-    findings: list[Finding] = []
     try:
         session = context.session_for(target)
         reader = AccountReader(context.sessions.client("iam", session), context.options.page_size)
-        chosen = _discover(reader, target, context)
-        context.progress.found(len(chosen))
-        futures = [context.pool.submit(_read, reader, name, reason, context.progress) for name, reason in chosen]
-        account = target or context.caller()
-        for future in as_completed(futures):  # each role is built and judged while the others are read
-            raw = future.result()
-            if raw is not None:
-                built.append(_build(raw, account, context, problems, findings))
+        controls = context.controls.layers(target) if context.controls and target else ()
+        alerting = read_alerting(
+            context.sessions.client("cloudtrail", session), context.sessions.client("events", session)
+        )
+        records = _records(reader, target, context)
+        account_of = lambda: target or context.caller()  # noqa: E731
+        result = judge_account(account_of, records, context.options, context.documents, (controls, alerting))
     except Exception as exc:
-        for future in futures:
-            future.cancel()
         context.progress.account_done(False)
         message = str(exc) if isinstance(exc, _AccountFailure) else describe(exc, secrets)
         where = account_path(target) if target else _caller_path(context)
         label = where.removeprefix("aws://") if where != "aws" else "the caller's account"
         return AccountAudit(label, error=InputError(where, secrets.redact(message)))
-    built.sort(key=lambda item: item[0].loc.path)
-    roles = [role for role, _ in built]
-    network = _account_network(context.options, [d for _, d in built if d is not None], roles)
-    result = AccountAudit(account, account_document(account, roles, network), findings=findings)
     context.progress.account_done(True)
+    return result
+
+
+def judge_account(
+    account_of: Callable[[], str],
+    records: Iterable[RawRole],
+    options: AuditOptions,
+    documents: Documents,
+    facts: Facts = ((), None),
+) -> AccountAudit:
+    """Build, compare and judge each role as it comes; `account_of` is asked once the first role is in."""
+    built: list[tuple[Role, Definition | None]] = []
+    problems: list[InputError] = []
+    findings: list[Finding] = []
+    kept: list[RawRole] = []
+    account = ""
+    for raw in records:
+        account = account or account_of()
+        built.append(_build(raw, account, options, documents, problems, findings, facts))
+        if options.keep_records:
+            kept.append(raw)
+    account = account or account_of()
+    built.sort(key=lambda item: item[0].loc.path)
+    kept.sort(key=lambda raw: str(raw.role.get("Arn", "")))
+    roles = [role for role, _ in built]
+    network = _account_network(options, [d for _, d in built if d is not None], roles)
+    defined_at = {role.loc.path: d.role.loc for role, d in built if d is not None}
+    document = account_document(account, roles, network, *facts)
+    result = AccountAudit(account, document, None, findings, kept, defined_at)
     if problems:  # a document IAM returned that bglint cannot read: the roles are still judged
         result.error = InputError(account_path(account), "; ".join(f"{p.path}: {p.message}" for p in problems))
     return result
+
+
+def _records(reader: AccountReader, target: str | None, context: _Context) -> Iterator[RawRole]:
+    """The account's break-glass roles as IAM returns them: in bulk, else (named roles, or the bulk
+    call denied) role by role, each yielded as soon as it is read."""
+    discovery = context.options.discovery
+    if not discovery.role_arns:
+        try:
+            details = collect(reader.details(), discovery.choose, discovery.path_prefix)
+        except Exception as exc:
+            if not is_denied(exc):
+                raise
+        else:
+            durations = reader.session_durations(discovery.path_prefix)
+            records = raw_roles(details, reader.managed, durations)
+            context.progress.found(len(records))
+            for record in records:
+                context.progress.read()
+                yield record
+            return
+    chosen = _discover(reader, target, context)
+    context.progress.found(len(chosen))
+    futures = [context.pool.submit(_read, reader, name, reason, context.progress) for name, reason in chosen]
+    try:
+        for future in as_completed(futures):
+            raw = future.result()
+            if raw is not None:
+                yield raw
+    finally:
+        for future in futures:
+            future.cancel()
 
 
 def _caller_path(context: _Context) -> str:
@@ -184,10 +254,15 @@ def _caller_path(context: _Context) -> str:
 
 
 def _build(
-    raw: RawRole, account: str, context: _Context, problems: list[InputError], findings: list[Finding]
+    raw: RawRole,
+    account: str,
+    options: AuditOptions,
+    documents: Documents,
+    problems: list[InputError],
+    findings: list[Finding],
+    facts: Facts = ((), None),
 ) -> tuple[Role, Definition | None]:
-    options = context.options
-    role, errors = build_role(raw, account, options.discovery.selection, context.documents)
+    role, errors = build_role(raw, account, options.discovery.selection, documents)
     problems.extend(errors)
     definition = None
     if options.against:
@@ -200,7 +275,8 @@ def _build(
             if not role.level and definition.role.level:
                 role.level, role.level_source = definition.role.level, definition.role.level_source
     if options.judge is not None:
-        findings.extend(options.judge(account_document(account, [role], _role_network(options, definition))))
+        alone = account_document(account, [role], _role_network(options, definition), *facts)
+        findings.extend(options.judge(alone))
     return role, definition
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +30,32 @@ def parse_accounts(values: tuple[str, ...]) -> list[str]:
         else:
             found.extend(_account(item, "--accounts") for item in _items(value))
     return list(dict.fromkeys(found))
+
+
+@dataclass(frozen=True)
+class Shard:
+    """`--shard I/N`: the accounts whose stable hash falls in slice I of N (1-based).
+
+    The slice depends on the account id alone, so an account stays in its shard when others
+    join or leave the organisation, and every machine computes the same split."""
+
+    index: int
+    count: int
+
+    def takes(self, account: str) -> bool:
+        digest = hashlib.sha256(account.encode()).digest()
+        return int.from_bytes(digest[:8], "big") % self.count == self.index - 1
+
+    def __str__(self) -> str:
+        return f"{self.index}/{self.count}"
+
+
+def parse_shard(value: str) -> Shard:
+    """`I/N` with 1 <= I <= N; ValueError otherwise."""
+    index, sep, count = value.partition("/")
+    if not (sep and index.isdigit() and count.isdigit() and 1 <= int(index) <= int(count)):
+        raise ValueError(f"--shard wants I/N with 1 <= I <= N, e.g. 2/8; got {value!r}")
+    return Shard(int(index), int(count))
 
 
 def organization_accounts(organizations: Any) -> list[str]:

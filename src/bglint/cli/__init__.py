@@ -16,6 +16,7 @@ from bglint import __version__
 from bglint.cli.audit import audit
 from bglint.cli.check import baseline, check, config_group, explain, list_rules, permissions
 from bglint.cli.common import EXIT_ERROR
+from bglint.cli.merge import merge
 from bglint.cli.quickcreate import quickcreate
 from bglint.cli.render import render
 
@@ -82,5 +83,5 @@ def _exit(code: object) -> NoReturn:
     os._exit(code)
 
 
-for command in (check, baseline, config_group, permissions, render, list_rules, explain, quickcreate, audit):
+for command in (check, baseline, config_group, permissions, render, list_rules, explain, quickcreate, audit, merge):
     main.add_command(command)

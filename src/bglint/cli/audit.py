@@ -35,6 +35,13 @@ _FORMATS = ("text", "json", "sarif", "markdown", "html")  # the keys of report.f
 )
 @click.option("--organization", is_flag=True, help="Audit every active account of the caller's AWS Organization.")
 @click.option(
+    "--from",
+    "from_dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Judge saved bulk reads offline: one `aws iam get-account-authorization-details` JSON per account.",
+)
+@click.option("--shard", metavar="I/N", help="Audit only slice I of N of the accounts (stable; combine with merge).")
+@click.option(
     "--tag", "tags", multiple=True, metavar="KEY[=VALUE]", help="Roles with this tag are break-glass. Repeatable."
 )
 @click.option(
@@ -77,6 +84,8 @@ def audit(
     assume_role: str | None,
     accounts: tuple[str, ...],
     organization: bool,
+    from_dir: Path | None,
+    shard: str | None,
     tags: tuple[str, ...],
     names: tuple[str, ...],
     path_prefix: str,
@@ -102,7 +111,7 @@ def audit(
     account that cannot be audited is an input error (2), the others are still reported.
     """
     from bglint.audit.discovery import parse_role_arn
-    from bglint.audit.targets import parse_accounts
+    from bglint.audit.targets import parse_accounts, parse_shard
     from bglint.cli.common import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, fail, load_config_for, print_errors, write
     from bglint.errors import InputError
     from bglint.pipeline.audit import AuditRequest, run_audit_pipeline
@@ -113,6 +122,14 @@ def audit(
         fail(InputError("--organization", "needs --assume-role ROLE_NAME: the role to assume in each account"))
     if organization and accounts:
         fail(InputError("--organization", "give either --organization or --accounts, not both"))
+    if from_dir is not None and (organization or accounts or assume_role):
+        fail(InputError("--from", "judges saved dumps: give no --organization, --accounts or --assume-role"))
+    if shard and not (from_dir or organization or accounts):
+        fail(InputError("--shard", "shards a list of accounts: give --accounts, --organization or --from"))
+    try:
+        shard_of = parse_shard(shard) if shard else None
+    except ValueError as exc:
+        fail(InputError("--shard", str(exc)))
     try:
         account_ids = tuple(parse_accounts(accounts))
         for arn in role_arns:
@@ -141,6 +158,10 @@ def audit(
         rules_dirs,
         sys.stderr.isatty() if progress is None else progress,
         fmt in ("markdown", "html") or report_file is not None,
+        from_dir,
+        shard_of,
+        # SARIF results need a file: the audit writes a snapshot per account next to the report.
+        ((output.parent if output else Path(".")) if fmt == "sarif" else None),
     )
     outcome = run_audit_pipeline(request, config)
     report, view, errors = outcome.report, outcome.view, outcome.errors

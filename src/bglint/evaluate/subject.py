@@ -21,6 +21,9 @@ class Settings(NamedTuple):
     tag_keys: tuple[str, ...] = DEFAULT_TAG_KEYS
     subnet_ids: tuple[str, ...] = ()
     vpc_ids: tuple[str, ...] = ()
+    drill_interval_days: int = 0  # bglint audit: 0, no drills expected
+    incident_windows: tuple[tuple[str, str], ...] = ()
+    standing_days: int = 30
 
 
 @dataclass

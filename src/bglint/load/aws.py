@@ -3,7 +3,8 @@
 Reading and building are apart. `AccountReader` makes only IAM read calls (List*/Get*),
 every list call paginated, through a boto3 IAM client it is handed, and returns plain
 `RawRole` records; it never imports boto3 itself (`bglint.audit.sessions` makes the
-client). `build_role` turns a record into the same `Role`/`Policy`/`Boundary` model the
+client). An account is read in bulk (`bglint.load.aws_details`: GetAccountAuthorizationDetails
+and ListRoles, a few calls whatever the number of roles) or role by role (`read`). `build_role` turns a record into the same `Role`/`Policy`/`Boundary` model the
 file loaders build, normalising every document with `PolicyReader`, so the rules judge
 a deployed role exactly as they judge a template. One `Document` per account
 (`kind="account"`, `path="aws://<account id>"`); a role's location is its ARN (line 0).
@@ -24,8 +25,10 @@ from bglint.errors import InputError
 from bglint.load.policy import PolicyReader
 from bglint.load.selection import Selection
 from bglint.model import (
+    Alerting,
     Boundary,
     BoundaryState,
+    ControlLayer,
     Deployed,
     Document,
     DocumentKind,
@@ -38,7 +41,7 @@ from bglint.model import (
     Statement,
 )
 
-_AWS_MANAGED = re.compile(r"^arn:aws(?:-[a-z]+)*:iam::aws:policy/")
+AWS_MANAGED = re.compile(r"^arn:aws(?:-[a-z]+)*:iam::aws:policy/")
 
 
 def account_path(account: str) -> str:
@@ -82,14 +85,30 @@ class AccountReader:
     _managed: dict[str, _Once] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def _pages(self, operation: str, **params: Any) -> Iterator[dict[str, Any]]:
-        config = {"PageSize": self.page_size} if self.page_size else {}
+    def _pages(self, operation: str, page_size: int | None = None, **params: Any) -> Iterator[dict[str, Any]]:
+        size = self.page_size or page_size
+        config = {"PageSize": size} if size else {}
         yield from self.iam.get_paginator(operation).paginate(**params, PaginationConfig=config)
 
     def role_summaries(self, path_prefix: str = "/") -> Iterator[dict[str, Any]]:
         """Every role under `path_prefix` (ListRoles: no tags, no boundary, no last use)."""
         for page in self._pages("list_roles", PathPrefix=path_prefix):
             yield from page.get("Roles", ())
+
+    def details(self) -> Iterator[dict[str, Any]]:
+        """GetAccountAuthorizationDetails' pages: every role with its inline policies, attached policies,
+        boundary, tags and last use, and the customer-managed policies with their versions (not the
+        AWS-managed ones: bglint has their documents). 1000 items a page, the most IAM allows."""
+        yield from self._pages("get_account_authorization_details", 1000, Filter=["Role", "LocalManagedPolicy"])
+
+    def session_durations(self, path_prefix: str = "/") -> dict[str, int]:
+        """MaxSessionDuration by role name (ListRoles has it, GetAccountAuthorizationDetails does not)."""
+        return {
+            role["RoleName"]: role["MaxSessionDuration"]
+            for page in self._pages("list_roles", 1000, PathPrefix=path_prefix)
+            for role in page.get("Roles", ())
+            if isinstance(role.get("MaxSessionDuration"), int)
+        }
 
     def tags(self, role_name: str) -> dict[str, str]:
         return {
@@ -161,7 +180,7 @@ class Documents:
         found = self._parsed.get(key) if raw.arn else None
         if found is None:
             reader = PolicyReader(raw.arn or arn, _locator(raw.arn or arn), action_locations=False)
-            parsed = reader.statements(_document(raw.document), logical)
+            parsed = reader.statements(decode_document(raw.document), logical)
             found = (parsed, tuple(reader.errors))
             if raw.arn:
                 self._parsed[key] = found
@@ -213,15 +232,28 @@ def build_role(
     return role, errors
 
 
-def account_document(account: str, roles: list[Role], network: NetworkContext) -> Document:
-    return Document(path=account_path(account), kind=DocumentKind.ACCOUNT, roles=roles, network=network)
+def account_document(
+    account: str,
+    roles: list[Role],
+    network: NetworkContext,
+    controls: tuple[ControlLayer, ...] = (),
+    alerting: Alerting | None = None,
+) -> Document:
+    return Document(
+        path=account_path(account),
+        kind=DocumentKind.ACCOUNT,
+        roles=roles,
+        network=network,
+        controls=controls,
+        alerting=alerting,
+    )
 
 
 def _locator(arn: str) -> Callable[[tuple[int, int], str], Location]:
     return lambda _pos, logical: Location(arn, 0, 0, logical)
 
 
-def _document(value: Any) -> Any:
+def decode_document(value: Any) -> Any:
     """IAM's API returns documents URL-encoded; boto3 decodes them, a raw string is decoded here."""
     if isinstance(value, str):
         text = unquote(value) if value.lstrip().startswith("%") else value
@@ -250,7 +282,7 @@ def _attached(arn: str, raw: RawPolicy, statements: Normalise, kind: str = "Atta
     known = raw.document is not None
     return Policy(
         name=raw.name,
-        origin=PolicyOrigin.AWS_MANAGED if _AWS_MANAGED.match(raw.arn) else PolicyOrigin.ATTACHED,
+        origin=PolicyOrigin.AWS_MANAGED if AWS_MANAGED.match(raw.arn) else PolicyOrigin.ATTACHED,
         loc=Location(arn, 0, 0, logical),
         statements=statements(raw, logical) if known else (),
         document_known=known,

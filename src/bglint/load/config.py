@@ -45,6 +45,10 @@ class Config:
     runbook: str = ""  # the break-glass runbook's path, relative to each app directory
     app_runbooks: dict[str, str] = field(default_factory=dict)  # resolved app path -> runbook path
     limits: Limits = field(default_factory=Limits)  # per-file resource limits for untrusted input
+    # bglint audit: test the glass every this many days (0: no drills), and when it may be broken.
+    drill_interval_days: int = 0
+    incident_windows: tuple[tuple[str, str], ...] = ()  # (start, end) ISO 8601 dates or times, UTC
+    standing_days: int = 30  # a deployed break-glass role unused this long is standing access
     baseline: Path | None = None  # `baseline:`, or the default file next to the config when it exists
 
 
@@ -116,6 +120,9 @@ def load_config(path: Path) -> Config:
             str((base / k).resolve()): v["runbook"] for k, v in raw.get("apps", {}).items() if "runbook" in v
         },
         limits=Limits.from_config(raw.get("limits", {})),
+        drill_interval_days=int(raw.get("drills", {}).get("interval-days", 0)),
+        incident_windows=tuple((w["start"], w["end"]) for w in raw.get("drills", {}).get("incidents", ())),
+        standing_days=int(raw.get("standing-access-days", 30)),
         baseline=_baseline(base, raw.get("baseline")),
     )
 

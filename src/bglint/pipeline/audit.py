@@ -4,6 +4,7 @@ compare them with their definitions (--against), and assemble the report and its
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,8 +14,13 @@ from bglint.errors import InputError
 from bglint.load.config import Config
 
 if TYPE_CHECKING:
-    from bglint.report import Report
+    from bglint.audit.run import AuditResult
+    from bglint.audit.targets import Shard
+    from bglint.model import Location
+    from bglint.report import Report, ShardPart
     from bglint.report.audit_report import AuditView
+
+SNAPSHOT_NAME = "bglint-audit-{account}.json"
 
 
 @dataclass(frozen=True)
@@ -38,6 +44,10 @@ class AuditRequest:
     rules_dirs: tuple[Path, ...]
     progress: bool
     readable: bool  # a readable report (Markdown, HTML) is written: compute each role's reach
+    from_dir: Path | None = None  # judge saved bulk-read dumps instead of reading AWS
+    shard: Shard | None = None
+    # Where the per-account snapshots go (a SARIF report is written: its results need a file).
+    snapshot_dir: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -52,6 +62,7 @@ def run_audit_pipeline(request: AuditRequest, config: Config) -> AuditOutcome:
     from bglint import __version__
     from bglint.audit.discovery import Discovery
     from bglint.audit.drift import definitions_of
+    from bglint.audit.offline import run_offline
     from bglint.audit.run import AuditOptions, run_audit
     from bglint.evaluate.engine import conclude, document_findings
     from bglint.findings import AppliesTo
@@ -90,9 +101,11 @@ def run_audit_pipeline(request: AuditRequest, config: Config) -> AuditOutcome:
         definitions=tuple(definitions_of(documents)),
         against=tuple(str(p) for p in request.against),
         progress=request.progress,
+        shard=request.shard,
+        keep_records=request.snapshot_dir is not None and request.from_dir is None,
         judge=lambda document: document_findings(document, role_rules, settings),
     )
-    result = run_audit(options)
+    result = run_offline(options, request.from_dir) if request.from_dir is not None else run_audit(options)
     errors += result.errors
     reach = Reacher(load_catalog())
     found = [f for account in result.accounts for f in account.findings]
@@ -106,6 +119,8 @@ def run_audit_pipeline(request: AuditRequest, config: Config) -> AuditOutcome:
         errors=errors,
         documents=result.documents,
         root=Path.cwd(),
+        places=places(result, request.snapshot_dir) if request.snapshot_dir is not None else {},
+        shard=_shard_part(result, request.shard),
     )
     view = AuditView(
         accounts=tuple(AccountView(a.account, a.document, a.error.message if a.error else "") for a in result.accounts),
@@ -116,3 +131,40 @@ def run_audit_pipeline(request: AuditRequest, config: Config) -> AuditOutcome:
         generated=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     )
     return AuditOutcome(report, view, errors, result.secrets.redact)
+
+
+def places(result: AuditResult, snapshot_dir: Path) -> dict[str, Location]:
+    """A file and line for every audited role and account: its definition (--against), else the dump
+    it was read from (--from), else a snapshot of what IAM returned, written now into `snapshot_dir`."""
+    from bglint.load.aws import account_path
+    from bglint.load.aws_details import details_of, role_lines
+    from bglint.model import Location
+
+    found: dict[str, Location] = {}
+    for account in result.accounts:
+        if account.document is None:
+            continue
+        if account.source:
+            path = account.source
+            text = Path(path).read_text(encoding="utf-8")
+        else:
+            path = str(snapshot_dir / SNAPSHOT_NAME.format(account=account.account))
+            text = json.dumps(details_of(account.records), indent=2, sort_keys=False) + "\n"
+            snapshot_dir.mkdir(parents=True, exist_ok=True)
+            Path(path).write_text(text, encoding="utf-8")
+        found[account_path(account.account)] = Location(path, 1, 1)
+        arns = [role.loc.path for role in account.document.roles]
+        for arn, line in role_lines(text, arns).items():
+            found[arn] = account.defined_at.get(arn) or Location(path, line, 1)
+        found.update((arn, loc) for arn, loc in account.defined_at.items())
+    return found
+
+
+def _shard_part(result: AuditResult, shard: Shard | None) -> ShardPart | None:
+    from bglint.report import ShardPart
+
+    if shard is None:
+        return None
+    audited = tuple(a.account for a in result.accounts if a.document is not None)
+    failed = tuple(sorted({a for a in result.planned if shard.takes(a)} - set(audited)))
+    return ShardPart(shard.index, shard.count, tuple(result.planned), audited, failed)

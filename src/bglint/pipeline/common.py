@@ -65,7 +65,14 @@ def load_options_of(options: CheckOptions) -> LoadOptions:
 
 
 def settings_of(config: Config) -> Settings:
-    return Settings(config.tag_keys or DEFAULT_TAG_KEYS, config.subnet_ids, config.vpc_ids)
+    return Settings(
+        config.tag_keys or DEFAULT_TAG_KEYS,
+        config.subnet_ids,
+        config.vpc_ids,
+        config.drill_interval_days,
+        config.incident_windows,
+        config.standing_days,
+    )
 
 
 def provenance() -> dict[str, dict[str, str]]:

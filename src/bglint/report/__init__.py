@@ -10,9 +10,29 @@ from pathlib import Path
 
 from bglint.errors import InputError
 from bglint.findings import Finding, Rule
-from bglint.model import Document
+from bglint.model import Document, Location
 
 SEVERITY_ORDER = ("note", "warning", "error")
+
+
+@dataclass(frozen=True)
+class ShardPart:
+    """What one shard of a sharded audit covered, so `bglint merge` can tell what is missing."""
+
+    index: int
+    count: int
+    accounts: tuple[str, ...]  # every account of the whole run, sharded or not
+    audited: tuple[str, ...]  # this shard's accounts that were read and judged
+    failed: tuple[str, ...]  # this shard's accounts that could not be
+
+    def as_dict(self) -> dict[str, object]:
+        """As JSON and SARIF reports carry it (`bglint merge` reads it back)."""
+        return {
+            "shard": f"{self.index}/{self.count}",
+            "accounts": list(self.accounts),
+            "audited": list(self.audited),
+            "failed": list(self.failed),
+        }
 
 
 @dataclass(frozen=True)
@@ -29,6 +49,10 @@ class Report:
     stale: list[str] = field(default_factory=list)  # baseline entries no finding matches any more
     passed_over: list[tuple[str, str]] = field(default_factory=list)  # (path, why) a scan did not check
     show_skipped: bool = False  # --show-skipped: text output lists `passed_over` too
+    # Where a live resource (a role ARN, aws://<account>) is written in a file: its definition
+    # (--against), the dump it was read from (--from), or the audit's per-account snapshot.
+    places: dict[str, Location] = field(default_factory=dict)
+    shard: ShardPart | None = None
 
     def counts(self) -> dict[str, int]:
         """Findings that count (not suppressed), by severity."""

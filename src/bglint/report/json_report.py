@@ -50,6 +50,8 @@ def render_json(report: Report) -> str:
         "skipped": report.skipped,
         "passed_over": [{"path": path, "reason": why} for path, why in report.passed_over],
     }
+    if report.shard is not None:
+        data["shard"] = report.shard.as_dict()
     return json.dumps(data, indent=2) + "\n"
 
 

@@ -29,10 +29,12 @@ def render_sarif(report: Report) -> str:
         },
         "originalUriBaseIds": {"SRCROOT": {"uri": report.root.resolve().as_uri() + "/"}},
         "invocations": [_invocation(report)],
-        "results": [_result(f, rule_index, report.root) for f in report.findings],
+        "results": [_result(f, rule_index, report) for f in report.findings],
         "columnKind": "unicodeCodePoints",
         "properties": {"data": report.provenance},
     }
+    if report.shard is not None:
+        run["properties"]["shard"] = report.shard.as_dict()
     return json.dumps({"$schema": SCHEMA, "version": "2.1.0", "runs": [run]}, indent=2) + "\n"
 
 
@@ -57,10 +59,13 @@ def _rule(rule: Rule) -> dict[str, Any]:
     }
 
 
-def _result(finding: Finding, rule_index: dict[str, int], root: Path) -> dict[str, Any]:
-    location: dict[str, Any] = {"artifactLocation": _artifact(finding.loc.path, root)}
-    if finding.loc.line:
-        location["region"] = {"startLine": finding.loc.line, "startColumn": max(finding.loc.col, 1)}
+def _result(finding: Finding, rule_index: dict[str, int], report: Report) -> dict[str, Any]:
+    live = not finding.loc.line and _is_live(finding.loc.path)
+    # A deployed role (bglint audit) is placed in a file as well, as code scanning requires one.
+    place = report.places.get(finding.loc.path, finding.loc) if live else finding.loc
+    location: dict[str, Any] = {"artifactLocation": _artifact(place.path, report.root)}
+    if place.line:
+        location["region"] = {"startLine": place.line, "startColumn": max(place.col, 1)}
     result: dict[str, Any] = {
         "ruleId": finding.rule.id,
         "ruleIndex": rule_index[finding.rule.id],
@@ -83,8 +88,10 @@ def _result(finding: Finding, rule_index: dict[str, int], root: Path) -> dict[st
         result["locations"][0]["logicalLocations"] = [
             {"fullyQualifiedName": f"{finding.role}/{finding.loc.logical}" if finding.role else finding.loc.logical}
         ]
-    if not finding.loc.line and _is_live(finding.loc.path):  # a deployed role (bglint audit): no file, its ARN
-        result["locations"] = [{"logicalLocations": [{"fullyQualifiedName": finding.loc.path, "kind": "resource"}]}]
+    if live:  # and named by its ARN
+        result["locations"][0]["logicalLocations"] = [{"fullyQualifiedName": finding.loc.path, "kind": "resource"}]
+        if finding.loc.path not in report.places:  # no file holds it: a location code scanning would reject
+            del result["locations"][0]["physicalLocation"]
     return result
 
 

@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from bglint.evaluate.predicates.usage import unused_since_deployed
 from bglint.evaluate.registry import predicate
 from bglint.evaluate.subject import Subject
 from bglint.findings import Hit
@@ -31,6 +32,7 @@ def has_standing_access(subject: Subject, params: dict[str, Any]) -> Iterator[Hi
             "and let the customer turn it on during an incident",
             "standing",
         )
+    yield from unused_since_deployed(subject)  # bglint audit: a deployed role IAM says is not used
 
 
 def _managed_attachments(role: Role) -> list[Policy]:

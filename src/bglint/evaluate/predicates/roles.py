@@ -16,6 +16,7 @@ from bglint.evaluate.registry import Predicate, predicate
 from bglint.evaluate.subject import Subject
 from bglint.findings import Hit
 from bglint.iam.catalog import Catalog
+from bglint.iam.controls import blocked_grants
 from bglint.iam.effective import Permissions, Scope, union
 from bglint.iam.managed import ManagedPolicy, managed_provenance, suggest_managed
 from bglint.iam.risk import iam_write_bits, network_change_bits
@@ -101,6 +102,9 @@ def grants_admin(subject: Subject, params: dict[str, Any]) -> Iterator[Hit]:
     what = _admin_reason(subject, float(params.get("share", 0.9)))
     if not what:
         return
+    assert subject.role is not None
+    if blocked_grants(subject.role, subject.document.controls):
+        return  # the organisation's control policies deny all of it: not admin there (BG032 says so)
     held = perms.unconditional_bits
     contributing = [s for s in perms.allows if s.on_every_resource and s.free_bits & held]
     source = max(contributing, key=lambda s: (s.free_bits & held).bit_count())
