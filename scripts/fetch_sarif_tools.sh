@@ -5,25 +5,27 @@
 #   - the SARIF Multitool (Microsoft's validator, with the GitHub ingestion rules), and
 #   - the official SARIF 2.1.0 JSON schema, sarif-2.1.0.json, which the Linux platform
 #     package ships next to the binary (the copy from microsoft/sarif-sdk, src/Sarif/Schemata).
-# Third-party files stay out of the repository: this fetches them at test/CI time.
-# Safe to run again: it does nothing when the pinned version is already installed.
+# Third-party files stay out of the repository: this fetches them at test/CI time, at the exact
+# versions and integrity hashes of scripts/sarif-tools/package-lock.json (refreshed by
+# scripts/lock.sh; the multitool's version is chosen in scripts/sarif-tools/package.json).
+# Safe to run again: it does nothing when the locked version is already installed.
 set -euo pipefail
 
-MULTITOOL_VERSION=5.7.0
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+locked="$root/scripts/sarif-tools"
 tools="${BGLINT_TOOLS:-$root/.tools}"
 platform="$tools/node_modules/@microsoft/sarif-multitool-linux"
 
-installed_version() {
-    node -p "require('$platform/package.json').version" 2>/dev/null || true
+version_in() {  # the version of the Linux platform package named by a package-lock.json or package.json
+    node -p "const f = require('$1'); (f.packages ? f.packages['node_modules/@microsoft/sarif-multitool-linux'] : f).version" \
+        2>/dev/null || true
 }
 
-if [[ "$(installed_version)" != "$MULTITOOL_VERSION" ]]; then
+if [[ "$(version_in "$platform/package.json")" != "$(version_in "$locked/package-lock.json")" ]]; then
     mkdir -p "$tools"
-    # --prefix keeps package.json/lock and node_modules inside $tools; npm installs only the
-    # platform package that matches this OS (the others are optional dependencies).
-    npm install --prefix "$tools" --no-audit --no-fund --loglevel=error \
-        "@microsoft/sarif-multitool@$MULTITOOL_VERSION"
+    cp "$locked/package.json" "$locked/package-lock.json" "$tools/"
+    # npm installs only the platform package that matches this OS (the others are optional).
+    npm ci --prefix "$tools" --no-audit --no-fund --loglevel=error
 fi
 
 # The package's postinstall does this, but not when npm runs with ignore-scripts.
