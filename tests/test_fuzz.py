@@ -12,15 +12,14 @@ Budget: the default profile is short, for CI (a few hundred examples in all, wel
 from __future__ import annotations
 
 import contextlib
+import fnmatch
 import functools
-import gc
 import json
 import math
 import os
 import re
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
@@ -384,19 +383,13 @@ def test_glob_matches_as_the_definition_says(pattern: str, text: str) -> None:
 
 @budget(25)
 @given(st.text("*?ae:#s3", min_size=1, max_size=200))
-def test_any_action_pattern_expands_quickly(pattern: str) -> None:
+def test_any_action_pattern_expands_to_the_actions_it_matches(pattern: str) -> None:
+    # Hostile shapes (long runs of `*?`) for the linear-time matcher; the benchmark times them.
     catalog = load_catalog()
-    catalog._expanded.clear()  # measure the matching, not the cache
-    catalog._expanded_bits.clear()
-    gc.disable()  # nor a collection of the fuzzer's own heap
-    try:
-        started = time.perf_counter()
-        catalog.expand(pattern)
-        catalog.expand_bits(pattern + "*")
-        elapsed = time.perf_counter() - started
-    finally:
-        gc.enable()
-    assert elapsed < 1.0, pattern
+    actions = catalog.expand("*")
+    assert catalog.expand(pattern) == {key for key in actions if fnmatch.fnmatchcase(key, pattern.lower())}
+    wider = {key for key in actions if fnmatch.fnmatchcase(key, pattern.lower() + "*")}
+    assert catalog.expand_bits(pattern + "*") == catalog.to_bits(wider)
 
 
 # -- output escaping -------------------------------------------------------------------------

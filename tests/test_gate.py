@@ -15,7 +15,6 @@ import re
 import subprocess
 import sys
 import textwrap
-import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
@@ -1184,7 +1183,7 @@ def test_check_help_documents_the_exit_codes(tmp_path: Path) -> None:
 # == pre-commit ================================================================================
 
 
-def test_hook_entry_lints_the_whole_app_with_the_config_and_is_fast(tmp_path: Path) -> None:
+def test_hook_entry_lints_the_whole_app_with_the_config(tmp_path: Path) -> None:
     """What pre-commit runs: the manifest's entry with the staged files that match `files`."""
     (hook,) = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
     repo = tmp_path / "repo"
@@ -1208,12 +1207,9 @@ def test_hook_entry_lints_the_whole_app_with_the_config_and_is_fast(tmp_path: Pa
     entry = hook["entry"].split()
     assert entry[0] == "bglint"
     bglint = Path(sys.executable).with_name("bglint")
-    start = time.perf_counter()
     proc = subprocess.run(
         [str(bglint), *entry[1:], *staged], cwd=repo, env=GIT_ENV, capture_output=True, text=True, check=False
     )
-    elapsed = time.perf_counter() - start
-    print(f"hook entry on one staged file of an app: {elapsed:.2f}s")
     assert proc.returncode == 1, proc.stdout + proc.stderr
     reported = {
         (m.group(1), m.group(2))
@@ -1221,7 +1217,6 @@ def test_hook_entry_lints_the_whole_app_with_the_config_and_is_fast(tmp_path: Pa
     }
     assert ("BG002", "error") in reported  # the unchanged break_glass.toml was linted
     assert ("BG003", "warning") in reported  # the repository's config was read
-    assert elapsed < 5, f"hook took {elapsed:.2f}s"
 
 
 # == GitHub Action ================================================================================

