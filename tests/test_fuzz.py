@@ -251,6 +251,7 @@ def as_text(data: Any, style: str) -> str:
     return json.dumps(data)
 
 
+@pytest.mark.slow
 @budget(120)
 @given(templates(), st.sampled_from(["json", "yaml"]))
 def test_templates_load_and_check_without_crashing(data: Any, style: str) -> None:
@@ -266,6 +267,7 @@ def test_templates_load_and_check_without_crashing(data: Any, style: str) -> Non
     check_document(doc)
 
 
+@pytest.mark.slow
 @budget(60)
 @given(POLICY_DOCUMENTS, st.booleans())
 def test_policy_documents_only_report_input_errors(document: Any, as_json_string: bool) -> None:
@@ -340,6 +342,7 @@ def break_glass(draw: st.DrawFn) -> dict[str, Any]:
     return {"role": roles}
 
 
+@pytest.mark.slow
 @budget(60)
 @given(break_glass(), POLICY_DOCUMENTS, st.lists(TOML_PIECES, max_size=6).map("".join))
 def test_app_directories_load_and_check_without_crashing(config: dict[str, Any], referenced: Any, comment: str) -> None:
@@ -381,6 +384,7 @@ def test_glob_matches_as_the_definition_says(pattern: str, text: str) -> None:
     assert (glob_regex(pattern).fullmatch(text) is not None) == glob_reference(pattern, text)
 
 
+@pytest.mark.slow
 @budget(25)
 @given(st.text("*?ae:#s3", min_size=1, max_size=200))
 def test_any_action_pattern_expands_to_the_actions_it_matches(pattern: str) -> None:
@@ -422,6 +426,7 @@ HOSTILE_TEXT = st.lists(
 _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufffe\uffff]")
 
 
+@pytest.mark.slow
 def test_every_code_point_escaped_is_one_the_printable_fast_path_leaves_to_the_escaper() -> None:
     """for_terminal passes printable text through untouched: none of it may need escaping."""
     for code in range(sys.maxunicode + 1):

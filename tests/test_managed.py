@@ -110,6 +110,7 @@ def test_provenance() -> None:
     assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", prov["built"])
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(importlib.util.find_spec("moto") is None, reason="needs moto")
 def test_build_is_deterministic(monkeypatch: pytest.MonkeyPatch) -> None:
     path = ROOT / "scripts" / "build_managed_policies.py"

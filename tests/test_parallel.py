@@ -22,6 +22,7 @@ def _slow_square(item: int) -> tuple[int, int]:
     return item * item, os.getpid()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("jobs", [1, 2, 3])
 def test_results_come_back_in_input_order(jobs: int) -> None:
     results = fan_out(_slow_square, list(range(40)), jobs)
@@ -35,6 +36,7 @@ def test_small_runs_stay_in_process() -> None:
     assert {pid for _, pid in fan_out(_slow_square, [1, 2, 3], 8)} == {os.getpid()}
 
 
+@pytest.mark.slow
 def test_more_items_than_the_ticket_pipe_holds() -> None:
     """Past 262144 items (a 1 MiB pipe of 4-byte tickets) a ticket stands for several items."""
     count = 300_000
@@ -98,6 +100,7 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fmt", ["text", "json", "sarif"])
 def test_parallel_output_is_the_single_process_output(inputs: Path, fmt: str) -> None:
     runs = [run_bglint("check", f"-j{jobs}", "--format", fmt, "templates", "apps", cwd=inputs) for jobs in (1, 2, 3)]
@@ -108,6 +111,7 @@ def test_parallel_output_is_the_single_process_output(inputs: Path, fmt: str) ->
         assert (many.returncode, many.stdout, many.stderr) == (one.returncode, one.stdout, one.stderr)
 
 
+@pytest.mark.slow
 def test_the_app_config_context_is_loaded_once_whatever_the_jobs(inputs: Path, tmp_path: Path) -> None:
     """--app-config is read before the run is split: its error is reported once, as with -j1."""
     context = tmp_path / "context"

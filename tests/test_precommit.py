@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # pre-commit builds the hook environment with pip
+
 ROOT = Path(__file__).resolve().parents[1]
 IDENTITY = ("-c", "user.name=bglint tests", "-c", "user.email=tests@bglint.invalid")
 # Variables such as GIT_DIR or GIT_INDEX_FILE (set when pytest itself runs from a git hook)
