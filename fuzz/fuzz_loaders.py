@@ -20,20 +20,21 @@ from pathlib import Path
 import atheris  # type: ignore[import-untyped]  # installed by run.sh only; no type stubs
 
 with atheris.instrument_imports():
-    from bglint.check import permission_views
     from bglint.errors import InputError
     from bglint.evaluate.engine import document_findings
     from bglint.evaluate.rules import load_rules, shipped_rules_dir
     from bglint.evaluate.subject import Settings
-    from bglint.load.appconfig import load_app
-    from bglint.load.appschema import validate_config
-    from bglint.load.cfn_yaml import is_template, load_template_text, load_yaml
-    from bglint.load.json_pos import load_json
+    from bglint.load.cloudformation.detect import is_template, load_template_text
+    from bglint.load.cloudformation.template import load_template_roles
+    from bglint.load.nuon.app import load_app
+    from bglint.load.nuon.schema import validate_config
     from bglint.load.policy import PolicyReader
     from bglint.load.selection import Selection
-    from bglint.load.template import load_template_roles
-    from bglint.load.toml_pos import load_toml
     from bglint.model import Location, NetworkContext, NetworkKind
+    from bglint.parse.json_pos import load_json
+    from bglint.parse.toml_pos import load_toml
+    from bglint.parse.yaml_pos import load_yaml
+    from bglint.pipeline.check import permission_views
 
 RULES = load_rules([shipped_rules_dir()], validate=False)[0]
 CONTEXT = NetworkContext(NetworkKind.CUSTOMER_MANAGED, "fuzz")
@@ -66,7 +67,7 @@ def test_one_input(data: bytes) -> None:
         return
     target, raw = data[0] % TARGETS, data[1:]
     try:
-        text = raw.decode("utf-8")  # as bglint.load.files.read_text does; it refuses NUL too
+        text = raw.decode("utf-8")  # as bglint.parse.files.read_text does; it refuses NUL too
     except UnicodeDecodeError:
         return
     if "\x00" in text:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from bglint.evaluate.rules import Rule, load_rules
+from bglint.evaluate.rules import load_rules
+from bglint.findings import Rule
 
 ROOT = Path(__file__).resolve().parents[1]
 

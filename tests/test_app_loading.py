@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from bglint.errors import InputError
-from bglint.load.appconfig import load_app
 from bglint.load.discover import LoadOptions, load_paths
+from bglint.load.nuon.app import load_app
 from bglint.load.selection import Selection
 from bglint.model import BoundaryState, Document, NetworkKind, PolicyOrigin, Role
 from conftest import write_tree
@@ -857,7 +857,7 @@ def test_an_app_config_also_checked_gives_loose_templates_its_network_and_loads_
         calls.append(app)
         return load_app(app, *args)
 
-    monkeypatch.setattr("bglint.load.appconfig.load_app", counted)
+    monkeypatch.setattr("bglint.load.nuon.app.load_app", counted)
     loaded = load_paths([root, loose], LoadOptions(app_config=root))
     assert loaded.errors == []
     template = next(doc for doc in loaded.documents if doc.kind == "template")

@@ -9,8 +9,8 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from bglint.errors import InputError
-from bglint.load.appschema import KINDS, ConfigWarning, validate_config
-from bglint.load.toml_pos import load_toml
+from bglint.load.nuon.schema import KINDS, ConfigWarning, validate_config
+from bglint.parse.toml_pos import load_toml
 from bglint.paths import data_path
 
 VALID_BREAK_GLASS = '''\

@@ -14,13 +14,13 @@ import pytest
 
 from aws_support import ADMIN, READ_ONLY, RUNNER, TAG_SCOPED
 from bglint.audit.discovery import Discovery, parse_role_arn
+from bglint.audit.drift import compare, definitions_of, find_definition
 from bglint.audit.progress import Progress
 from bglint.audit.sessions import Secrets
 from bglint.audit.targets import parse_accounts
 from bglint.errors import InputError
 from bglint.load.aws import Documents, RawPolicy, RawRole, build_role
 from bglint.load.discover import LoadOptions, load_paths
-from bglint.load.drift import compare, definitions_of, find_definition
 from bglint.load.selection import Selection
 from bglint.model import BoundaryState, PolicyOrigin, Role
 from conftest import write_tree

@@ -13,9 +13,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bglint.errors import InputError
-from bglint.load import cfn_yaml
-from bglint.load.cfn_yaml import is_template, load_template_text, load_yaml
-from bglint.load.nodes import Mapping, Sequence, pos_in, pos_of
+from bglint.load.cloudformation.detect import is_template, load_template_text
+from bglint.parse import yaml_pos
+from bglint.parse.nodes import Mapping, Sequence, pos_in, pos_of
+from bglint.parse.yaml_pos import load_yaml
 
 
 def value_of(yaml_value: str) -> Any:
@@ -155,7 +156,7 @@ def located(value: Any) -> Any:
 @pytest.mark.parametrize("text", [TEMPLATE, "a: !Join\n  - ','\n  - [x, !Ref y]\n"])
 def test_pure_python_loader_agrees_with_libyaml(text: str, monkeypatch: pytest.MonkeyPatch) -> None:
     with_libyaml = load_yaml(text, "t.yaml")
-    monkeypatch.setattr(cfn_yaml, "_Loader", yaml.SafeLoader)
+    monkeypatch.setattr(yaml_pos, "_Loader", yaml.SafeLoader)
     assert located(load_yaml(text, "t.yaml")) == located(with_libyaml)
 
 
@@ -352,7 +353,7 @@ def test_library_ceiling_is_above_every_allowed_limit() -> None:
     # libyaml's own ceiling must never refuse a document before bglint's `max-depth` does.
     schema = json.loads((Path(__file__).parent.parent / "schemas" / "config.schema.json").read_text())
     deepest = schema["properties"]["limits"]["properties"]["max-depth"]["maximum"]
-    assert deepest == cfn_yaml._DEEPEST_ALLOWED
+    assert deepest == yaml_pos._DEEPEST_ALLOWED
     get_ceiling = getattr(getattr(yaml, "_yaml", None), "_get_max_nest_level", None)
     if get_ceiling is not None:
         assert get_ceiling() > deepest
@@ -436,7 +437,7 @@ def test_resolver_shortcut_agrees_with_pyyaml(kind: str, text: str, implicit: tu
     outright, plain scalars when no implicit resolver could claim their first character."""
     node_kind = getattr(yaml.nodes, kind)
     value = text if kind == "ScalarNode" else None
-    loader = cfn_yaml._Loader("")
+    loader = yaml_pos._Loader("")
     try:
         ours = loader.resolve(node_kind, value, implicit)
         theirs = yaml.SafeLoader.resolve(loader, node_kind, value, implicit)
@@ -448,4 +449,4 @@ def test_resolver_shortcut_agrees_with_pyyaml(kind: str, text: str, implicit: tu
 @given(st.text("ab\r\n\x85\u2028\u2029\v\f\x1c\x1d\x1e", max_size=12))
 def test_line_split_agrees_with_yaml_line_breaks(text: str) -> None:
     """Positions index these lines: they must break exactly where libyaml counts a line."""
-    assert cfn_yaml._lines(text) == cfn_yaml._LINE_BREAK.split(text)
+    assert yaml_pos._lines(text) == yaml_pos._LINE_BREAK.split(text)

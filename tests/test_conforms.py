@@ -16,10 +16,10 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
-from bglint.load import conforms as conforms_module
-from bglint.load.appschema import KINDS
-from bglint.load.conforms import Undecided, conforms
-from bglint.load.toml_pos import load_toml
+from bglint.load.nuon.schema import KINDS
+from bglint.parse import conforms as conforms_module
+from bglint.parse.conforms import Undecided, conforms
+from bglint.parse.toml_pos import load_toml
 from bglint.paths import data_path
 
 NAMES = [f"{kind}.schema.json" for kind in (*KINDS, "nuon_role", "config", "rule")]
@@ -268,8 +268,8 @@ def test_a_valid_config_is_checked_without_importing_jsonschema(tmp_path: Any) -
     """The point of this module: a pre-commit run on a valid app never pays for jsonschema."""
     program = (
         "import sys\n"
-        "from bglint.load.appschema import validate_config\n"
-        "from bglint.load.toml_pos import load_toml\n"
+        "from bglint.load.nuon.schema import validate_config\n"
+        "from bglint.parse.toml_pos import load_toml\n"
         "doc = load_toml(sys.argv[1], 'f.toml')\n"
         "print(validate_config(doc, 'break_glass', 'f.toml'), 'jsonschema' in sys.modules)\n"
     )

@@ -28,21 +28,23 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bglint.check import permission_views
 from bglint.errors import InputError, shown
-from bglint.evaluate.engine import Finding, document_findings
-from bglint.evaluate.rules import Rule, load_rules, shipped_rules_dir
+from bglint.evaluate.engine import document_findings
+from bglint.evaluate.rules import load_rules, shipped_rules_dir
 from bglint.evaluate.subject import Settings
+from bglint.findings import Finding, Rule
 from bglint.iam.catalog import load_catalog
 from bglint.iam.glob import glob_regex
-from bglint.load.appconfig import load_app
-from bglint.load.cfn_yaml import is_template, load_template_text, load_yaml
-from bglint.load.json_pos import load_json
+from bglint.load.cloudformation.detect import is_template, load_template_text
+from bglint.load.cloudformation.template import load_template_roles
+from bglint.load.nuon.app import load_app
 from bglint.load.policy import PolicyReader
 from bglint.load.selection import Selection
-from bglint.load.template import load_template_roles
-from bglint.load.toml_pos import load_toml
 from bglint.model import Document, Location, NetworkContext, NetworkKind
+from bglint.parse.json_pos import load_json
+from bglint.parse.toml_pos import load_toml
+from bglint.parse.yaml_pos import load_yaml
+from bglint.pipeline.check import permission_views
 from bglint.report.escape import (
     for_github_annotation,
     for_json_text,

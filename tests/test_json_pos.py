@@ -10,8 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bglint.errors import InputError
-from bglint.load.json_pos import load_json
-from bglint.load.nodes import Mapping, Pos, Sequence, pos_in, pos_of
+from bglint.parse.json_pos import load_json
+from bglint.parse.nodes import Mapping, Pos, Sequence, pos_in, pos_of
 
 
 def input_error(text: str) -> InputError:

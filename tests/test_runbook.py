@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
-from bglint.load.runbook import find_runbook, parse_runbook
+from bglint.load.nuon.runbook import find_runbook, parse_runbook
 from conftest import run_bglint, write_tree
 from runbooks import BG020_TOPICS, ROOT, runbook
 

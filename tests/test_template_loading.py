@@ -9,9 +9,9 @@ from __future__ import annotations
 import pytest
 
 from bglint.errors import InputError
-from bglint.load.cfn_yaml import load_template_text
+from bglint.load.cloudformation.detect import load_template_text
+from bglint.load.cloudformation.template import load_template_roles
 from bglint.load.selection import Selection
-from bglint.load.template import load_template_roles
 from bglint.model import (
     BoundaryState,
     Document,

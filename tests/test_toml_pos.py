@@ -14,9 +14,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bglint.errors import InputError
-from bglint.load import toml_pos
-from bglint.load.nodes import Mapping, Pos, Sequence
-from bglint.load.toml_pos import load_toml, string_body_pos
+from bglint.parse import toml_pos
+from bglint.parse.nodes import Mapping, Pos, Sequence
+from bglint.parse.toml_pos import load_toml, string_body_pos
 
 
 def test_tables_and_array_of_tables() -> None:

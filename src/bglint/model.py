@@ -18,6 +18,8 @@ class NetworkKind(StrEnum):
 
 
 ACCESS_LEVELS = ("network", "sandbox", "runner", "component")
+# The tag a role's policies use to scope access to one install, unless the config names others.
+DEFAULT_TAG_KEYS = ("install.nuon.co/id",)
 
 
 class Location(NamedTuple):

@@ -14,14 +14,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bglint.audit.discovery import Discovery
+from bglint.audit.drift import Definition, compare, find_definition, undefined
 from bglint.audit.failures import describe
 from bglint.audit.progress import Progress
 from bglint.audit.sessions import Secrets, Sessions
 from bglint.audit.targets import organization_accounts
 from bglint.errors import InputError
-from bglint.evaluate.engine import Finding
+from bglint.findings import Finding
 from bglint.load.aws import AccountReader, Documents, RawRole, account_document, account_path, build_role
-from bglint.load.drift import Definition, compare, find_definition, undefined
 from bglint.model import Document, NetworkContext, NetworkKind, Role
 
 DEFAULT_JOBS = 8

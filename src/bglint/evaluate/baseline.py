@@ -6,8 +6,7 @@ so moving lines does not make an old finding look new.
 
 from __future__ import annotations
 
-from bglint.evaluate.engine import Finding
-from bglint.load.baseline import BaselineEntry
+from bglint.findings import BaselineEntry, Finding
 
 
 def compare(findings: list[Finding], baseline: list[BaselineEntry]) -> tuple[list[Finding], int, list[str]]:

@@ -6,12 +6,11 @@ import datetime as dt
 import hashlib
 import re
 from collections.abc import Iterator
-from typing import NamedTuple
 
 from bglint.evaluate.registry import registered
-from bglint.evaluate.rules import Rule
-from bglint.evaluate.subject import Hit, Settings, Subject
-from bglint.model import Document, Location, NetworkKind, Role, Suppression
+from bglint.evaluate.subject import Settings, Subject
+from bglint.findings import Finding, Hit, Rule
+from bglint.model import Document, NetworkKind, Role, Suppression
 
 _ROLE_INDEX = re.compile(r"\brole\[\d+\]\.?")
 _NETWORK_PHRASE = {
@@ -19,18 +18,6 @@ _NETWORK_PHRASE = {
     NetworkKind.VENDOR_MANAGED: "In a vendor-managed network",
     NetworkKind.UNKNOWN: "In a network of unknown kind",
 }
-
-
-class Finding(NamedTuple):
-    rule: Rule
-    severity: str
-    message: str
-    fix: str
-    loc: Location
-    document: str
-    role: str
-    fingerprint: str
-    suppression: Suppression | None = None  # set when a current, justified suppression covers it
 
 
 def evaluate(

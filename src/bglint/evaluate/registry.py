@@ -1,17 +1,20 @@
 """The one registry of predicates rules may name.
 
-Predicates live in modules grouped by topic (`predicates.py` for roles and app configs);
-each registers itself here with `@predicate` and is listed in `_MODULES`.
+Predicates live in the modules of `bglint.evaluate.predicates`, one per topic; each
+registers itself here with `@predicate`. Every module of that package is imported: none is
+listed by hand.
 """
 
 from __future__ import annotations
 
 import functools
 import importlib
+import pkgutil
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from bglint.evaluate.subject import Hit, Subject
+from bglint.evaluate.subject import Subject
+from bglint.findings import Hit
 
 Predicate = Callable[[Subject, dict[str, Any]], Iterator[Hit]]
 PREDICATES: dict[str, Predicate] = {}
@@ -24,18 +27,11 @@ def predicate(func: Predicate) -> Predicate:
     return func
 
 
-# Every module that defines predicates; a new topic adds its module here.
-_MODULES = (
-    "bglint.evaluate.predicates",
-    "bglint.evaluate.predicates_suppressions",
-    "bglint.evaluate.predicates_workflow",
-    "bglint.evaluate.predicates_audit",
-)
-
-
 @functools.cache
 def registered() -> dict[str, Predicate]:
     """The registry with every predicate module loaded."""
-    for module in _MODULES:
-        importlib.import_module(module)
+    from bglint.evaluate import predicates
+
+    for module in pkgutil.iter_modules(predicates.__path__, f"{predicates.__name__}."):
+        importlib.import_module(module.name)
     return PREDICATES

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -10,53 +9,13 @@ import yaml
 
 from bglint.errors import InputError
 from bglint.evaluate.registry import registered
-from bglint.load.cfn_yaml import check_shape
-from bglint.load.conforms import first_problem
-from bglint.load.files import read_text
+from bglint.findings import Rule, When
+from bglint.parse.conforms import first_problem
+from bglint.parse.files import read_text
+from bglint.parse.yaml_pos import check_shape
 from bglint.paths import data_path
 
 SEVERITIES = ("error", "warning", "note")
-
-
-@dataclass(frozen=True)
-class When:
-    network: tuple[str, ...] = ()  # empty: any
-    level: tuple[str, ...] = ()
-    platform: tuple[str, ...] = ("aws",)
-
-    def matches(self, network: str, level: str, platform: str) -> bool:
-        return (
-            (not self.network or network in self.network)
-            and (not self.level or level in self.level)
-            and (not self.platform or platform in self.platform)
-        )
-
-
-@dataclass(frozen=True)
-class Rule:
-    id: str
-    name: str
-    title: str
-    severity: str
-    security_severity: float
-    message: str
-    rationale: str
-    remediation: str
-    help: str
-    predicate: str
-    params: dict[str, Any]
-    applies_to: str  # break-glass-roles | all-roles | document
-    when: When
-    overrides: tuple[tuple[When, str], ...] = ()
-    example: str = ""
-    source: str = ""
-    tags: tuple[str, ...] = field(default=())
-
-    def severity_for(self, network: str, level: str, platform: str) -> str:
-        for when, severity in self.overrides:
-            if when.matches(network, level, platform):
-                return severity
-        return self.severity
 
 
 def shipped_rules_dir() -> Path:

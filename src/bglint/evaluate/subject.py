@@ -5,13 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from dataclasses import dataclass, field
-from typing import NamedTuple
 
 from bglint.iam.catalog import Catalog, load_catalog
 from bglint.iam.effective import Permissions, analyse
-from bglint.model import Document, Location, Role, Suppression
-
-DEFAULT_TAG_KEYS = ("install.nuon.co/id",)
+from bglint.model import DEFAULT_TAG_KEYS, Document, Role, Suppression
 
 
 @dataclass(frozen=True)
@@ -21,15 +18,6 @@ class Settings:
     tag_keys: tuple[str, ...] = DEFAULT_TAG_KEYS
     subnet_ids: tuple[str, ...] = ()
     vpc_ids: tuple[str, ...] = ()
-
-
-class Hit(NamedTuple):
-    """One thing a predicate found: where, what (in words), and the smallest fix."""
-
-    loc: Location
-    detail: str
-    fix: str = ""
-    key: str = ""  # what distinguishes this hit from others of the rule on the same role
 
 
 @dataclass

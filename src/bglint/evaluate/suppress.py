@@ -10,7 +10,7 @@ import datetime as dt
 from fnmatch import fnmatchcase
 from pathlib import Path
 
-from bglint.evaluate.engine import Finding
+from bglint.findings import Finding
 from bglint.model import Document, Suppression
 
 Use = tuple[Suppression, bool]  # (suppression, used by a finding, or not judged in this run)

@@ -1,1 +1,1 @@
-"""Load: read templates and app configs into the model."""
+"""Load: located nodes (from `parse/`) and AWS records into the model; discovery and config."""

@@ -3,21 +3,11 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
 
 from bglint.errors import InputError
-from bglint.load.files import read_text
-
-FORMAT = "bglint-baseline/1"
-
-
-@dataclass(frozen=True)
-class BaselineEntry:
-    fingerprint: str
-    rule: str
-    path: str
-    role: str
+from bglint.findings import BASELINE_FORMAT, BaselineEntry
+from bglint.parse.files import read_text
 
 
 def load_baseline(path: Path) -> list[BaselineEntry]:
@@ -29,8 +19,12 @@ def load_baseline(path: Path) -> list[BaselineEntry]:
         raise InputError(shown, f"baseline is not JSON: {exc}") from None
     except RecursionError:
         raise InputError(shown, "baseline is nested too deeply") from None
-    if not isinstance(data, dict) or data.get("format") != FORMAT or not isinstance(data.get("findings"), list):
-        raise InputError(shown, f"not a bglint baseline (expected format {FORMAT!r})")
+    if (
+        not isinstance(data, dict)
+        or data.get("format") != BASELINE_FORMAT
+        or not isinstance(data.get("findings"), list)
+    ):
+        raise InputError(shown, f"not a bglint baseline (expected format {BASELINE_FORMAT!r})")
     entries = []
     for index, item in enumerate(data["findings"]):
         if not isinstance(item, dict) or not all(isinstance(item.get(k), str) for k in ("fingerprint", "rule", "path")):

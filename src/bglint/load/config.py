@@ -13,12 +13,12 @@ from typing import Any
 
 from bglint.errors import InputError
 from bglint.limits import Limits
-from bglint.load.cfn_yaml import load_yaml
-from bglint.load.conforms import first_problem
-from bglint.load.files import read_text, resolved
-from bglint.load.nodes import Mapping, pos_in
 from bglint.load.suppressions import from_list
 from bglint.model import Location, Suppression
+from bglint.parse.conforms import first_problem
+from bglint.parse.files import read_text, resolved
+from bglint.parse.nodes import Mapping, pos_in
+from bglint.parse.yaml_pos import load_yaml
 
 CONFIG_NAMES = (".bglint.yaml", ".bglint.yml")
 
@@ -66,7 +66,7 @@ def _has_tool_bglint(pyproject: Path) -> bool:
 
 
 def _load_toml(text: str, shown: str) -> Mapping:
-    from bglint.load.toml_pos import load_toml  # tomllib and the scanner: only for a pyproject.toml
+    from bglint.parse.toml_pos import load_toml  # tomllib and the scanner: only for a pyproject.toml
 
     return load_toml(text, shown)
 

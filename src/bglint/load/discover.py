@@ -19,11 +19,11 @@ from typing import TypeVar
 from bglint import limits
 from bglint.errors import InputError
 from bglint.limits import Limits
-from bglint.load.cfn_yaml import is_template, load_template_text
-from bglint.load.files import outside, read_text, resolved, tree_of
+from bglint.load.cloudformation.detect import is_template, load_template_text
+from bglint.load.cloudformation.template import load_template_roles
 from bglint.load.selection import Selection
-from bglint.load.template import load_template_roles
 from bglint.model import Document, NetworkContext, NetworkKind
+from bglint.parse.files import outside, read_text, resolved, tree_of
 
 _TEMPLATE_SUFFIXES = (".yaml", ".yml", ".json", ".template", ".cfn")
 _SKIP_DIRS = {".git", "node_modules", ".venv", "__pycache__", ".terraform"}
@@ -113,8 +113,8 @@ def load_plan(plan: Plan, options: LoadOptions) -> Loaded:
     apps, templates = plan.apps, plan.templates
     contexts: dict[Path, NetworkContext] = {}
     if apps:  # imported here: a run on templates alone needs none of the app-config modules
-        from bglint.load.appconfig import load_app
-        from bglint.load.runbook import attach_workflow
+        from bglint.load.nuon.app import load_app
+        from bglint.load.nuon.runbook import attach_workflow
     for root, shown in sorted(apps.items()):
 
         def load_one(root: Path = root, shown: str = shown) -> None:
@@ -146,7 +146,7 @@ def settle_context(plan: Plan, options: LoadOptions) -> tuple[LoadOptions, list[
     """
     if options.app_config is None or options.context is not None:
         return options, []
-    from bglint.load.appconfig import load_app
+    from bglint.load.nuon.app import load_app
 
     root = options.app_config.resolve()
     loaded = Loaded()

@@ -13,8 +13,8 @@ import shlex
 from typing import Any
 
 from bglint.errors import InputError, shown
-from bglint.load.nodes import pos_in, pos_of
 from bglint.model import Location, Suppression
+from bglint.parse.nodes import pos_in, pos_of
 
 _RULE_ID = re.compile(r"^[A-Z][A-Z0-9]*[0-9]{3}$")
 _COMMENT = re.compile(r"^\s*#\s*bglint:\s*ignore\s+(.*)$")

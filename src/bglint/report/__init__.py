@@ -9,8 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bglint.errors import InputError
-from bglint.evaluate.engine import Finding
-from bglint.evaluate.rules import Rule
+from bglint.findings import Finding, Rule
 from bglint.model import Document
 
 SEVERITY_ORDER = ("note", "warning", "error")

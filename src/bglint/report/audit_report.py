@@ -14,13 +14,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from bglint.evaluate.engine import Finding
+from bglint.findings import Finding
 from bglint.model import Document, Role
 from bglint.report import Report, visible
 from bglint.report.escape import for_terminal
 
 if TYPE_CHECKING:
-    from bglint.audit.reach import Reach
+    from bglint.iam.reach import Reach
 
 _SERVICES_SHOWN = 6
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from bglint.load.baseline import FORMAT
+from bglint.findings import BASELINE_FORMAT
 from bglint.report import Report, visible
 
 
@@ -13,4 +13,4 @@ def render_baseline(report: Report) -> str:
         {"fingerprint": f.fingerprint, "rule": f.rule.id, "path": f.loc.path, "role": f.role, "message": f.message}
         for f in visible(report)
     ]
-    return json.dumps({"format": FORMAT, "tool_version": report.version, "findings": entries}, indent=2) + "\n"
+    return json.dumps({"format": BASELINE_FORMAT, "tool_version": report.version, "findings": entries}, indent=2) + "\n"

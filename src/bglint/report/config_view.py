@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from bglint.evaluate.subject import DEFAULT_TAG_KEYS
 from bglint.load.config import Config
-from bglint.model import Suppression
+from bglint.model import DEFAULT_TAG_KEYS, Suppression
 from bglint.report.escape import for_terminal
 
 

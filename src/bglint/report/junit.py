@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from bglint.evaluate.engine import Finding
+from bglint.findings import Finding
 from bglint.report import Report, visible
 from bglint.report.escape import for_terminal
 

@@ -6,8 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from bglint.evaluate.engine import Finding
-from bglint.evaluate.rules import Rule
+from bglint.findings import Finding, Rule
 from bglint.report import Report
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"

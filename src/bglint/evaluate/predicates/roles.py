@@ -12,7 +12,8 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from bglint.evaluate.registry import predicate
-from bglint.evaluate.subject import Hit, Subject
+from bglint.evaluate.subject import Subject
+from bglint.findings import Hit
 from bglint.iam.catalog import Catalog
 from bglint.iam.effective import Scope, union
 from bglint.iam.scoping import network_scoping, tag_scoping

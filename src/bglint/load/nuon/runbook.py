@@ -17,10 +17,10 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
 
 from bglint.errors import InputError
-from bglint.load.cfn_yaml import is_template, load_template_text
-from bglint.load.files import read_text
-from bglint.load.stackfacts import read_parameters
+from bglint.load.cloudformation.detect import is_template, load_template_text
+from bglint.load.cloudformation.stackfacts import read_parameters
 from bglint.model import Document, Location, Parameter, QuickCreateLink, Runbook, RunbookLink, RunbookSection
+from bglint.parse.files import read_text
 from bglint.quickcreate import is_quickcreate, parse
 
 # Searched in this order, file names compared without regard to case.

@@ -1,4 +1,4 @@
-"""CloudFormation templates (YAML or JSON text) as located containers.
+"""YAML text as located containers (CloudFormation templates, configs and rules).
 
 PyYAML composes the node graph (in C when libyaml is available); this module walks it
 iteratively, turning short-form intrinsics (`!Ref`, `!Sub`, ...) into CloudFormation's
@@ -19,8 +19,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from bglint import limits
 from bglint.errors import InputError, shown
-from bglint.load.json_pos import load_json
-from bglint.load.nodes import Mapping, Pos, Sequence
+from bglint.parse.nodes import Mapping, Pos, Sequence
 
 _YAML = "tag:yaml.org,2002:"
 _MAP = _YAML + "map"
@@ -96,29 +95,6 @@ class _Mark(Protocol):
 
     line: int
     column: int
-
-
-def load_template_text(text: str, path: str) -> Any:
-    """Parse a template: JSON when it looks like JSON, else YAML.
-
-    JSON-looking text that is not strict JSON is retried as YAML, as CloudFormation
-    accepts it; if that fails too, the JSON error is the one that makes sense.
-    """
-    text = text.removeprefix("\ufeff")
-    if text.lstrip()[:1] != "{":
-        return load_yaml(text, path)
-    try:
-        return load_json(text, path)
-    except InputError as json_error:
-        try:
-            return load_yaml(text, path)
-        except InputError:
-            raise json_error from None
-
-
-def is_template(data: Any) -> bool:
-    """Whether parsed data looks like a CloudFormation template."""
-    return isinstance(data, dict) and ("AWSTemplateFormatVersion" in data or isinstance(data.get("Resources"), dict))
 
 
 def load_yaml(text: str, path: str) -> Any:

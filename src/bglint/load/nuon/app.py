@@ -14,16 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from bglint.errors import InputError
-from bglint.load.appschema import validate_config
-from bglint.load.files import read_text
-from bglint.load.json_pos import load_json
-from bglint.load.network import decide_network
-from bglint.load.nodes import Mapping, Pos, pos_in, pos_of, text_in
+from bglint.load.nuon.network import decide_network
+from bglint.load.nuon.references import is_reference, resolve
+from bglint.load.nuon.schema import validate_config
 from bglint.load.policy import Locate, PolicyReader, aws_managed_statements
-from bglint.load.references import is_reference, resolve
 from bglint.load.selection import Selection
 from bglint.load.suppressions import from_comments
-from bglint.load.toml_pos import load_toml, string_body_pos
 from bglint.model import (
     Boundary,
     BoundaryState,
@@ -37,6 +33,10 @@ from bglint.model import (
     RoleReference,
     Statement,
 )
+from bglint.parse.files import read_text
+from bglint.parse.json_pos import load_json
+from bglint.parse.nodes import Mapping, Pos, pos_in, pos_of, text_in
+from bglint.parse.toml_pos import load_toml, string_body_pos
 
 _LEGACY_ROLES = ("provision_role", "maintenance_role", "deprovision_role")
 

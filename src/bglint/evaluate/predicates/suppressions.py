@@ -6,7 +6,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from bglint.evaluate.registry import predicate
-from bglint.evaluate.subject import Hit, Subject
+from bglint.evaluate.subject import Subject
+from bglint.findings import Hit
 from bglint.model import Suppression
 
 

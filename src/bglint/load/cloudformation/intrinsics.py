@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any, NamedTuple
 
-from bglint.load.nodes import Pos, Sequence, pos_in, pos_of
+from bglint.parse.nodes import Pos, Sequence, pos_in, pos_of
 
 _SUB_VAR = re.compile(r"\$\{([A-Za-z0-9]+)\}")
 _MAX_NESTING = 64  # intrinsic functions inside each other; real templates nest a handful

@@ -16,7 +16,7 @@ from typing import Any
 
 from bglint import limits
 from bglint.errors import InputError
-from bglint.load.nodes import UNKNOWN, Mapping, Pos, Sequence, pos_in
+from bglint.parse.nodes import UNKNOWN, Mapping, Pos, Sequence, pos_in
 
 Path = tuple[str | int, ...]
 """Keys and array indexes from the document root to a value."""

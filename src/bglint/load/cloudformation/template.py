@@ -8,11 +8,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bglint.errors import InputError, shown
-from bglint.load.intrinsics import Renderer
-from bglint.load.nodes import Pos, key_pos_in, pos_in, pos_of, table_in, text_in
+from bglint.load.cloudformation.intrinsics import Renderer
+from bglint.load.cloudformation.stackfacts import read_parameters, read_resources, session_duration
 from bglint.load.policy import PolicyReader, aws_managed_statements
 from bglint.load.selection import Selection
-from bglint.load.stackfacts import read_parameters, read_resources, session_duration
 from bglint.load.suppressions import from_list
 from bglint.model import (
     ACCESS_LEVELS,
@@ -25,6 +24,7 @@ from bglint.model import (
     PolicyOrigin,
     Role,
 )
+from bglint.parse.nodes import Pos, key_pos_in, pos_in, pos_of, table_in, text_in
 
 _AWS_MANAGED_ARN = re.compile(r"^arn:(?:aws|aws-cn|aws-us-gov|\$\{AWS::Partition\}):iam::aws:policy/(?:.*/)?([^/]+)$")
 _REF = re.compile(r"^\$\{([A-Za-z0-9]+)\}$")

@@ -6,7 +6,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from bglint.evaluate.registry import predicate
-from bglint.evaluate.subject import Hit, Subject
+from bglint.evaluate.subject import Subject
+from bglint.findings import Hit
 
 _FIX = {
     "policy-added": "detach the policy, or add it to the definition if it is meant to be there",

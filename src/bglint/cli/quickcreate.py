@@ -28,9 +28,9 @@ EXIT_ERROR = 2
 )
 def quickcreate(template: Path, template_url: str, stack_name: str, region: str, params: tuple[str, ...]) -> None:
     """Print a Quick-create link that installs TEMPLATE, checked like BG021."""
-    from bglint.load.cfn_yaml import is_template, load_template_text
-    from bglint.load.files import read_text
-    from bglint.load.stackfacts import read_parameters
+    from bglint.load.cloudformation.detect import is_template, load_template_text
+    from bglint.load.cloudformation.stackfacts import read_parameters
+    from bglint.parse.files import read_text
     from bglint.quickcreate import (
         build,
         parameter_problems,

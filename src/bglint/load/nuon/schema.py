@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from bglint.errors import InputError
-from bglint.load.conforms import surely_conforms
-from bglint.load.nodes import UNKNOWN, Mapping, Pos, pos_in, pos_of
+from bglint.parse.conforms import surely_conforms
+from bglint.parse.nodes import UNKNOWN, Mapping, Pos, pos_in, pos_of
 from bglint.paths import load_schema
 
 if TYPE_CHECKING:

@@ -12,9 +12,9 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from bglint.load.intrinsics import Renderer
-from bglint.load.nodes import Pos, key_pos_in, pos_in, table_in, text_in
+from bglint.load.cloudformation.intrinsics import Renderer
 from bglint.model import Location, Parameter, StackResource
+from bglint.parse.nodes import Pos, key_pos_in, pos_in, table_in, text_in
 
 Locate = Callable[[Pos, str], Location]
 

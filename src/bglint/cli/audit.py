@@ -6,18 +6,18 @@ audit machinery are imported when the command runs, so `bglint check` never pays
 
 from __future__ import annotations
 
-import datetime as dt
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
+from bglint.cli.common import NETWORKS
+
 if TYPE_CHECKING:
     from bglint.report import Report
     from bglint.report.audit_report import AuditView
 
-_NETWORKS = ("customer-managed", "vendor-managed", "unknown")
 _FORMATS = ("text", "json", "sarif", "markdown", "html")
 
 
@@ -54,7 +54,7 @@ _FORMATS = ("text", "json", "sarif", "markdown", "html")
     type=click.Path(exists=True, path_type=Path),
     help="App configs or templates defining the roles: report drift (BG030). Repeatable.",
 )
-@click.option("--network", type=click.Choice(_NETWORKS), help="State the network kind of the audited accounts.")
+@click.option("--network", type=click.Choice(NETWORKS), help="State the network kind of the audited accounts.")
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=8, show_default=True, help="Concurrent IAM reads.")
 @click.option("--page-size", type=click.IntRange(1, 1000), help="Items per list call (MaxItems), as in the AWS CLI.")
 @click.option("--format", "fmt", type=click.Choice(_FORMATS), default="text", show_default=True)
@@ -116,91 +116,54 @@ def audit(
     and, with --against, reports drift from their definitions. Exit codes as for `check`; an
     account that cannot be audited is an input error (2), the others are still reported.
     """
-    from bglint import __version__
-    from bglint.audit.discovery import Discovery, parse_role_arn
-    from bglint.audit.reach import Reacher
-    from bglint.audit.run import AuditOptions, run_audit
+    from bglint.audit.discovery import parse_role_arn
     from bglint.audit.targets import parse_accounts
-    from bglint.check import CheckOptions, active_rules, load_documents, settings_of
-    from bglint.cli import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, _config, _fail, _print_errors, _provenance, _write
+    from bglint.cli.common import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, fail, load_config_for, print_errors, write
     from bglint.errors import InputError
-    from bglint.evaluate.engine import conclude, document_findings
-    from bglint.iam.catalog import load_catalog
-    from bglint.load.drift import definitions_of
-    from bglint.load.selection import Selection
-    from bglint.report import Report, at_or_above, visible
-    from bglint.report.audit_report import AccountView, AuditView
+    from bglint.pipeline.audit import AuditRequest, run_audit_pipeline
+    from bglint.report import at_or_above, visible
 
     if organization and not assume_role:
-        _fail(InputError("--organization", "needs --assume-role ROLE_NAME: the role to assume in each account"))
+        fail(InputError("--organization", "needs --assume-role ROLE_NAME: the role to assume in each account"))
     if organization and accounts:
-        _fail(InputError("--organization", "give either --organization or --accounts, not both"))
+        fail(InputError("--organization", "give either --organization or --accounts, not both"))
     try:
         account_ids = tuple(parse_accounts(accounts))
         for arn in role_arns:
             parse_role_arn(arn)
     except InputError as exc:
-        _fail(exc)
+        fail(exc)
     except ValueError as exc:
-        _fail(InputError("--role-arn", str(exc)))
+        fail(InputError("--role-arn", str(exc)))
 
-    config = _config(config_file, against or (Path("."),))
-    errors: list[InputError] = []
-    documents = []
-    if against:
-        loaded = load_documents(list(against), CheckOptions(config=config, network=network or ""))
-        documents, errors = loaded.documents, list(loaded.errors)
-    rules, rule_errors = active_rules(CheckOptions(config=config, rules_dirs=rules_dirs))
-    errors += rule_errors
-    selection = Selection(patterns=config.break_glass_roles, levels=config.levels)
-    settings = settings_of(config)
-    # Role rules run on each role as soon as it is read (one-role documents of its account);
-    # document rules once per account; then suppressions apply as for `check`.
-    role_rules = [r for r in rules if r.applies_to in ("break-glass-roles", "all-roles")]
-    document_rules = [r for r in rules if r.applies_to == "document"]
-    options = AuditOptions(
-        profile=profile,
-        region=region,
-        assume_role=assume_role or "",
-        accounts=account_ids,
-        organization=organization,
-        discovery=Discovery(tags, names, path_prefix, role_arns, all_roles, selection),
-        jobs=jobs,
-        page_size=page_size,
-        network=network or config.network,
-        definitions=tuple(definitions_of(documents)),
-        against=tuple(str(p) for p in against),
-        progress=sys.stderr.isatty() if progress is None else progress,
-        judge=lambda document: document_findings(document, role_rules, settings),
+    config = load_config_for(config_file, against or (Path("."),))
+    request = AuditRequest(
+        profile,
+        region,
+        assume_role or "",
+        account_ids,
+        organization,
+        tags,
+        names,
+        path_prefix,
+        role_arns,
+        all_roles,
+        against,
+        network,
+        jobs,
+        page_size,
+        rules_dirs,
+        sys.stderr.isatty() if progress is None else progress,
+        fmt in ("markdown", "html") or report_file is not None,
     )
-    result = run_audit(options)
-    errors += result.errors
-    reach = Reacher(load_catalog())
-    found = [f for account in result.accounts for f in account.findings]
-    found += [f for doc in result.documents for f in document_findings(doc, document_rules, settings)]
-    findings = conclude(found, result.documents, rules, settings, config.ignore)
-    report = Report(
-        version=__version__,
-        provenance=_provenance(),
-        rules=rules,
-        findings=findings,
-        errors=errors,
-        documents=result.documents,
-        root=Path.cwd(),
-    )
-    readable = fmt in ("markdown", "html") or report_file is not None
-    view = AuditView(
-        accounts=tuple(AccountView(a.account, a.document, a.error.message if a.error else "") for a in result.accounts),
-        reach={role.loc.path: reach(role) for doc in result.documents for role in doc.roles} if readable else {},
-        against=options.against,
-        generated=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-    )
-    redact = result.secrets.redact
-    _write(redact(_render(report, view, fmt)), output)
+    outcome = run_audit_pipeline(request, config)
+    report, view, errors = outcome.report, outcome.view, outcome.errors
+    redact = outcome.redact
+    write(redact(_render(report, view, fmt)), output)
     if report_file is not None:
         human = "html" if report_file.suffix.lower() in (".html", ".htm") else "markdown"
-        _write(redact(_render(report, view, human)), report_file)
-    _print_errors([InputError(e.path, redact(e.message), e.line, e.col) for e in errors])
+        write(redact(_render(report, view, human)), report_file)
+    print_errors([InputError(e.path, redact(e.message), e.line, e.col) for e in errors])
     if errors:
         sys.exit(EXIT_ERROR)
     threshold = fail_on or config.fail_on or "error"

@@ -15,7 +15,7 @@ from typing import Any
 
 from bglint import limits
 from bglint.errors import InputError
-from bglint.load.nodes import Mapping, Pos, Sequence
+from bglint.parse.nodes import Mapping, Pos, Sequence
 
 _WHITESPACE = re.compile(r"[ \t\n\r]+")
 _NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?")

@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bglint.load.nodes import Pos, pos_in
 from bglint.model import Location, NetworkContext, NetworkKind
+from bglint.parse.nodes import Pos, pos_in
 
 _BYO_STACK = "/byo-vpc/"
 _VENDOR_STACKS = ("/vpc/eks/", "/vpc/ecs/", "/vpc/minimal/")

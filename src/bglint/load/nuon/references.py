@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bglint.errors import InputError
-from bglint.load.files import read_bytes
+from bglint.parse.files import read_bytes
 
 _REMOTE = ("http", "git", "s3://")
 

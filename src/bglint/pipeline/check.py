@@ -3,34 +3,24 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bglint import limits
 from bglint.errors import InputError
-from bglint.evaluate.engine import Finding, conclude, document_findings
-from bglint.evaluate.rules import Rule, load_rules, shipped_rules_dir
-from bglint.evaluate.subject import DEFAULT_TAG_KEYS, Settings
+from bglint.evaluate.engine import conclude, document_findings
+from bglint.evaluate.subject import Settings
+from bglint.findings import Finding, Rule
 from bglint.iam.catalog import load_catalog
-from bglint.load.config import Config
-from bglint.load.discover import Loaded, LoadOptions, Plan, load_plan, plan_paths, settle_context
-from bglint.load.selection import Selection
+from bglint.load.discover import Loaded, Plan, load_plan, plan_paths, settle_context
 from bglint.model import Document
 from bglint.parallel import fan_out
+from bglint.pipeline.common import CheckOptions, active_rules, load_options_of, provenance, settings_of
 
 if TYPE_CHECKING:
+    from bglint.report import Report
     from bglint.report.permissions import RoleView
-
-
-@dataclass
-class CheckOptions:
-    config: Config = field(default_factory=Config)
-    rules_dirs: tuple[Path, ...] = ()  # from --rules, after the config's
-    all_roles: bool = False
-    network: str = ""  # --network overrides the config
-    app_config: Path | None = None
-    jobs: int = 1  # processes for evaluating many documents
 
 
 @dataclass
@@ -42,53 +32,13 @@ class CheckResult:
     skipped: list[str]
 
 
-def active_rules(options: CheckOptions) -> tuple[list[Rule], list[InputError]]:
-    """Shipped rules (checked by the test suite) plus the user's (validated here)."""
-    config = options.config
-    rules, _ = load_rules([shipped_rules_dir()], validate=False)
-    extra, errors = load_rules([*config.rules_dirs, *options.rules_dirs], validate=True)
-    by_id = {rule.id: rule for rule in rules + extra}
-    chosen = [
-        replace(
-            rule,
-            severity=config.severity.get(rule.id, rule.severity),
-            overrides=() if rule.id in config.severity else rule.overrides,
-        )
-        for key, rule in sorted(by_id.items())
-        if key not in config.disable
-    ]
-    return chosen, errors
-
-
-def load_documents(paths: list[Path], options: CheckOptions) -> Loaded:
-    return load_plan(plan_paths(paths), _load_options(options))
-
-
-def _load_options(options: CheckOptions) -> LoadOptions:
-    config = options.config
-    selection = Selection(all_roles=options.all_roles, patterns=config.break_glass_roles, levels=config.levels)
-    return LoadOptions(
-        selection,
-        options.network or config.network,
-        config.apps,
-        options.app_config,
-        config.runbook,
-        config.app_runbooks,
-        limits=config.limits,
-    )
-
-
-def settings_of(config: Config) -> Settings:
-    return Settings(config.tag_keys or DEFAULT_TAG_KEYS, config.subnet_ids, config.vpc_ids)
-
-
 def run_check(paths: list[Path], options: CheckOptions) -> CheckResult:
     """Load and evaluate; with jobs > 1, independent pieces (an app, a batch of templates) run
     in worker processes. The result is the same whatever `jobs` is, in the same order."""
     rules, errors = active_rules(options)
     settings = settings_of(options.config)
     plan = plan_paths(paths)
-    load_options = _load_options(options)
+    load_options = load_options_of(options)
     # Pieces of a few dozen templates at most: the processes finish close together.
     pieces = plan.split(max(options.jobs * 4, len(plan.templates) // 32)) if options.jobs > 1 else [plan]
     if len(pieces) > 1:
@@ -131,3 +81,41 @@ def permission_views(documents: list[Document], role_name: str | None, settings:
         if role.platform == "aws"
         and (role.name == role_name or role.role_name == role_name if role_name else role.break_glass)
     ]
+
+
+def checked(paths: tuple[Path, ...], options: CheckOptions, baseline: Path | None = None) -> Report:
+    """Run the check pipeline and wrap the result as a report (with the baseline applied)."""
+    from bglint import __version__
+    from bglint.report import Report
+
+    result = run_check(list(paths), options)
+    findings, baselined = result.findings, 0
+    stale: list[str] = []
+    if baseline is not None:
+        from bglint.evaluate.baseline import compare
+        from bglint.load.baseline import load_baseline
+
+        try:
+            findings, baselined, stale = compare(findings, load_baseline(baseline))
+        except InputError as exc:
+            result.errors.append(exc)
+    return Report(
+        __version__,
+        provenance(),
+        result.rules,
+        findings,
+        result.errors,
+        result.documents,
+        result.skipped,
+        repo_root(Path.cwd()),
+        baselined,
+        stale,
+    )
+
+
+def repo_root(start: Path) -> Path:
+    """The enclosing git work tree, so SARIF URIs are repository-relative; else `start`."""
+    for folder in (start, *start.parents):
+        if (folder / ".git").exists():
+            return folder
+    return start

@@ -1,0 +1,99 @@
+"""What the commands share: exit codes, common options, the config lookup and writing output."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
+
+import click
+
+from bglint.errors import InputError
+
+if TYPE_CHECKING:
+    from bglint.load.config import Config
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+EXIT_CODES_HELP = (
+    "Exit codes: 0 nothing at or above --fail-on; 1 findings at or above it; "
+    "2 usage or input errors (the findings for the other files are still written)."
+)
+NETWORKS = ("customer-managed", "vendor-managed", "unknown")
+
+
+def load_config_for(config_file: Path | None, paths: tuple[Path, ...]) -> Config:
+    from bglint.load.config import Config, find_config, load_config
+
+    found = config_file or (find_config(paths[0]) if paths else None)
+    try:
+        return load_config(found) if found else Config()
+    except InputError as exc:
+        fail(exc)
+
+
+config_option = click.option(
+    "--config",
+    "config_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Config file (default: .bglint.yaml or pyproject.toml [tool.bglint], searched upwards from the first path).",
+)
+all_roles_option = click.option("--all-roles", is_flag=True, help="Treat every IAM role as a break-glass role.")
+network_option = click.option(
+    "--network", type=click.Choice(NETWORKS), help="State the network kind instead of inferring it."
+)
+app_config_option = click.option(
+    "--app-config",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="App config directory whose context (network kind) applies to the templates checked.",
+)
+rules_option = click.option(
+    "--rules",
+    "rules_dirs",
+    multiple=True,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="An extra directory of rule YAML files (repeatable).",
+)
+# readable=False: an unreadable file is one input error from the loader, not a usage error
+# that stops every other file being checked.
+paths_argument = click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path, readable=False))
+
+
+def output_spec(_ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]) -> list[tuple[str, Path | None]]:
+    from bglint.report.formats import FORMATS
+
+    specs: list[tuple[str, Path | None]] = []
+    for value in values:
+        fmt, _, target = value.partition(":")
+        if fmt not in FORMATS:
+            raise click.BadParameter(f"{fmt!r} is not one of {', '.join(FORMATS)}")
+        specs.append((fmt, Path(target) if target else None))
+    return specs or [("text", None)]
+
+
+def write(text: str, output: Path | None) -> None:
+    if output is None:
+        try:
+            click.echo(text, nl=False)
+            sys.stdout.flush()
+        except OSError as exc:  # a full disk, a closed pipe (`| head`): the report is cut short
+            # Whatever is left in the buffer would fail again at exit: drop it.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            fail(InputError("stdout", f"cannot write report: {exc.strerror or exc}"))
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        fail(InputError(str(output), f"cannot write report: {exc.strerror or exc}"))
+
+
+def print_errors(errors: list[InputError]) -> None:
+    from bglint.report.escape import for_terminal_line
+
+    for error in errors:
+        click.echo(for_terminal_line(str(error)), err=True)
+
+
+def fail(error: InputError) -> NoReturn:
+    print_errors([error])
+    sys.exit(EXIT_ERROR)

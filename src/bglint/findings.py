@@ -1,0 +1,84 @@
+"""What a run produces and the rules that produce it: plain data every stage may share.
+
+A leaf: it imports only the model, so formatters, the baseline and the pipeline can read
+findings without importing the engine or the IAM analysis.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+from bglint.model import Location, Suppression
+
+BASELINE_FORMAT = "bglint-baseline/1"
+
+
+@dataclass(frozen=True)
+class BaselineEntry:
+    fingerprint: str
+    rule: str
+    path: str
+    role: str
+
+
+@dataclass(frozen=True)
+class When:
+    network: tuple[str, ...] = ()  # empty: any
+    level: tuple[str, ...] = ()
+    platform: tuple[str, ...] = ("aws",)
+
+    def matches(self, network: str, level: str, platform: str) -> bool:
+        return (
+            (not self.network or network in self.network)
+            and (not self.level or level in self.level)
+            and (not self.platform or platform in self.platform)
+        )
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    name: str
+    title: str
+    severity: str
+    security_severity: float
+    message: str
+    rationale: str
+    remediation: str
+    help: str
+    predicate: str
+    params: dict[str, Any]
+    applies_to: str  # break-glass-roles | all-roles | document
+    when: When
+    overrides: tuple[tuple[When, str], ...] = ()
+    example: str = ""
+    source: str = ""
+    tags: tuple[str, ...] = field(default=())
+
+    def severity_for(self, network: str, level: str, platform: str) -> str:
+        for when, severity in self.overrides:
+            if when.matches(network, level, platform):
+                return severity
+        return self.severity
+
+
+class Hit(NamedTuple):
+    """One thing a predicate found: where, what (in words), and the smallest fix."""
+
+    loc: Location
+    detail: str
+    fix: str = ""
+    key: str = ""  # what distinguishes this hit from others of the rule on the same role
+
+
+class Finding(NamedTuple):
+    rule: Rule
+    severity: str
+    message: str
+    fix: str
+    loc: Location
+    document: str
+    role: str
+    fingerprint: str
+    suppression: Suppression | None = None  # set when a current, justified suppression covers it

@@ -1,0 +1,1 @@
+"""CloudFormation templates: is this a template, its roles, policies, parameters and resources."""

@@ -1,0 +1,1 @@
+"""Nuon app configs: the app's TOML files, their schema, file references, network kind and runbook."""

@@ -1,0 +1,1 @@
+"""Pipeline: the only modules that wire the stages together, for `check` and for `audit`."""
