@@ -17,6 +17,7 @@ from bglint.cli.common import (
     EXIT_FINDINGS,
     all_roles_option,
     app_config_option,
+    cfn_lint_option,
     config_option,
     fail,
     load_config_for,
@@ -62,6 +63,7 @@ if TYPE_CHECKING:
 @all_roles_option
 @network_option
 @app_config_option
+@cfn_lint_option
 @click.option(
     "--jobs",
     "-j",
@@ -79,6 +81,7 @@ def check(
     all_roles: bool,
     network: str | None,
     app_config: Path | None,
+    cfn_lint: bool,
     jobs: int | None,
 ) -> None:
     """Check app config directories and CloudFormation templates."""
@@ -91,7 +94,7 @@ def check(
     # reference cycles, and once back on, the cyclic collector would walk them all (~40 ms).
     gc.disable()
     config = load_config_for(config_file, paths)
-    options = CheckOptions(config, rules_dirs, all_roles, network or "", app_config, jobs or default_jobs())
+    options = CheckOptions(config, rules_dirs, all_roles, network or "", app_config, jobs or default_jobs(), cfn_lint)
     report = checked(paths, options, baseline)
     if output is not None:
         if len(formats) > 1:
@@ -125,6 +128,7 @@ def baseline() -> None:
 @all_roles_option
 @network_option
 @app_config_option
+@cfn_lint_option
 def baseline_create(
     paths: tuple[Path, ...],
     output: Path,
@@ -133,13 +137,15 @@ def baseline_create(
     all_roles: bool,
     network: str | None,
     app_config: Path | None,
+    cfn_lint: bool,
 ) -> None:
     """Write the current findings (suppressed ones excluded) to a baseline file."""
     from bglint.pipeline.check import checked
     from bglint.pipeline.common import CheckOptions
     from bglint.report.baseline import render_baseline
 
-    options = CheckOptions(load_config_for(config_file, paths), rules_dirs, all_roles, network or "", app_config)
+    config = load_config_for(config_file, paths)
+    options = CheckOptions(config, rules_dirs, all_roles, network or "", app_config, cfn_lint=cfn_lint)
     report = checked(paths, options)
     write(render_baseline(report), output)
     print_errors(report.errors)

@@ -43,12 +43,15 @@ def conclude(
     settings: Settings,
     configured: tuple[Suppression, ...] = (),
     today: dt.date | None = None,
+    cfn_lint: bool = False,
 ) -> list[Finding]:
-    """Apply suppressions, judge the suppressions themselves, and order the findings."""
+    """Apply suppressions, judge the suppressions themselves, and order the findings.
+
+    `cfn_lint`: cfn-lint ran, so suppressions of its rules can be judged unused."""
     from bglint.evaluate.suppress import apply_suppressions
 
     day = today or dt.date.today()
-    findings, use = apply_suppressions(findings, documents, configured, day)
+    findings, use = apply_suppressions(findings, documents, configured, day, cfn_lint)
     # The suppressions themselves are judged last: expired, unjustified or unused ones.
     governance = Document(path="", kind="suppressions")
     subject = Subject(governance, None, settings, suppressions=tuple(use), today=day)
@@ -94,8 +97,21 @@ def _finding(rule: Rule, severity: str, doc: Document, role: Role | None, hit: H
         "fix": hit.fix,
     }
     message = rule.message.format_map(values)
-    # Line-independent, and independent of a role's position in its file (its name is here).
+    # Independent of a role's position in its file (its name is in the fingerprint).
     key = _ROLE_INDEX.sub("", hit.key)
-    identity = "\x00".join((rule.id, doc.identity or doc.path, values["role"], key))
-    fingerprint = hashlib.sha256(identity.encode()).hexdigest()[:32]
-    return Finding(rule, severity, message, hit.fix, hit.loc, doc.path, values["role"], fingerprint)
+    return Finding(
+        rule,
+        severity,
+        message,
+        hit.fix,
+        hit.loc,
+        doc.path,
+        values["role"],
+        fingerprint(rule.id, doc, values["role"], key),
+    )
+
+
+def fingerprint(rule_id: str, doc: Document, role: str, key: str) -> str:
+    """A finding's identity for baselines and SARIF: line-independent (`key` is a logical path)."""
+    identity = "\x00".join((rule_id, doc.identity or doc.path, role, key))
+    return hashlib.sha256(identity.encode()).hexdigest()[:32]

@@ -16,6 +16,7 @@ from bglint.iam.catalog import load_catalog
 from bglint.load.discover import Loaded, Plan, load_plan, plan_paths, settle_context
 from bglint.model import Document
 from bglint.parallel import fan_out
+from bglint.parse.files import read_text
 from bglint.pipeline.common import CheckOptions, active_rules, load_options_of, provenance, settings_of
 
 if TYPE_CHECKING:
@@ -45,12 +46,18 @@ def run_check(paths: list[Path], options: CheckOptions) -> CheckResult:
         load_options, context_errors = settle_context(plan, load_options)
         pieces[0].errors += context_errors
         load_catalog().warm()  # once, before forking: workers inherit the tables
+        if options.cfn_lint:
+            from bglint.evaluate import cfn_lint
+
+            cfn_lint.warm()  # the same for cfn-lint's rules
     home = os.getpid()
 
     def check_piece(piece: Plan) -> tuple[Loaded, list[Finding]]:
         loaded = load_plan(piece, load_options)
         # Each document within its time budget: one that runs out becomes an input error.
         found = loaded.evaluate_each(lambda doc: document_findings(doc, rules, settings))
+        if options.cfn_lint:
+            found += _cfn_lint_findings(piece, loaded)
         if os.getpid() != home:  # a worker's results are pickled back: only what reports read
             for doc in loaded.documents:
                 doc.strip_for_report()
@@ -60,12 +67,32 @@ def run_check(paths: list[Path], options: CheckOptions) -> CheckResult:
     with limits.paused_gc(), limits.shared_alarm():
         results = fan_out(check_piece, pieces, options.jobs)
     documents = sorted((d for loaded, _ in results for d in loaded.documents), key=lambda d: (d.kind != "app", d.path))
-    findings = conclude([f for _, found in results for f in found], documents, rules, settings, options.config.ignore)
+    found = [f for _, piece_found in results for f in piece_found]
+    findings = conclude(found, documents, rules, settings, options.config.ignore, cfn_lint=options.cfn_lint)
     input_errors = sorted(
         (e for loaded, _ in results for e in loaded.errors), key=lambda e: (e.path, e.line, e.col, e.message)
     )
     skipped = sorted(s for loaded, _ in results for s in loaded.skipped)
+    # Reports describe every rule a finding names: cfn-lint's too, those it reported.
+    reported = {f.rule.id: f.rule for f in found if f.rule.source == "cfn-lint"}
+    rules = rules + [reported[key] for key in sorted(reported)]
     return CheckResult(rules, documents, findings, errors + input_errors, skipped)
+
+
+def _cfn_lint_findings(piece: Plan, loaded: Loaded) -> list[Finding]:
+    """cfn-lint's findings on each template loaded, its text read again (bglint keeps none);
+    it runs with its own limits, outside bglint's per-document time budget."""
+    from bglint.evaluate.cfn_lint import template_findings
+
+    paths = {shown: path for path, (shown, _explicit) in piece.templates.items()}
+    found: list[Finding] = []
+    for doc in loaded.documents:
+        if doc.kind == "template":
+            try:
+                found += template_findings(doc, read_text(paths[doc.path], doc.path))
+            except InputError as exc:
+                loaded.errors.append(exc)
+    return found
 
 
 def permission_views(documents: list[Document], role_name: str | None, settings: Settings) -> list[RoleView]:
@@ -96,7 +123,7 @@ def checked(paths: tuple[Path, ...], options: CheckOptions, baseline: Path | Non
         from bglint.load.baseline import load_baseline
 
         try:
-            findings, baselined, stale = compare(findings, load_baseline(baseline))
+            findings, baselined, stale = compare(findings, load_baseline(baseline), cfn_lint=options.cfn_lint)
         except InputError as exc:
             result.errors.append(exc)
     return Report(

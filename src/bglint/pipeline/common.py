@@ -25,6 +25,7 @@ class CheckOptions:
     network: str = ""  # --network overrides the config
     app_config: Path | None = None
     jobs: int = 1  # processes for evaluating many documents
+    cfn_lint: bool = False  # --cfn-lint: cfn-lint's findings on the templates too
 
 
 def active_rules(options: CheckOptions) -> tuple[list[Rule], list[InputError]]:
