@@ -22,29 +22,10 @@ export BGLINT_TOOLS="$scratch/tools"
 npm install --prefix "$BGLINT_TOOLS" --no-audit --no-fund --loglevel=error @microsoft/sarif-multitool@latest >/dev/null
 
 echo "== newest releases that differ from the lock"
-python - "$root/requirements-lock.txt" "$root/scripts/sarif-tools/package-lock.json" "$BGLINT_TOOLS/package-lock.json" <<'PY'
-import json, re, sys
-from importlib.metadata import distributions
-
-def key(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-locked = dict(re.findall(r"^([A-Za-z0-9][\w.-]*)==(\S+)", open(sys.argv[1]).read(), re.M))
-locked = {key(name): version for name, version in locked.items()}
-changes = []
-for dist in distributions():
-    name = key(dist.metadata["Name"])
-    if name == "bglint":
-        continue
-    before = locked.get(name, "not locked")
-    if before != dist.version:
-        changes.append(f"{name}: {before} -> {dist.version}")
-npm_locked, npm_newest = (json.load(open(path))["packages"] for path in sys.argv[2:4])
-for name, entry in npm_newest.items():
-    if name and name in npm_locked and npm_locked[name]["version"] != entry["version"]:
-        changes.append(f"{name.removeprefix('node_modules/')} (npm): {npm_locked[name]['version']} -> {entry['version']}")
-print("\n".join(sorted(changes)) or "none: the lock is current")
-PY
+python "$root/scripts/deps.py" --against "$root/requirements-lock.txt" test
+node -p "const [locked, newest] = process.argv.slice(1).map(f => require(f).packages['node_modules/@microsoft/sarif-multitool-linux'].version);
+    locked === newest ? 'sarif-multitool: as locked' : 'sarif-multitool (npm): ' + locked + ' -> ' + newest" \
+    "$root/scripts/sarif-tools/package-lock.json" "$BGLINT_TOOLS/package-lock.json"
 
 echo "== the test suite on the newest releases"
 cd "$root"
