@@ -334,6 +334,9 @@ def test_find_runbook_by_convention_in_order(tmp_path: Path) -> None:
 def test_hostile_runbooks_are_read_in_linear_time(hostile: str, tmp_path: Path) -> None:
     """Runbooks come from pull requests; no pattern may backtrack (quadratic here is minutes)."""
     write_tree(tmp_path / "one", app(files={"RUNBOOK.md": hostile}))
+    # A time budget that minutes of backtracking overrun but a busy machine does not: the
+    # default 2 s was overrun by this 400 KB runbook on a machine running several test suites.
+    write_tree(tmp_path, {".bglint.yaml": "limits:\n  max-seconds: 30\n"})
     book = parse_runbook(hostile, "RUNBOOK.md")
     assert book.lines
     result = run_bglint("check", "--format", "json", "one", cwd=tmp_path)
