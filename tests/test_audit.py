@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -468,6 +469,19 @@ def test_reports_escape_what_comes_from_the_account(moto: MotoServer, tmp_path: 
     assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
 
 
+def test_a_file_name_from_against_makes_no_workflow_command_in_json_or_sarif(moto: MotoServer, tmp_path: Path) -> None:
+    # A GitHub Actions runner takes `##[cmd]` anywhere in a log line as a command; `add-mask`
+    # would hide text from the rest of the log. The reports still name the file exactly.
+    hostile = "##[add-mask]x.yaml"
+    (tmp_path / hostile).write_text(TEMPLATE)
+    for fmt in ("json", "sarif"):
+        args = ("--accounts", DRIFT_ACCOUNT, "--assume-role", AUDITOR, "--against", hostile, "--format", fmt)
+        proc = audit(moto.endpoint, *args, cwd=tmp_path)
+        assert proc.returncode == 1, proc.stderr
+        assert "##[" not in proc.stdout, fmt
+        assert hostile in json.dumps(json.loads(proc.stdout)), fmt  # the same name, only encoded differently
+
+
 def test_credentials_never_appear_in_any_output(moto: MotoServer, tmp_path: Path) -> None:
     secret = "bglintFAKEsecretKEY0123456789abcdefXYZ"
     token = "bglintFAKEsessionTOKEN0123456789abcdef"
@@ -579,3 +593,14 @@ def test_sarif_locations_are_logical_role_arns_and_validate(reports: dict[str, P
     assert proc.returncode == 0 and verdict.is_file(), proc.stdout + proc.stderr
     flagged = [r for r in json.loads(verdict.read_text())["runs"][0].get("results", []) if r.get("level") == "error"]
     assert not flagged, flagged
+
+
+def test_every_audit_format_offered_has_a_formatter(tmp_path: Path) -> None:
+    from bglint.report.formats import AUDIT_FORMATS
+
+    help_text = subprocess.run(
+        [sys.executable, "-m", "bglint", "audit", "--help"], capture_output=True, text=True, check=True, cwd=tmp_path
+    ).stdout
+    offered = re.search(r"--format \[([a-z|]+)\]", help_text)
+    assert offered is not None, help_text
+    assert offered.group(1).split("|") == list(AUDIT_FORMATS)

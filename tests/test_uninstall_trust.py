@@ -153,6 +153,27 @@ CASES: dict[str, tuple[str, list[tuple[str, str, str]], tuple[str, ...]]] = {
         ],
         (),
     ),
+    # CloudFormation declares an intrinsic function as an object with one key, the function's
+    # name; a mapping with other keys beside `Fn::Sub` is data, and its keys are inputs.
+    "custom-resource-iam-key-beside-a-function-name": (
+        stack(
+            resources="""\
+            AddTrust:
+              Type: Custom::TrustPatcher
+              Properties:
+                ServiceToken: arn:aws:lambda:us-east-1:111122223333:function:patcher
+                Patch: {"Fn::Sub": "${AWS::StackName}-patch", TargetRoleName: customer-ops-role}
+            """
+        ),
+        [
+            (
+                "BG022",
+                "  AddTrust:",
+                "custom resource 'AddTrust' (Custom::TrustPatcher) is given IAM inputs (Patch.TargetRoleName)",
+            )
+        ],
+        (),
+    ),
     "inline-lambda-calling-iam": (
         stack(resources=FUNCTION),
         [

@@ -7,6 +7,7 @@ findings without importing the engine or the IAM analysis.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, NamedTuple
 
 from bglint.model import Location, Suppression
@@ -23,6 +24,15 @@ class BaselineEntry:
     rule: str
     path: str
     role: str
+
+
+class AppliesTo(StrEnum):
+    """What a rule's predicate is run on."""
+
+    BREAK_GLASS_ROLES = "break-glass-roles"
+    ALL_ROLES = "all-roles"
+    DOCUMENT = "document"  # once per template, app config or account
+    SUPPRESSIONS = "suppressions"  # once per run, on every suppression
 
 
 @dataclass(frozen=True)
@@ -52,7 +62,7 @@ class Rule:
     help: str
     predicate: str
     params: dict[str, Any]
-    applies_to: str  # break-glass-roles | all-roles | document
+    applies_to: AppliesTo
     when: When
     overrides: tuple[tuple[When, str], ...] = ()
     example: str = ""

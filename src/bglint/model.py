@@ -18,6 +18,11 @@ class NetworkKind(StrEnum):
 
 
 ACCESS_LEVELS = ("network", "sandbox", "runner", "component")
+# Values filled in at deploy time, as regular-expression sources to build patterns from: a Nuon
+# template (`{{.nuon.install.id}}`) and a CloudFormation Fn::Sub variable (`${AWS::StackName}`).
+NUON_TEMPLATE = r"\{\{[^}]*\}\}"
+SUB_VARIABLE = r"\$\{[^}]*\}"
+PLACEHOLDER = f"{NUON_TEMPLATE}|{SUB_VARIABLE}"
 # The tag a role's policies use to scope access to one install, unless the config names others.
 DEFAULT_TAG_KEYS = ("install.nuon.co/id",)
 
@@ -100,7 +105,6 @@ class Policy:
 
 
 class BoundaryState(StrEnum):
-    NONE = "none"  # not set
     EMPTY = "empty"  # set, but "" or {} (Nuon treats it as none)
     DOCUMENT = "document"  # its document is known
     UNKNOWN = "unknown"  # set, but its document is not available here
@@ -122,11 +126,20 @@ class Boundary:
         return self.state is BoundaryState.DOCUMENT and not self.absent_unless
 
 
+class SourceKind(StrEnum):
+    """Where a role is defined."""
+
+    CLOUDFORMATION = "cloudformation"
+    NUON_BREAK_GLASS = "nuon-break-glass"  # an app config's break_glass.toml
+    NUON_PERMISSIONS = "nuon-permissions"  # an app config's permissions/
+    AWS_ACCOUNT = "aws-account"  # read from a live account (`bglint audit`)
+
+
 @dataclass
 class Role:
     name: str  # logical id in a template, the `name` in an app config
     loc: Location
-    source_kind: str  # cloudformation | nuon-break-glass | nuon-permissions
+    source_kind: SourceKind
     platform: str = "aws"  # aws | gcp | azure
     break_glass: bool = False
     break_glass_reason: str = ""
@@ -169,13 +182,21 @@ class Deployed(NamedTuple):
     last_used_region: str = ""
 
 
+class SuppressionSource(StrEnum):
+    """Where a suppression is written."""
+
+    METADATA = "metadata"  # a template resource's Metadata bglint.ignore
+    TOML_COMMENT = "toml-comment"  # a comment in an app config's TOML
+    CONFIG = "config"  # the config file's `ignore`
+
+
 class Suppression(NamedTuple):
     """A governed exception: which rule, why, who owns it, until when, and where it is written."""
 
     rule: str
     reason: str
     loc: Location
-    source: str  # metadata | toml-comment | config
+    source: SuppressionSource
     owner: str = ""
     until: str = ""  # ISO date; after it the suppression stops suppressing
     role: str = ""  # role name pattern (config suppressions); "" = the role it is written on
@@ -213,12 +234,19 @@ class ConfigNote(NamedTuple):
     kind: str  # unknown-key | ambiguous-reference
 
 
+class DocumentKind(StrEnum):
+    TEMPLATE = "template"
+    APP = "app"
+    ACCOUNT = "account"  # a live AWS account (`bglint audit`)
+    SUPPRESSIONS = "suppressions"  # the run's suppressions, judged by BG040-BG042
+
+
 @dataclass
 class Document:
     """One unit of checking: a template file or an app config directory."""
 
     path: str
-    kind: str  # template | app
+    kind: DocumentKind
     roles: list[Role] = field(default_factory=list)
     network: NetworkContext = _NO_SIGNAL
     role_references: list[RoleReference] = field(default_factory=list)

@@ -22,6 +22,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from bglint.model import (
+    PLACEHOLDER,
     Boundary,
     BoundaryState,
     Condition,
@@ -31,10 +32,11 @@ from bglint.model import (
     Policy,
     PolicyOrigin,
     Role,
+    SourceKind,
     Statement,
 )
 
-_PLACEHOLDER = re.compile(r"\{\{[^}]*\}\}|\$\{[^}]*\}")
+_PLACEHOLDER = re.compile(PLACEHOLDER)
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
 _CFN_LOGICAL_ID_TAG = "aws:cloudformation:logical-id"
 
@@ -66,7 +68,7 @@ def _name_score(deployed: str, tags: dict[str, str], role: Role) -> int:
         return 4
     if written and _PLACEHOLDER.search(written) and _matches(written, deployed):
         return 3
-    if role.source_kind == "cloudformation":
+    if role.source_kind == SourceKind.CLOUDFORMATION:
         if tags.get(_CFN_LOGICAL_ID_TAG) == role.name:
             return 2
         if not written and re.fullmatch(rf".+-{re.escape(role.name[:40])}[A-Za-z0-9]*-[A-Za-z0-9]+", deployed):

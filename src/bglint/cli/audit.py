@@ -8,17 +8,12 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
-from bglint.cli.common import NETWORKS
+from bglint.cli.common import NETWORKS, fail_on_option, rules_option
 
-if TYPE_CHECKING:
-    from bglint.report import Report
-    from bglint.report.audit_report import AuditView
-
-_FORMATS = ("text", "json", "sarif", "markdown", "html")
+_FORMATS = ("text", "json", "sarif", "markdown", "html")  # the keys of report.formats.AUDIT_FORMATS
 
 
 @click.command()
@@ -65,24 +60,14 @@ _FORMATS = ("text", "json", "sarif", "markdown", "html")
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also write the readable audit report here (HTML for .html/.htm, else Markdown).",
 )
-@click.option(
-    "--fail-on",
-    type=click.Choice(("error", "warning", "note", "never")),
-    help="Lowest severity that makes the exit code 1 (default: error).",
-)
+@fail_on_option
 @click.option(
     "--config",
     "config_file",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Config file (default: .bglint.yaml or pyproject.toml [tool.bglint], searched from --against or here).",
 )
-@click.option(
-    "--rules",
-    "rules_dirs",
-    multiple=True,
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="An extra directory of rule YAML files (repeatable).",
-)
+@rules_option
 @click.option(
     "--progress/--no-progress", default=None, help="Show progress on stderr (default: when it is a terminal)."
 )
@@ -122,6 +107,7 @@ def audit(
     from bglint.errors import InputError
     from bglint.pipeline.audit import AuditRequest, run_audit_pipeline
     from bglint.report import at_or_above, visible
+    from bglint.report.formats import render
 
     if organization and not assume_role:
         fail(InputError("--organization", "needs --assume-role ROLE_NAME: the role to assume in each account"))
@@ -159,32 +145,12 @@ def audit(
     outcome = run_audit_pipeline(request, config)
     report, view, errors = outcome.report, outcome.view, outcome.errors
     redact = outcome.redact
-    write(redact(_render(report, view, fmt)), output)
+    write(redact(render(report, fmt, view)), output)
     if report_file is not None:
         human = "html" if report_file.suffix.lower() in (".html", ".htm") else "markdown"
-        write(redact(_render(report, view, human)), report_file)
+        write(redact(render(report, human, view)), report_file)
     print_errors([InputError(e.path, redact(e.message), e.line, e.col) for e in errors])
     if errors:
         sys.exit(EXIT_ERROR)
     threshold = fail_on or config.fail_on or "error"
     sys.exit(EXIT_FINDINGS if any(at_or_above(f.severity, threshold) for f in visible(report)) else EXIT_CLEAN)
-
-
-def _render(report: Report, view: AuditView, fmt: str) -> str:
-    from bglint.report.audit_report import render_audit_html, render_audit_markdown
-
-    if fmt == "markdown":
-        return render_audit_markdown(report, view)
-    if fmt == "html":
-        return render_audit_html(report, view)
-    if fmt == "json":
-        from bglint.report.json_report import render_json
-
-        return render_json(report)
-    if fmt == "sarif":
-        from bglint.report.sarif import render_sarif
-
-        return render_sarif(report)
-    from bglint.report.text import render_text
-
-    return render_text(report)

@@ -20,6 +20,7 @@ from bglint.cli.common import (
     cfn_lint_option,
     config_option,
     fail,
+    fail_on_option,
     load_config_for,
     network_option,
     output_spec,
@@ -48,11 +49,7 @@ if TYPE_CHECKING:
     "e.g. --format sarif:bglint.sarif --format text.",
 )
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here.")
-@click.option(
-    "--fail-on",
-    type=click.Choice(("error", "warning", "note", "never")),
-    help="Lowest severity that makes the exit code 1 (default: error).",
-)
+@fail_on_option
 @click.option(
     "--baseline",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),

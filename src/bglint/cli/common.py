@@ -54,6 +54,11 @@ rules_option = click.option(
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="An extra directory of rule YAML files (repeatable).",
 )
+fail_on_option = click.option(
+    "--fail-on",
+    type=click.Choice(("error", "warning", "note", "never")),
+    help="Lowest severity that makes the exit code 1 (default: error).",
+)
 
 
 def _cfn_lint_installed(_ctx: click.Context, _param: click.Parameter, wanted: bool) -> bool:

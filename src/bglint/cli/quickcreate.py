@@ -13,9 +13,8 @@ from typing import NoReturn
 
 import click
 
+from bglint.cli.common import EXIT_ERROR
 from bglint.errors import InputError
-
-EXIT_ERROR = 2
 
 
 @click.command("quickcreate")

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from bglint.errors import InputError
 from bglint.evaluate.engine import fingerprint
-from bglint.findings import CFN_LINT_PREFIX, Finding, Rule, When
+from bglint.findings import CFN_LINT_PREFIX, AppliesTo, Finding, Rule, When
 from bglint.model import Document, Location
 
 if TYPE_CHECKING:
@@ -96,7 +96,7 @@ def _rule(rule_id: str, severity: str, title: str, description: str, url: str) -
         help=url,
         predicate="",
         params={},
-        applies_to="document",
+        applies_to=AppliesTo.DOCUMENT,
         when=When(),
         source="cfn-lint",
         tags=("cfn-lint",),

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 
 from bglint.evaluate.registry import registered
 from bglint.evaluate.subject import Settings, Subject
-from bglint.findings import Finding, Hit, Rule
-from bglint.model import Document, NetworkKind, Role, Suppression
+from bglint.findings import AppliesTo, Finding, Hit, Rule
+from bglint.model import Document, DocumentKind, NetworkKind, Role, Suppression
 
 _ROLE_INDEX = re.compile(r"\brole\[\d+\]\.?")
 _NETWORK_PHRASE = {
@@ -18,17 +18,6 @@ _NETWORK_PHRASE = {
     NetworkKind.VENDOR_MANAGED: "In a vendor-managed network",
     NetworkKind.UNKNOWN: "In a network of unknown kind",
 }
-
-
-def evaluate(
-    documents: list[Document],
-    rules: list[Rule],
-    settings: Settings,
-    configured: tuple[Suppression, ...] = (),
-    today: dt.date | None = None,
-) -> list[Finding]:
-    findings = [f for doc in documents for f in document_findings(doc, rules, settings)]
-    return conclude(findings, documents, rules, settings, configured, today)
 
 
 def document_findings(doc: Document, rules: list[Rule], settings: Settings) -> list[Finding]:
@@ -53,10 +42,10 @@ def conclude(
     day = today or dt.date.today()
     findings, use = apply_suppressions(findings, documents, configured, day, cfn_lint)
     # The suppressions themselves are judged last: expired, unjustified or unused ones.
-    governance = Document(path="", kind="suppressions")
+    governance = Document(path="", kind=DocumentKind.SUPPRESSIONS)
     subject = Subject(governance, None, settings, suppressions=tuple(use), today=day)
     for rule in rules:
-        if rule.applies_to == "suppressions":
+        if rule.applies_to == AppliesTo.SUPPRESSIONS:
             findings += [
                 _finding(rule, rule.severity, governance, None, hit)
                 for hit in registered()[rule.predicate](subject, rule.params)
@@ -69,9 +58,9 @@ def _document_findings(doc: Document, rules: list[Rule], settings: Settings) -> 
     subjects = [Subject(doc, role, settings) for role in doc.roles]
     whole = Subject(doc, None, settings)
     for rule in rules:
-        if rule.applies_to == "suppressions":
+        if rule.applies_to == AppliesTo.SUPPRESSIONS:
             continue
-        if rule.applies_to == "document":
+        if rule.applies_to == AppliesTo.DOCUMENT:
             if rule.when.matches(network, "", "aws"):
                 for hit in registered()[rule.predicate](whole, rule.params):
                     yield _finding(rule, rule.severity, doc, None, hit)
@@ -79,7 +68,7 @@ def _document_findings(doc: Document, rules: list[Rule], settings: Settings) -> 
         for subject in subjects:
             role = subject.role
             assert role is not None
-            if rule.applies_to == "break-glass-roles" and not role.break_glass:
+            if rule.applies_to == AppliesTo.BREAK_GLASS_ROLES and not role.break_glass:
                 continue
             if not rule.when.matches(network, role.level, role.platform):
                 continue

@@ -30,8 +30,8 @@ def predicate(func: Predicate) -> Predicate:
 @functools.cache
 def registered() -> dict[str, Predicate]:
     """The registry with every predicate module loaded."""
-    from bglint.evaluate import predicates
-
-    for module in pkgutil.iter_modules(predicates.__path__, f"{predicates.__name__}."):
+    # By name: the predicates import this module, not the other way round.
+    package = importlib.import_module(f"{__package__}.predicates")
+    for module in pkgutil.iter_modules(package.__path__, f"{package.__name__}."):
         importlib.import_module(module.name)
     return PREDICATES

@@ -9,13 +9,11 @@ import yaml
 
 from bglint.errors import InputError
 from bglint.evaluate.registry import registered
-from bglint.findings import Rule, When
+from bglint.findings import AppliesTo, Rule, When
 from bglint.parse.conforms import first_problem
 from bglint.parse.files import read_text
 from bglint.parse.yaml_pos import check_shape
 from bglint.paths import data_path
-
-SEVERITIES = ("error", "warning", "note")
 
 
 def shipped_rules_dir() -> Path:
@@ -85,7 +83,7 @@ def _rule(raw: dict[str, Any], source: str) -> Rule:
         help=raw["help"],
         predicate=check["predicate"],
         params=dict(check.get("params") or {}),
-        applies_to=raw.get("applies-to", "break-glass-roles"),
+        applies_to=AppliesTo(raw.get("applies-to", AppliesTo.BREAK_GLASS_ROLES)),
         when=_when(raw.get("when")),
         overrides=tuple((_when(o["when"]), o["severity"]) for o in raw.get("severity-overrides", ())),
         example=raw.get("example", "").strip(),

@@ -11,7 +11,7 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 
 from bglint.findings import CFN_LINT_PREFIX, Finding
-from bglint.model import Document, Suppression
+from bglint.model import Document, Suppression, SuppressionSource
 
 Use = tuple[Suppression, bool]  # (suppression, used by a finding, or not judged in this run)
 
@@ -52,7 +52,7 @@ def apply_suppressions(
 def _matches(suppression: Suppression, finding: Finding) -> bool:
     if suppression.rule != finding.rule.id:
         return False
-    if suppression.source != "config":
+    if suppression.source != SuppressionSource.CONFIG:
         return True  # written on the role itself: it is already scoped to that role
     return (not suppression.role or fnmatchcase(finding.role, suppression.role)) and (
         not suppression.path or _path_matches(suppression, finding.loc.path)

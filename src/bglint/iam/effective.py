@@ -21,10 +21,10 @@ from typing import NamedTuple
 
 from bglint.iam.catalog import Catalog
 from bglint.iam.glob import glob_regex
-from bglint.model import Condition, Location, Policy, Role, Statement
+from bglint.model import PLACEHOLDER, SUB_VARIABLE, Condition, Location, Policy, Role, Statement
 
-_PLACEHOLDER = re.compile(r"\$\{[^}]*\}")
-_TEMPLATED = re.compile(r"\$\{[^}]*\}|\{\{[^}]*\}\}")
+_PLACEHOLDER = re.compile(SUB_VARIABLE)
+_TEMPLATED = re.compile(PLACEHOLDER)
 
 
 @dataclass(frozen=True)

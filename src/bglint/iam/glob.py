@@ -31,9 +31,5 @@ def glob_regex(pattern: str) -> re.Pattern[str]:
     return re.compile("".join(parts), re.DOTALL)
 
 
-def glob_match(pattern: str, text: str) -> bool:
-    return glob_regex(pattern).fullmatch(text) is not None
-
-
 def _segment(segment: str) -> str:
     return ".".join(re.escape(piece) for piece in segment.split("?"))

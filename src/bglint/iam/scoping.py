@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from bglint.iam.effective import Permissions, Scope
-from bglint.model import Condition
+from bglint.model import PLACEHOLDER, Condition
 
 POSITIVE = ("StringEquals", "StringLike", "StringEqualsIgnoreCase", "ArnEquals", "ArnLike")
 NEGATIVE = ("StringNotEquals", "StringNotLike", "StringNotEqualsIgnoreCase", "ArnNotEquals", "ArnNotLike")
@@ -22,7 +22,7 @@ _INSTALL_SPECIFIC = re.compile(
     re.IGNORECASE,
 )
 _NETWORK_ID = re.compile(r"\b(?:subnet|vpc)-[0-9a-f]+\b")
-_NETWORK_ARN = re.compile(r":(?:subnet|vpc)/(?:(?:subnet|vpc)-[0-9a-f]+|\{\{[^}]*\}\}|\$\{[^}]*\})$")
+_NETWORK_ARN = re.compile(rf":(?:subnet|vpc)/(?:(?:subnet|vpc)-[0-9a-f]+|{PLACEHOLDER})$")
 
 
 def _operator(condition: Condition) -> str:

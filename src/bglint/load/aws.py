@@ -28,15 +28,16 @@ from bglint.model import (
     BoundaryState,
     Deployed,
     Document,
+    DocumentKind,
     Location,
     NetworkContext,
     Policy,
     PolicyOrigin,
     Role,
+    SourceKind,
     Statement,
 )
 
-SOURCE_KIND = "aws-account"
 _AWS_MANAGED = re.compile(r"^arn:aws(?:-[a-z]+)*:iam::aws:policy/")
 
 
@@ -192,7 +193,7 @@ def build_role(
     role = Role(
         name=name,
         loc=loc,
-        source_kind=SOURCE_KIND,
+        source_kind=SourceKind.AWS_ACCOUNT,
         break_glass=True,
         break_glass_reason=raw.reason,
         level=level,
@@ -213,7 +214,7 @@ def build_role(
 
 
 def account_document(account: str, roles: list[Role], network: NetworkContext) -> Document:
-    return Document(path=account_path(account), kind="account", roles=roles, network=network)
+    return Document(path=account_path(account), kind=DocumentKind.ACCOUNT, roles=roles, network=network)
 
 
 def _locator(arn: str) -> Callable[[tuple[int, int], str], Location]:

@@ -14,7 +14,7 @@ from typing import Any
 from bglint.errors import InputError
 from bglint.limits import Limits
 from bglint.load.suppressions import from_list
-from bglint.model import Location, Suppression
+from bglint.model import Location, Suppression, SuppressionSource
 from bglint.parse.conforms import first_problem
 from bglint.parse.files import read_text, resolved
 from bglint.parse.nodes import Mapping, pos_in
@@ -89,7 +89,7 @@ def load_config(path: Path) -> Config:
     base = path.parent
     errors: list[InputError] = []
     line, col = pos_in(raw, "ignore")
-    ignore = from_list(raw.get("ignore", []), Location(shown, line, col, "ignore"), "config", errors)
+    ignore = from_list(raw.get("ignore", []), Location(shown, line, col, "ignore"), SuppressionSource.CONFIG, errors)
     if errors:
         raise errors[0]
     return Config(

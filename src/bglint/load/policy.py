@@ -15,7 +15,7 @@ from typing import Any
 from bglint import limits
 from bglint.errors import InputError, shown
 from bglint.iam.managed import managed_policy
-from bglint.load.cloudformation.intrinsics import Renderer
+from bglint.load.intrinsics import Renderer
 from bglint.model import Condition, Location, Principal, Statement
 from bglint.parse.json_pos import load_json
 from bglint.parse.nodes import UNKNOWN, Pos, Sequence, pos_in, pos_of, text_in

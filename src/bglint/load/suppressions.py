@@ -13,7 +13,7 @@ import shlex
 from typing import Any
 
 from bglint.errors import InputError, shown
-from bglint.model import Location, Suppression
+from bglint.model import Location, Suppression, SuppressionSource
 from bglint.parse.nodes import pos_in, pos_of
 
 _RULE_ID = re.compile(r"^(?:[A-Z][A-Z0-9]*[0-9]{3}|CFNLINT-[A-Z][0-9]+)$")  # CFNLINT-: cfn-lint's, with --cfn-lint
@@ -21,7 +21,7 @@ _COMMENT = re.compile(r"^\s*#\s*bglint:\s*ignore\s+(.*)$")
 _FIELDS = ("reason", "owner", "until")
 
 
-def from_mapping(raw: Any, loc: Location, source: str, errors: list[InputError]) -> Suppression | None:
+def from_mapping(raw: Any, loc: Location, source: SuppressionSource, errors: list[InputError]) -> Suppression | None:
     """One suppression written as a mapping ({rule, reason, owner, until[, role, path]})."""
     if not isinstance(raw, dict) or not isinstance(raw.get("rule"), str) or not _RULE_ID.match(raw["rule"]):
         errors.append(InputError(loc.path, "a suppression needs `rule: <rule id>`", loc.line, loc.col))
@@ -53,7 +53,7 @@ def from_mapping(raw: Any, loc: Location, source: str, errors: list[InputError])
     )
 
 
-def from_list(raw: Any, loc: Location, source: str, errors: list[InputError]) -> list[Suppression]:
+def from_list(raw: Any, loc: Location, source: SuppressionSource, errors: list[InputError]) -> list[Suppression]:
     if not isinstance(raw, list):
         errors.append(InputError(loc.path, "`ignore` must be a list of suppressions", loc.line, loc.col))
         return []
@@ -112,7 +112,7 @@ def _parse_comment(body: str, loc: Location, errors: list[InputError]) -> Suppre
             errors.append(InputError(loc.path, f"bglint ignore comment: unknown part {shown(word)}", loc.line, loc.col))
             return None
         fields[key] = value
-    return from_mapping(fields, loc, "toml-comment", errors)
+    return from_mapping(fields, loc, SuppressionSource.TOML_COMMENT, errors)
 
 
 def _valid_date(text: str) -> bool:

@@ -54,6 +54,7 @@ def run_audit_pipeline(request: AuditRequest, config: Config) -> AuditOutcome:
     from bglint.audit.drift import definitions_of
     from bglint.audit.run import AuditOptions, run_audit
     from bglint.evaluate.engine import conclude, document_findings
+    from bglint.findings import AppliesTo
     from bglint.iam.catalog import load_catalog
     from bglint.iam.reach import Reacher
     from bglint.load.selection import Selection
@@ -72,8 +73,8 @@ def run_audit_pipeline(request: AuditRequest, config: Config) -> AuditOutcome:
     settings = settings_of(config)
     # Role rules run on each role as soon as it is read (one-role documents of its account);
     # document rules once per account; then suppressions apply as for `check`.
-    role_rules = [r for r in rules if r.applies_to in ("break-glass-roles", "all-roles")]
-    document_rules = [r for r in rules if r.applies_to == "document"]
+    role_rules = [r for r in rules if r.applies_to in (AppliesTo.BREAK_GLASS_ROLES, AppliesTo.ALL_ROLES)]
+    document_rules = [r for r in rules if r.applies_to == AppliesTo.DOCUMENT]
     options = AuditOptions(
         profile=request.profile,
         region=request.region,

@@ -14,7 +14,7 @@ from bglint.evaluate.subject import Settings
 from bglint.findings import Finding, Rule
 from bglint.iam.catalog import load_catalog
 from bglint.load.discover import Loaded, Plan, load_plan, plan_paths, settle_context
-from bglint.model import Document
+from bglint.model import Document, DocumentKind
 from bglint.parallel import fan_out
 from bglint.parse.files import read_text
 from bglint.pipeline.common import CheckOptions, active_rules, load_options_of, provenance, settings_of
@@ -66,7 +66,9 @@ def run_check(paths: list[Path], options: CheckOptions) -> CheckResult:
     # For the whole run, not per document; workers inherit both.
     with limits.paused_gc(), limits.shared_alarm():
         results = fan_out(check_piece, pieces, options.jobs)
-    documents = sorted((d for loaded, _ in results for d in loaded.documents), key=lambda d: (d.kind != "app", d.path))
+    documents = sorted(
+        (d for loaded, _ in results for d in loaded.documents), key=lambda d: (d.kind != DocumentKind.APP, d.path)
+    )
     found = [f for _, piece_found in results for f in piece_found]
     findings = conclude(found, documents, rules, settings, options.config.ignore, cfn_lint=options.cfn_lint)
     input_errors = sorted(
@@ -87,7 +89,7 @@ def _cfn_lint_findings(piece: Plan, loaded: Loaded) -> list[Finding]:
     paths = {shown: path for path, (shown, _explicit) in piece.templates.items()}
     found: list[Finding] = []
     for doc in loaded.documents:
-        if doc.kind == "template":
+        if doc.kind == DocumentKind.TEMPLATE:
             try:
                 found += template_findings(doc, read_text(paths[doc.path], doc.path))
             except InputError as exc:

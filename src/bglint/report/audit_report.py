@@ -8,7 +8,6 @@ part of the input.
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -17,7 +16,7 @@ from typing import TYPE_CHECKING
 from bglint.findings import Finding
 from bglint.model import Document, Role
 from bglint.report import Report, visible
-from bglint.report.escape import for_terminal
+from bglint.report.escape import for_html, for_terminal
 
 if TYPE_CHECKING:
     from bglint.iam.reach import Reach
@@ -273,27 +272,23 @@ def render_audit_html(report: Report, view: AuditView) -> str:
     body: list[str] = []
     for block in _content(report, view).blocks:
         if isinstance(block, _Heading):
-            body.append(f"<h{block.level}>{_html(block.text)}</h{block.level}>")
+            body.append(f"<h{block.level}>{for_html(block.text)}</h{block.level}>")
         elif isinstance(block, _Para):
-            label = f"<strong>{_html(block.label)}</strong>" if block.label else ""
-            body.append(f"<p>{' '.join(part for part in (label, _html(block.text)) if part)}</p>")
+            label = f"<strong>{for_html(block.label)}</strong>" if block.label else ""
+            body.append(f"<p>{' '.join(part for part in (label, for_html(block.text)) if part)}</p>")
         elif isinstance(block, _Table):
-            head = "".join(f"<th>{_html(h)}</th>" for h in block.header)
+            head = "".join(f"<th>{for_html(h)}</th>" for h in block.header)
             rows = "".join(
-                "<tr>" + "".join(f"<td{_cell_class(c)}>{_html(c)}</td>" for c in row) + "</tr>" for row in block.rows
+                "<tr>" + "".join(f"<td{_cell_class(c)}>{for_html(c)}</td>" for c in row) + "</tr>" for row in block.rows
             )
             body.append(f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>")
         else:
-            body.append("<ul>" + "".join(f"<li>{_html(item)}</li>" for item in block.items) + "</ul>")
+            body.append("<ul>" + "".join(f"<li>{for_html(item)}</li>" for item in block.items) + "</ul>")
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         "<title>bglint audit report</title>\n"
         f"<style>{_STYLE}</style>\n</head>\n<body>\n" + "\n".join(body) + "\n</body>\n</html>\n"
     )
-
-
-def _html(text: str) -> str:
-    return html.escape(str(text), quote=True)
 
 
 def _cell_class(text: str) -> str:

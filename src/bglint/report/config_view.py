@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from bglint.load.config import Config
+from typing import TYPE_CHECKING
+
 from bglint.model import DEFAULT_TAG_KEYS, Suppression
 from bglint.report.escape import for_terminal
+
+if TYPE_CHECKING:  # the data it shows; loading the config is the command's job
+    from bglint.load.config import Config
 
 
 def render_config(config: Config) -> str:

@@ -1,12 +1,17 @@
-"""Pick a formatter by name; each is imported only when asked for."""
+"""The one output dispatch: pick a formatter by name for `check` or `audit`; each formatter
+is imported only when asked for, and every report printed to a CI log is escaped here."""
 
 from __future__ import annotations
 
 import importlib
+from typing import TYPE_CHECKING
 
 from bglint.report import Report
 
-# format name -> (module, function)
+if TYPE_CHECKING:
+    from bglint.report.audit_report import AuditView
+
+# format name -> (module, function); each function takes the report
 FORMATS = {
     "text": ("bglint.report.text", "render_text"),
     "json": ("bglint.report.json_report", "render_json"),
@@ -15,11 +20,22 @@ FORMATS = {
     "markdown": ("bglint.report.markdown", "render_markdown"),
     "junit": ("bglint.report.junit", "render_junit"),
 }
+# `bglint audit`: its Markdown and HTML are the readable audit report, which also takes the view
+AUDIT_FORMATS = {
+    "text": FORMATS["text"],
+    "json": FORMATS["json"],
+    "sarif": FORMATS["sarif"],
+    "markdown": ("bglint.report.audit_report", "render_audit_markdown"),
+    "html": ("bglint.report.audit_report", "render_audit_html"),
+}
+_WITH_VIEW = ("markdown", "html")
 
 
-def render(report: Report, fmt: str) -> str:
-    module, function = FORMATS[fmt]
-    text: str = getattr(importlib.import_module(module), function)(report)
+def render(report: Report, fmt: str, view: AuditView | None = None) -> str:
+    """`report` as `fmt`; with `view`, as the report of `bglint audit`."""
+    module, function = (FORMATS if view is None else AUDIT_FORMATS)[fmt]
+    formatter = getattr(importlib.import_module(module), function)
+    text: str = formatter(report, view) if view is not None and fmt in _WITH_VIEW else formatter(report)
     if fmt in ("json", "sarif"):  # printed to a CI log, a file name must not make a command
         from bglint.report.escape import for_json_text
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from bglint.findings import Finding, Rule
+from bglint.model import SuppressionSource
 from bglint.report import Report
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -68,7 +69,7 @@ def _result(finding: Finding, rule_index: dict[str, int], root: Path) -> dict[st
         "partialFingerprints": {"bglintFingerprint/v1": finding.fingerprint},
     }
     if finding.suppression is not None:
-        written = finding.suppression.source != "config"
+        written = finding.suppression.source != SuppressionSource.CONFIG
         result["suppressions"] = [
             {
                 "kind": "inSource" if written else "external",

@@ -30,10 +30,6 @@ def render_text(report: Report) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render_error(error: object) -> str:
-    return for_terminal_line(str(error))
-
-
 def _where(path: str, line: int, col: int) -> str:
     where = for_terminal_line(path)  # it starts the line: never a workflow command
     if line:

@@ -17,9 +17,9 @@ from bglint.findings import Hit
 from bglint.iam.catalog import Catalog
 from bglint.iam.effective import Scope, union
 from bglint.iam.scoping import network_scoping, tag_scoping
-from bglint.model import BoundaryState, Location, PolicyOrigin
+from bglint.model import NUON_TEMPLATE, BoundaryState, Location, PolicyOrigin, SourceKind
 
-_TEMPLATE = re.compile(r"\{\{[^}]*\}\}")
+_TEMPLATE = re.compile(NUON_TEMPLATE)
 _INSTALL_ID = re.compile(r"\{\{-?\s*\.nuon\.install\.id\s*-?\}\}")
 _NETWORK_CHANGE = re.compile(r"vpc|subnet|route|gateway|securitygroup|networkacl|dhcpoptions|peering", re.I)
 _NETWORK_RESOURCES = frozenset({"subnet", "vpc", "network-interface", "instance", "security-group", "route-table"})
@@ -422,7 +422,7 @@ def role_name_too_long(subject: Subject, params: dict[str, Any]) -> Iterator[Hit
 
 @predicate
 def names_missing_role(subject: Subject, params: dict[str, Any]) -> Iterator[Hit]:
-    names = {role.name for role in subject.document.roles if role.source_kind == "nuon-break-glass"}
+    names = {role.name for role in subject.document.roles if role.source_kind == SourceKind.NUON_BREAK_GLASS}
     for ref in subject.document.role_references:
         if ref.name not in names:
             yield Hit(

@@ -13,9 +13,9 @@ from typing import Any
 from bglint.evaluate.registry import predicate
 from bglint.evaluate.subject import Subject
 from bglint.findings import Hit
-from bglint.model import ACCESS_LEVELS, Location, Role, Runbook, RunbookSection
+from bglint.model import ACCESS_LEVELS, NUON_TEMPLATE, DocumentKind, Location, Role, Runbook, RunbookSection, SourceKind
 
-_TEMPLATE = re.compile(r"\{\{[^}]*\}\}")
+_TEMPLATE = re.compile(NUON_TEMPLATE)
 _GENERIC_NAME = re.compile(r"^(?:break[-_ ]?glass|bg|role|access|[-_ ])+$", re.IGNORECASE)
 _PLACEHOLDER_LINE = re.compile(r"^\s*(?:[-*+]\s*|\d+[.)]\s*)?(?:TODO|TBD|FIXME|XXX|N/?A\b|coming soon|\.\.\.)", re.I)
 _LIST_OR_ROW = re.compile(r"^\s*(?:[-*+]\s|\d+[.)]\s|\|)")
@@ -82,9 +82,9 @@ def _patterns(raw: Any, where: str) -> tuple[re.Pattern[str], ...]:
 def runbook_lacks_topic(subject: Subject, params: dict[str, Any]) -> Iterator[Hit]:
     """The app's runbook is missing, or does not address a topic of the rule's `topics`."""
     doc = subject.document
-    if doc.kind != "app":
+    if doc.kind != DocumentKind.APP:
         return
-    roles = [r for r in doc.roles if r.source_kind == "nuon-break-glass"]
+    roles = [r for r in doc.roles if r.source_kind == SourceKind.NUON_BREAK_GLASS]
     runbook = doc.runbook
     if runbook is None and not (roles and doc.runbook_searched):
         return  # no break-glass roles, or a runbook the loader could not read (an input error)

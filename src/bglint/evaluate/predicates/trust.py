@@ -9,9 +9,9 @@ from typing import Any
 from bglint.evaluate.registry import predicate
 from bglint.evaluate.subject import Subject
 from bglint.findings import Hit
-from bglint.model import Statement
+from bglint.model import SUB_VARIABLE, Statement
 
-_VAR = r"\$\{[^}]*\}"
+_VAR = SUB_VARIABLE
 # An account root: its ARN (partition and account may be ${...}), a bare account id, or !Ref AWS::AccountId.
 _ROOT = re.compile(rf"^(?:arn:(?:[\w-]+|{_VAR}):iam::(?:\d{{12}}|{_VAR}):root|\d{{12}}|\$\{{AWS::AccountId\}})$")
 

@@ -12,7 +12,7 @@ from typing import Any
 from bglint.evaluate.registry import predicate
 from bglint.evaluate.subject import Subject
 from bglint.findings import Hit
-from bglint.model import PolicyOrigin, Role, StackResource
+from bglint.model import DocumentKind, PolicyOrigin, Role, StackResource
 
 _KEEPING = {"Retain", "RetainExceptOnCreate"}
 # IAM resources that are, or grant, access; one of them kept after the stack is access left behind.
@@ -66,7 +66,7 @@ def access_outlives_stack(subject: Subject, params: dict[str, Any]) -> Iterator[
     to principals the stack does not own."""
     doc = subject.document
     roles = [r for r in doc.roles if r.break_glass]
-    if doc.kind != "template" or not roles:
+    if doc.kind != DocumentKind.TEMPLATE or not roles:
         return
     resources = {r.logical_id: r for r in doc.stack_resources}
     reported: set[str] = set()

@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from bglint.load.cloudformation.intrinsics import Renderer
+from bglint.load.intrinsics import Renderer, is_intrinsic
 from bglint.model import Location, Parameter, StackResource
 from bglint.parse.nodes import Pos, key_pos_in, pos_in, table_in, text_in
 
@@ -123,7 +123,7 @@ def _walk_words(props: Any, renderer: Renderer, found: list[str]) -> None:
     stack: list[tuple[Any, str]] = [(props, "")]
     while stack:
         value, where = stack.pop()
-        if isinstance(value, dict) and not _is_intrinsic(value):
+        if isinstance(value, dict) and not is_intrinsic(value):
             for key, item in reversed(list(value.items())):
                 here = f"{where}.{key}" if where else str(key)
                 if key == "ServiceToken":
@@ -139,10 +139,6 @@ def _walk_words(props: Any, renderer: Renderer, found: list[str]) -> None:
                 if _IAM_WORDS.search(rendered.text) or ":iam::" in rendered.text:
                     found.append(f"{where}={rendered.text}" if where else rendered.text)
                     break
-
-
-def _is_intrinsic(value: dict[str, Any]) -> bool:
-    return (len(value) == 1 and next(iter(value)) in ("Ref", "Condition")) or any(k.startswith("Fn::") for k in value)
 
 
 def session_duration(props: dict[str, Any], renderer: Renderer, locate: Locate) -> tuple[int | None, Location | None]:

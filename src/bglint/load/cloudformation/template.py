@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bglint.errors import InputError, shown
-from bglint.load.cloudformation.intrinsics import Renderer
 from bglint.load.cloudformation.stackfacts import read_parameters, read_resources, session_duration
+from bglint.load.intrinsics import Renderer
 from bglint.load.policy import PolicyReader, aws_managed_statements
 from bglint.load.selection import Selection
 from bglint.load.suppressions import from_list
@@ -18,11 +18,14 @@ from bglint.model import (
     Boundary,
     BoundaryState,
     Document,
+    DocumentKind,
     Location,
     NetworkContext,
     Policy,
     PolicyOrigin,
     Role,
+    SourceKind,
+    SuppressionSource,
 )
 from bglint.parse.nodes import Pos, key_pos_in, pos_in, pos_of, table_in, text_in
 
@@ -50,7 +53,7 @@ def load_template_roles(
     data: dict[str, Any], path: str, selection: Selection, network: NetworkContext
 ) -> tuple[Document, list[InputError]]:
     """The template's IAM roles with their policies, boundary and trust."""
-    doc = Document(path=path, kind="template", network=network)
+    doc = Document(path=path, kind=DocumentKind.TEMPLATE, network=network)
     resources = data.get("Resources")
     if not isinstance(resources, dict):
         return doc, [InputError(path, "'Resources' must be a mapping", *pos_in(data, "Resources"))]
@@ -105,7 +108,7 @@ def _role(tpl: _Template, rid: str, body: dict[str, Any], selection: Selection) 
     role = Role(
         name=rid,
         loc=tpl.locate(key_pos_in(tpl.resources, rid), logical),
-        source_kind="cloudformation",
+        source_kind=SourceKind.CLOUDFORMATION,
         break_glass=is_bg,
         break_glass_reason=why,
         level=level,
@@ -134,7 +137,7 @@ def _role(tpl: _Template, rid: str, body: dict[str, Any], selection: Selection) 
     )
     if "ignore" in meta:
         where = tpl.locate(key_pos_in(meta, "ignore"), f"{logical}/Metadata/bglint")
-        role.suppressions = tuple(from_list(meta["ignore"], where, "metadata", tpl.reader.errors))
+        role.suppressions = tuple(from_list(meta["ignore"], where, SuppressionSource.METADATA, tpl.reader.errors))
     return role
 
 

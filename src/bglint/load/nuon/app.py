@@ -25,12 +25,14 @@ from bglint.model import (
     BoundaryState,
     ConfigNote,
     Document,
+    DocumentKind,
     Location,
     NetworkContext,
     Policy,
     PolicyOrigin,
     Role,
     RoleReference,
+    SourceKind,
     Statement,
 )
 from bglint.parse.files import read_text
@@ -79,7 +81,7 @@ class _App:
 def load_app(
     root: Path, display_root: str, selection: Selection, network: NetworkContext | None
 ) -> tuple[Document, list[InputError]]:
-    app = _App(root, display_root, selection, Document(path=display_root, kind="app"))
+    app = _App(root, display_root, selection, Document(path=display_root, kind=DocumentKind.APP))
     app.read(root / "metadata.toml", "metadata")
     stack = app.read(root / "stack.toml", "stack")
     sandbox = app.read(root / "sandbox.toml", "sandbox")
@@ -176,7 +178,7 @@ def _role(app: _App, entry: dict[str, Any], shown: str, logical: str, from_break
     role = Role(
         name=name,
         loc=Location(shown, *pos_of(entry), logical or "role"),
-        source_kind="nuon-break-glass" if from_break_glass else "nuon-permissions",
+        source_kind=SourceKind.NUON_BREAK_GLASS if from_break_glass else SourceKind.NUON_PERMISSIONS,
         platform=text_in(entry, "cloud_platform", app.platform),
         break_glass=is_bg,
         break_glass_reason=why,

@@ -135,7 +135,8 @@ def _scalar(value: Any) -> str:
 
 
 def is_intrinsic(value: Any) -> bool:
-    """A one-key mapping whose key is Ref, Condition or Fn::*."""
+    """A one-key mapping whose key is Ref, Condition or Fn::*: how CloudFormation declares a
+    function. A mapping with other keys beside is data, even if one of them is `Fn::...`."""
     if not isinstance(value, dict) or len(value) != 1:
         return False
     key = next(iter(value))
