@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import select
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -48,35 +50,56 @@ def _negate(item: int) -> int:
     return -item
 
 
-def _fails_in_worker(home: int) -> int:
-    time.sleep(0.005)
+Held = tuple[int, int, int]  # (the parent's pid, a pipe's read end, its write end)
+
+
+@pytest.fixture
+def held() -> Iterator[list[Held]]:
+    """Twenty items the parent works on only once a worker has taken one: the parent does its
+    share too, and on a busy machine it could otherwise do them all before a worker starts."""
+    read_end, write_end = os.pipe()
+    yield [(os.getpid(), read_end, write_end)] * 20
+    os.close(read_end)
+    os.close(write_end)
+
+
+def _in_worker(item: Held) -> bool:
+    """True in a forked worker, which says so on the pipe; in the parent, once one has said so."""
+    home, read_end, write_end = item
     if os.getpid() != home:
+        os.write(write_end, b".")
+        return True
+    select.select([read_end], [], [], 60)
+    return False
+
+
+def _fails_in_worker(item: Held) -> int:
+    if _in_worker(item):
         raise ValueError("broken in the worker")
-    return home
+    return item[0]
 
 
-def _dies_in_worker(home: int) -> int:
-    time.sleep(0.005)
-    if os.getpid() != home:
+def _dies_in_worker(item: Held) -> int:
+    if _in_worker(item):
         os.kill(os.getpid(), signal.SIGKILL)
-    return home
+    return item[0]
 
 
-def test_a_worker_failure_fails_the_run_with_its_traceback() -> None:
+def test_a_worker_failure_fails_the_run_with_its_traceback(held: list[Held]) -> None:
     with pytest.raises(RuntimeError, match=r"(?s)a worker process failed:.*ValueError: broken in the worker"):
-        fan_out(_fails_in_worker, [os.getpid()] * 20, 2)
+        fan_out(_fails_in_worker, held, 2)
 
 
-def test_a_killed_worker_fails_the_run_instead_of_hanging() -> None:
+def test_a_killed_worker_fails_the_run_instead_of_hanging(held: list[Held]) -> None:
     with pytest.raises(RuntimeError, match=r"a worker process \(pid \d+\) died: killed by SIGKILL"):
-        fan_out(_dies_in_worker, [os.getpid()] * 20, 2)
+        fan_out(_dies_in_worker, held, 2)
 
 
-def test_no_worker_outlives_the_run() -> None:
+def test_no_worker_outlives_the_run(held: list[Held]) -> None:
     before = _children()
     fan_out(_slow_square, list(range(20)), 3)
     with pytest.raises(RuntimeError):
-        fan_out(_fails_in_worker, [os.getpid()] * 20, 3)
+        fan_out(_fails_in_worker, held, 3)
     assert _children() == before
 
 
