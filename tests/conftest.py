@@ -7,6 +7,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+from hypothesis import HealthCheck, settings
+
+# Timings belong to the benchmark (bench/): no property test fails for being slow on a busy
+# machine, neither by Hypothesis' default 200 ms deadline per example nor its too-slow check.
+settings.register_profile("bglint", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("bglint")
+
 
 def run_bglint(*args: str | os.PathLike[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     """`python -m bglint ARGS` in `cwd`, as a user would run it; output captured as text."""

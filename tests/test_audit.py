@@ -37,6 +37,8 @@ from aws_support import (
     trust,
 )
 
+pytestmark = pytest.mark.slow  # a moto server and the real CLI
+
 DRIFT_ACCOUNT = "111111111111"
 PAGED_ACCOUNT = "222222222222"
 DENIED_ACCOUNT = "333333333333"

@@ -34,6 +34,8 @@ from aws_support import (
     trust,
 )
 
+pytestmark = pytest.mark.slow  # a moto server that enforces IAM, and the real CLI
+
 MEMBER = "111111111111"  # its auditor role has the policy
 LOCKED = "222222222222"  # its auditor role lacks iam:ListRoles
 AUDITOR = "BglintAuditor"

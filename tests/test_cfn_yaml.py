@@ -273,6 +273,7 @@ YAML_PIECES = st.sampled_from(
 )
 
 
+@pytest.mark.slow
 @given(st.lists(YAML_PIECES, max_size=40).map("".join))
 def test_bad_input_only_ever_raises_input_error(text: str) -> None:
     with contextlib.suppress(InputError):
@@ -425,6 +426,7 @@ PLAIN_SCALARS = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "
 )
 
 
+@pytest.mark.slow
 @given(
     st.sampled_from(["ScalarNode", "MappingNode", "SequenceNode"]),
     PLAIN_SCALARS | st.just(""),

@@ -165,6 +165,7 @@ def validator() -> Draft202012Validator:
 # -- exit codes ------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_clean_app_exits_0(tmp_path: Path) -> None:
     write_tree(tmp_path / "clean", CLEAN_APP)
     result = run_bglint("check", "clean", cwd=tmp_path)
@@ -173,6 +174,7 @@ def test_clean_app_exits_0(tmp_path: Path) -> None:
     assert lines(result.stdout) == ["Found 0 findings in 1 document."]
 
 
+@pytest.mark.slow
 def test_findings_at_error_exit_1(tmp_path: Path) -> None:
     write_tree(tmp_path / "bad", BAD_APP)
     result = run_bglint("check", "bad", cwd=tmp_path)
@@ -181,6 +183,7 @@ def test_findings_at_error_exit_1(tmp_path: Path) -> None:
     assert shows("BG001", "error", result.stdout) and shows("BG002", "error", result.stdout)
 
 
+@pytest.mark.slow
 def test_fail_on_warning_and_never(tmp_path: Path) -> None:
     warn_only = dict(CLEAN_APP)
     warn_only["break_glass.toml"] = CLEAN_APP["break_glass.toml"].replace(
@@ -203,6 +206,7 @@ def test_fail_on_warning_and_never(tmp_path: Path) -> None:
 # -- input errors: one line each, the rest still checked --------------------------------
 
 
+@pytest.mark.slow
 def test_unparsable_yaml_with_bad_app_exits_2_and_still_reports(tmp_path: Path) -> None:
     write_tree(tmp_path, {"broken.yaml": "Resources:\n  Foo: [\n"})
     write_tree(tmp_path / "bad", BAD_APP)
@@ -215,6 +219,7 @@ def test_unparsable_yaml_with_bad_app_exits_2_and_still_reports(tmp_path: Path) 
     assert out[-1].endswith("; 1 input error.")
 
 
+@pytest.mark.slow
 def test_invalid_utf8_exits_2_with_one_line(tmp_path: Path) -> None:
     write_tree(tmp_path, {"latin1.yaml": b"Resources:\n  X: caf\xe9\n"})
     result = run_bglint("check", "latin1.yaml", cwd=tmp_path)
@@ -224,6 +229,7 @@ def test_invalid_utf8_exits_2_with_one_line(tmp_path: Path) -> None:
     assert "UTF-8" in line
 
 
+@pytest.mark.slow
 def test_empty_file_given_explicitly_is_skipped_not_an_error(tmp_path: Path) -> None:
     write_tree(tmp_path, {"empty.yaml": ""})
     result = run_bglint("check", "empty.yaml", cwd=tmp_path)
@@ -232,6 +238,7 @@ def test_empty_file_given_explicitly_is_skipped_not_an_error(tmp_path: Path) -> 
     assert "skipped empty.yaml: not a CloudFormation template or Nuon app config" in lines(result.stdout)
 
 
+@pytest.mark.slow
 def test_directory_named_like_a_template_exits_2_with_one_line(tmp_path: Path) -> None:
     (tmp_path / "stack.yaml").mkdir()
     result = run_bglint("check", "stack.yaml", cwd=tmp_path)
@@ -239,6 +246,7 @@ def test_directory_named_like_a_template_exits_2_with_one_line(tmp_path: Path) -
     assert_one_error_line(result, "stack.yaml", with_col=False)
 
 
+@pytest.mark.slow
 def test_directory_named_like_an_app_file_exits_2_with_one_line(tmp_path: Path) -> None:
     app = {**CLEAN_APP}
     del app["stack.toml"]
@@ -250,6 +258,7 @@ def test_directory_named_like_an_app_file_exits_2_with_one_line(tmp_path: Path) 
     assert "is a directory" in line
 
 
+@pytest.mark.slow
 def test_nonexistent_path_exits_2_with_one_line(tmp_path: Path) -> None:
     result = run_bglint("check", "nope.yaml", cwd=tmp_path)
     assert result.returncode == 2
@@ -259,6 +268,7 @@ def test_nonexistent_path_exits_2_with_one_line(tmp_path: Path) -> None:
 # -- report formats --------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_json_report_validates_against_the_schema(tmp_path: Path, validator: Draft202012Validator) -> None:
     write_tree(tmp_path / "clean", CLEAN_APP)
     write_tree(tmp_path / "bad", BAD_APP)
@@ -289,6 +299,7 @@ def test_json_report_validates_against_the_schema(tmp_path: Path, validator: Dra
     assert {f["document"] for f in data["findings"]} <= set(documents)
 
 
+@pytest.mark.slow
 def test_json_report_of_a_clean_run_validates(tmp_path: Path, validator: Draft202012Validator) -> None:
     write_tree(tmp_path / "clean", CLEAN_APP)
     result = run_bglint("check", "--format", "json", "clean", cwd=tmp_path)
@@ -304,6 +315,7 @@ def test_json_report_of_a_clean_run_validates(tmp_path: Path, validator: Draft20
     }
 
 
+@pytest.mark.slow
 def test_output_writes_the_report_file(tmp_path: Path, validator: Draft202012Validator) -> None:
     write_tree(tmp_path / "bad", BAD_APP)
     result = run_bglint("check", "--format", "json", "--output", "report.json", "bad", cwd=tmp_path)
@@ -322,6 +334,7 @@ def test_output_writes_the_report_file(tmp_path: Path, validator: Draft202012Val
     assert quiet.returncode == 1 and quiet.stdout == "" and quiet.stderr == ""
 
 
+@pytest.mark.slow
 def test_output_into_a_missing_directory_exits_2_with_one_line(tmp_path: Path) -> None:
     write_tree(tmp_path / "bad", BAD_APP)
     result = run_bglint("check", "--output", "no-such-dir/report.txt", "bad", cwd=tmp_path)
@@ -330,6 +343,7 @@ def test_output_into_a_missing_directory_exits_2_with_one_line(tmp_path: Path) -
     assert "cannot write report" in line
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
 def test_a_full_disk_on_stdout_exits_2_with_one_line(tmp_path: Path) -> None:
     write_tree(tmp_path / "bad", BAD_APP)
@@ -346,6 +360,7 @@ def test_a_full_disk_on_stdout_exits_2_with_one_line(tmp_path: Path) -> None:
     assert result.stderr == "stdout: error: cannot write report: No space left on device\n"
 
 
+@pytest.mark.slow
 def test_text_output_lines_and_summary(tmp_path: Path) -> None:
     write_tree(tmp_path / "bad", BAD_APP)
     write_tree(tmp_path, {"ops.yaml": OPS_TEMPLATE})
@@ -370,6 +385,7 @@ def test_text_output_lines_and_summary(tmp_path: Path) -> None:
 # -- informational commands ------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_version_names_the_iam_data_and_its_date(tmp_path: Path) -> None:
     result = run_bglint("--version", cwd=tmp_path)
     assert result.returncode == 0
@@ -379,6 +395,7 @@ def test_version_names_the_iam_data_and_its_date(tmp_path: Path) -> None:
     assert re.search(r"\(data \d{4}-\d{2}-\d{2}\)", result.stdout)
 
 
+@pytest.mark.slow
 def test_rules_lists_every_shipped_rule(tmp_path: Path) -> None:
     result = run_bglint("rules", cwd=tmp_path)
     assert result.returncode == 0
@@ -389,6 +406,7 @@ def test_rules_lists_every_shipped_rule(tmp_path: Path) -> None:
     assert all(line.split()[2] == "enabled" for line in lines(result.stdout))
 
 
+@pytest.mark.slow
 def test_rules_shows_what_the_config_disables_and_relevels(tmp_path: Path) -> None:
     (tmp_path / ".bglint.yaml").write_text("disable: [BG015]\nseverity: {BG003: warning}\n", encoding="utf-8")
     result = run_bglint("rules", cwd=tmp_path)
@@ -397,6 +415,7 @@ def test_rules_shows_what_the_config_disables_and_relevels(tmp_path: Path) -> No
     assert rows["BG003"][1:3] == ["warning", "enabled"]
 
 
+@pytest.mark.slow
 def test_explain_is_case_insensitive_and_prints_the_rationale(tmp_path: Path) -> None:
     result = run_bglint("explain", "bg002", cwd=tmp_path)
     assert result.returncode == 0
@@ -406,12 +425,14 @@ def test_explain_is_case_insensitive_and_prints_the_rationale(tmp_path: Path) ->
     assert rule["remediation"].strip() in result.stdout
 
 
+@pytest.mark.slow
 def test_explain_unknown_rule_exits_2(tmp_path: Path) -> None:
     result = run_bglint("explain", "BG999", cwd=tmp_path)
     assert result.returncode == 2
     assert_one_error_line(result, "BG999", with_col=False)
 
 
+@pytest.mark.slow
 def test_permissions_json_gives_grants_by_service_with_scoping(tmp_path: Path) -> None:
     write_tree(tmp_path, {"ops.yaml": OPS_TEMPLATE})
     result = run_bglint("permissions", "--format", "json", "--all", "ops.yaml", cwd=tmp_path)
@@ -435,6 +456,7 @@ def _bg002_severity(stdout: str) -> list[str]:
     return [f["severity"] for f in report(stdout)["findings"] if f["rule"] == "BG002"]
 
 
+@pytest.mark.slow
 def test_config_network_turns_bg002_into_an_error(tmp_path: Path) -> None:
     write_tree(tmp_path / "plain", {"ops.yaml": OPS_TEMPLATE})
     write_tree(tmp_path / "stated", {"ops.yaml": OPS_TEMPLATE, ".bglint.yaml": "network: customer-managed\n"})
@@ -448,6 +470,7 @@ def test_config_network_turns_bg002_into_an_error(tmp_path: Path) -> None:
     assert doc["network"] == {"kind": "customer-managed", "signal": "stated in the bglint config"}
 
 
+@pytest.mark.slow
 def test_config_with_an_invalid_key_exits_2_naming_the_file(tmp_path: Path) -> None:
     write_tree(tmp_path, {"ops.yaml": OPS_TEMPLATE, "bglint-config.yaml": "netwrok: customer-managed\n"})
     result = run_bglint("check", "--config", "bglint-config.yaml", "ops.yaml", cwd=tmp_path)
@@ -472,6 +495,7 @@ USER_RULE = {
 }
 
 
+@pytest.mark.slow
 def test_user_rule_directory_adds_a_rule(tmp_path: Path) -> None:
     write_tree(
         tmp_path,
@@ -486,6 +510,7 @@ def test_user_rule_directory_adds_a_rule(tmp_path: Path) -> None:
     assert "BG011" in rule_ids(report(result.stdout))
 
 
+@pytest.mark.slow
 def test_user_rule_violating_the_rule_schema_exits_2_naming_the_file(tmp_path: Path) -> None:
     broken = {key: value for key, value in USER_RULE.items() if key != "rationale"}
     broken["severity"] = "critical"
@@ -504,6 +529,7 @@ def test_user_rule_violating_the_rule_schema_exits_2_naming_the_file(tmp_path: P
 # -- judged end to end -----------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_boundary_that_only_applies_under_a_condition_does_not_hide_admin(tmp_path: Path) -> None:
     """With UseBoundary false (the default) the role has no boundary and is AdministratorAccess."""
     template = (
@@ -529,6 +555,7 @@ TRUST      ManagedPolicyArns:
     assert result.returncode == 1
 
 
+@pytest.mark.slow
 def test_aws_managed_policy_content_is_not_reported_as_unknown_actions(tmp_path: Path) -> None:
     """The user cannot edit AWS's ReadOnlyAccess; retired services in it are not their typo."""
     template = (
@@ -545,6 +572,7 @@ TRUST      ManagedPolicyArns: [arn:aws:iam::aws:policy/ReadOnlyAccess]
     assert "BG008" not in rule_ids(report(result.stdout))
 
 
+@pytest.mark.slow
 def test_directory_walk_finds_templates_by_content_and_ignores_other_yaml(tmp_path: Path) -> None:
     """A walked folder: a template is one that says Resources (even after a long preamble)."""
     preamble = "".join(f"# {'x' * 70}\n" for _ in range(1500))  # ~110 KB before the template

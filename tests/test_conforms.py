@@ -142,6 +142,7 @@ class Draw:
         return table
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", NAMES)
 @settings(max_examples=150, deadline=None)
 @given(data=st.data())
@@ -150,6 +151,7 @@ def test_agrees_with_jsonschema(name: str, data: st.DataObject) -> None:
     assert conforms(value, name, DOCUMENTS) == jsonschema_says(value, name), value
 
 
+@pytest.mark.slow
 def test_generated_documents_include_both_answers() -> None:
     """The agreement test means little if its documents were all valid, or all invalid."""
     answers: set[bool] = set()
@@ -261,6 +263,7 @@ def test_keywords_it_does_not_know_are_left_to_jsonschema(schema: dict[str, Any]
         )
 
 
+@pytest.mark.slow
 def test_a_valid_config_is_checked_without_importing_jsonschema(tmp_path: Any) -> None:
     """The point of this module: a pre-commit run on a valid app never pays for jsonschema."""
     program = (
@@ -280,6 +283,7 @@ def test_a_valid_config_is_checked_without_importing_jsonschema(tmp_path: Any) -
     assert "must be a string" in outputs[1] and outputs[1].endswith(" True\n")
 
 
+@pytest.mark.slow
 def test_a_valid_bglint_config_is_read_without_importing_jsonschema(tmp_path: Path) -> None:
     program = (
         "import sys\n"

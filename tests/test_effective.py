@@ -493,6 +493,7 @@ def _role_of(identity: list[Statement], boundary: list[Statement] | None = None)
 PROPERTY = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
+@pytest.mark.slow
 @PROPERTY
 @given(
     identity=st.lists(a_statement(), max_size=4),
@@ -512,6 +513,7 @@ def test_adding_a_deny_never_grants_more(
                 assert before.can(action, resource).allowed, (action, resource)
 
 
+@pytest.mark.slow
 @PROPERTY
 @given(identity=st.lists(a_statement(), max_size=4), boundary=st.lists(a_statement(), max_size=4))
 def test_a_boundary_never_grants_more_than_either_side(identity: list[Statement], boundary: list[Statement]) -> None:
@@ -538,6 +540,7 @@ def test_star_expands_to_every_action(star: str) -> None:
     assert expand_statement(statement, policy(), CATALOG).actions == ALL
 
 
+@pytest.mark.slow
 @PROPERTY
 @given(patterns=st.lists(st.sampled_from(PATTERNS), min_size=1, max_size=4))
 def test_not_action_is_all_actions_minus_the_expansion(patterns: list[str]) -> None:

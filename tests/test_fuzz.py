@@ -12,15 +12,14 @@ Budget: the default profile is short, for CI (a few hundred examples in all, wel
 from __future__ import annotations
 
 import contextlib
+import fnmatch
 import functools
-import gc
 import json
 import math
 import os
 import re
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
@@ -254,6 +253,7 @@ def as_text(data: Any, style: str) -> str:
     return json.dumps(data)
 
 
+@pytest.mark.slow
 @budget(120)
 @given(templates(), st.sampled_from(["json", "yaml"]))
 def test_templates_load_and_check_without_crashing(data: Any, style: str) -> None:
@@ -269,6 +269,7 @@ def test_templates_load_and_check_without_crashing(data: Any, style: str) -> Non
     check_document(doc)
 
 
+@pytest.mark.slow
 @budget(60)
 @given(POLICY_DOCUMENTS, st.booleans())
 def test_policy_documents_only_report_input_errors(document: Any, as_json_string: bool) -> None:
@@ -343,6 +344,7 @@ def break_glass(draw: st.DrawFn) -> dict[str, Any]:
     return {"role": roles}
 
 
+@pytest.mark.slow
 @budget(60)
 @given(break_glass(), POLICY_DOCUMENTS, st.lists(TOML_PIECES, max_size=6).map("".join))
 def test_app_directories_load_and_check_without_crashing(config: dict[str, Any], referenced: Any, comment: str) -> None:
@@ -384,21 +386,16 @@ def test_glob_matches_as_the_definition_says(pattern: str, text: str) -> None:
     assert (glob_regex(pattern).fullmatch(text) is not None) == glob_reference(pattern, text)
 
 
+@pytest.mark.slow
 @budget(25)
 @given(st.text("*?ae:#s3", min_size=1, max_size=200))
-def test_any_action_pattern_expands_quickly(pattern: str) -> None:
+def test_any_action_pattern_expands_to_the_actions_it_matches(pattern: str) -> None:
+    # Hostile shapes (long runs of `*?`) for the linear-time matcher; the benchmark times them.
     catalog = load_catalog()
-    catalog._expanded.clear()  # measure the matching, not the cache
-    catalog._expanded_bits.clear()
-    gc.disable()  # nor a collection of the fuzzer's own heap
-    try:
-        started = time.perf_counter()
-        catalog.expand(pattern)
-        catalog.expand_bits(pattern + "*")
-        elapsed = time.perf_counter() - started
-    finally:
-        gc.enable()
-    assert elapsed < 1.0, pattern
+    actions = catalog.expand("*")
+    assert catalog.expand(pattern) == {key for key in actions if fnmatch.fnmatchcase(key, pattern.lower())}
+    wider = {key for key in actions if fnmatch.fnmatchcase(key, pattern.lower() + "*")}
+    assert catalog.expand_bits(pattern + "*") == catalog.to_bits(wider)
 
 
 # -- output escaping -------------------------------------------------------------------------
@@ -431,6 +428,7 @@ HOSTILE_TEXT = st.lists(
 _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufffe\uffff]")
 
 
+@pytest.mark.slow
 def test_every_code_point_escaped_is_one_the_printable_fast_path_leaves_to_the_escaper() -> None:
     """for_terminal passes printable text through untouched: none of it may need escaping."""
     for code in range(sys.maxunicode + 1):

@@ -159,6 +159,7 @@ def check_positions(text: str, value: Any) -> None:
             check_positions(text, child)
 
 
+@pytest.mark.slow
 @given(JSON_VALUES, st.sampled_from(DUMPS_OPTIONS))
 def test_agrees_with_json_loads(value: Any, options: dict[str, Any]) -> None:
     text = json.dumps(value, **options)

@@ -134,6 +134,7 @@ def test_china_region_needs_the_china_console() -> None:
 VALUE = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=30)
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(
     region=st.sampled_from(["us-east-1", "eu-central-2", "ap-southeast-4", "us-gov-west-1", "cn-northwest-1"]),
@@ -170,6 +171,7 @@ def quickcreate(cwd: Path, *args: str) -> Any:
 BASE = ("break-glass.yaml", "--template-url", S3, "--stack-name", "acme-break-glass", "--region", "us-west-2")
 
 
+@pytest.mark.slow
 def test_prints_a_checked_percent_encoded_link(template_dir: Path) -> None:
     result = quickcreate(template_dir, *BASE, "--param", "InstallId=inst 1&x=y", "--param", "Enable=false")
     assert result.returncode == 0, result.stderr
@@ -189,6 +191,7 @@ def test_prints_a_checked_percent_encoded_link(template_dir: Path) -> None:
     assert "inst%201%26x%3Dy" in query  # encoded, not split at the & or =
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("args", "says"),
     [
@@ -218,6 +221,7 @@ def test_invalid_input_exits_2_with_one_line(template_dir: Path, args: tuple[str
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.slow
 def test_missing_required_parameter_exits_2(template_dir: Path) -> None:
     result = quickcreate(template_dir, *BASE)
     assert result.returncode == 2
@@ -227,6 +231,7 @@ def test_missing_required_parameter_exits_2(template_dir: Path) -> None:
     ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("template", "says"),
     [
@@ -295,6 +300,7 @@ def bg021(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[dict[str, 
     return found
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", list(CASES))
 def test_bg021_case(name: str, bg021: dict[str, list[dict[str, Any]]]) -> None:
     links, _, expected = CASES[name]
@@ -316,6 +322,7 @@ def test_bg021_case(name: str, bg021: dict[str, list[dict[str, Any]]]) -> None:
         assert (finding["path"], finding["line"], finding["column"]) == (f"{name}/stack.toml", 1, 16)
 
 
+@pytest.mark.slow
 def test_a_link_bglint_quickcreate_printed_passes_bg021(tmp_path: Path) -> None:
     write_tree(tmp_path / "app", app_with([]))
     made = run_bglint(

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import jsonschema
+import pytest
 import yaml
 
 from bglint.evaluate.registry import registered
@@ -49,6 +50,7 @@ def test_every_rule_message_uses_only_known_placeholders() -> None:
         rule.message.format_map({"role": "r", "detail": "d", "network": "n", "fix": "f"})
 
 
+@pytest.mark.slow
 def test_rule_docs_are_generated_from_the_rule_files() -> None:
     done = subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "gen_rule_docs.py"), "--check"],

@@ -1174,6 +1174,7 @@ def test_rule_case(case: Case, reports: Reports) -> None:
 # -- cases that need their own run -------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_bg004_condition_on_another_subnet_than_configured(tmp_path: Path) -> None:
     # Network-interface actions carry ec2:Subnet (Service Authorization Reference, Amazon EC2);
     # instance actions such as TerminateInstances do not, so a subnet condition there is false.
@@ -1206,6 +1207,7 @@ def test_bg004_condition_on_another_subnet_than_configured(tmp_path: Path) -> No
     assert code == 1
 
 
+@pytest.mark.slow
 def test_bg004_configured_subnet_id_is_not_a_prefix(tmp_path: Path) -> None:
     """subnet-0abc1234 is another subnet than the configured subnet-0abc."""
     files = app(
@@ -1233,6 +1235,7 @@ def test_bg004_configured_subnet_id_is_not_a_prefix(tmp_path: Path) -> None:
     assert_expectations(case, tmp_path, report["findings"])
 
 
+@pytest.mark.slow
 def test_bg015_unknown_key_is_a_warning_not_an_error_exit(tmp_path: Path) -> None:
     files = app(
         network=VENDOR,

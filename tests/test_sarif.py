@@ -92,6 +92,7 @@ def sarif_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return _bglint_sarif(root, "template.yaml", "app")
 
 
+@pytest.mark.slow
 def test_validates_against_official_schema(sarif_path: Path) -> None:
     schema = json.loads(_tool(SCHEMA).read_text(encoding="utf-8"))
     # The SARIF 2.1.0 schema is a draft-07 schema (only draft-04/07 keywords); the SDK's copy
@@ -137,6 +138,7 @@ def multitool_errors(sarif: Path, tmp_path: Path) -> list[str]:
     return [_multitool_message(r, rules) for r in run.get("results", []) if r.get("level") == "error"]
 
 
+@pytest.mark.slow
 def test_multitool_reports_no_errors(sarif_path: Path, tmp_path: Path) -> None:
     errors = multitool_errors(sarif_path, tmp_path)
     assert not errors, "SARIF Multitool errors:\n" + "\n".join(errors)
@@ -180,6 +182,7 @@ def _fingerprints_by_rule(sarif: Path) -> dict[str, tuple[dict[str, str], int]]:
     return by_rule
 
 
+@pytest.mark.slow
 def test_fingerprints_survive_lines_inserted_above(tmp_path: Path) -> None:
     """GitHub matches alerts across commits by partialFingerprints: a shifted role must keep its alerts."""
     template = tmp_path / "template.yaml"

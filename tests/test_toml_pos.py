@@ -337,6 +337,7 @@ def _check_body_lines(node: Any, lines: list[str]) -> None:
             _check_body_lines(item, lines)
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(documents, st.integers(0, 2**32))
 def test_generated_documents_match_tomllib_and_positions_point_at_the_text(doc: dict[str, Any], seed: int) -> None:

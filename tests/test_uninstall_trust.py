@@ -335,6 +335,7 @@ def findings(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[dict[st
     return found
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", list(CASES))
 def test_case(name: str, findings: dict[str, list[dict[str, Any]]]) -> None:
     text, wanted, never = CASES[name]
@@ -356,6 +357,7 @@ def test_every_bg023_finding_names_the_role(findings: dict[str, list[dict[str, A
     assert bg023 and all(f["message"].startswith("break-glass role 'BreakglassSupportRole' ") for f in bg023)
 
 
+@pytest.mark.slow
 def test_app_config_roles_have_no_trust_to_judge(tmp_path: Path) -> None:
     """Nuon generates the trust and session length: break_glass.toml gives BG022/BG023 nothing to judge."""
     write_tree(
@@ -369,6 +371,7 @@ def test_app_config_roles_have_no_trust_to_judge(tmp_path: Path) -> None:
     assert [f for f in data["findings"] if f["rule"] in ("BG022", "BG023")] == []
 
 
+@pytest.mark.slow
 def test_the_session_ceiling_is_a_rule_parameter(tmp_path: Path) -> None:
     """A team allows two hours: a copy of BG023 with its own ceiling, BG023 itself disabled."""
     rule = yaml.safe_load((ROOT / "rules" / "BG023.yaml").read_text())
@@ -391,6 +394,7 @@ def test_the_session_ceiling_is_a_rule_parameter(tmp_path: Path) -> None:
     assert hits == [("ACME023", "three-hours.yaml")]
 
 
+@pytest.mark.slow
 def test_deeply_nested_custom_resource_properties_do_not_crash(tmp_path: Path) -> None:
     """Templates may nest as deep as the parser allows, deeper than Python's recursion limit."""
     deep = "{A: " * 990 + "1" + "}" * 990

@@ -18,6 +18,7 @@ from bglint.cli.common import (
     EXIT_FINDINGS,
     all_roles_option,
     app_config_option,
+    cfn_lint_option,
     config_option,
     configs_for,
     fail,
@@ -65,6 +66,7 @@ if TYPE_CHECKING:
 @all_roles_option
 @network_option
 @app_config_option
+@cfn_lint_option
 @click.option(
     "--jobs",
     "-j",
@@ -88,6 +90,7 @@ def check(
     all_roles: bool,
     network: str | None,
     app_config: Path | None,
+    cfn_lint: bool,
     jobs: int | None,
     select: tuple[str, ...],
     ignore: tuple[str, ...],
@@ -111,7 +114,15 @@ def check(
         checked(
             group,
             CheckOptions(
-                config, rules_dirs, all_roles, network or "", app_config, jobs or default_jobs(), select, ignore
+                config,
+                rules_dirs,
+                all_roles,
+                network or "",
+                app_config,
+                jobs or default_jobs(),
+                select,
+                ignore,
+                cfn_lint=cfn_lint,
             ),
             baseline,
             show_skipped,
@@ -149,7 +160,15 @@ def baseline() -> None:
 
 def _baseline_inputs(command: Callable[..., None]) -> Callable[..., None]:
     """The options `baseline create` and `baseline prune` share with `check`."""
-    options = (paths_argument, config_option, rules_option, all_roles_option, network_option, app_config_option)
+    options = (
+        paths_argument,
+        config_option,
+        rules_option,
+        all_roles_option,
+        network_option,
+        app_config_option,
+        cfn_lint_option,
+    )
     for option in reversed(options):
         command = option(command)
     return command
@@ -162,6 +181,7 @@ def _report_per_config(
     all_roles: bool,
     network: str | None,
     app_config: Path | None,
+    cfn_lint: bool,
 ) -> tuple[Config, Report]:
     """The first path's config and the findings, each path under its own config, no baseline."""
     from bglint.pipeline.check import merged, run_check, wrapped
@@ -169,7 +189,9 @@ def _report_per_config(
 
     groups = configs_for(config_file, paths)
     results = [
-        run_check(list(group), CheckOptions(config, rules_dirs, all_roles, network or "", app_config))
+        run_check(
+            list(group), CheckOptions(config, rules_dirs, all_roles, network or "", app_config, cfn_lint=cfn_lint)
+        )
         for config, group in groups
     ]
     return groups[0][0], merged([wrapped(result) for result in results])

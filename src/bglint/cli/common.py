@@ -102,6 +102,27 @@ fail_on_option = click.option(
     type=click.Choice(("error", "warning", "note", "never")),
     help="Lowest severity that makes the exit code 1 (default: error).",
 )
+
+
+def _cfn_lint_installed(_ctx: click.Context, _param: click.Parameter, wanted: bool) -> bool:
+    """Asked for without cfn-lint installed: one error line and exit 2, before any work."""
+    if wanted:
+        from bglint.evaluate.cfn_lint import require
+
+        try:
+            require()
+        except InputError as exc:
+            fail(exc)
+    return wanted
+
+
+cfn_lint_option = click.option(
+    "--cfn-lint",
+    is_flag=True,
+    callback=_cfn_lint_installed,
+    help="Also run cfn-lint's template validation on the templates (pip install 'bglint[cfn-lint]'); "
+    "its findings are reported as CFNLINT-<cfn-lint id>, e.g. CFNLINT-E3002.",
+)
 # readable=False: an unreadable file is one input error from the loader, not a usage error
 # that stops every other file being checked.
 paths_argument = click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path, readable=False))

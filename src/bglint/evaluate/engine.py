@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 from bglint.evaluate.registry import registered
 from bglint.evaluate.subject import Settings, Subject
-from bglint.findings import AppliesTo, Finding, Hit, Rule
+from bglint.findings import CFN_LINT_PREFIX, AppliesTo, Finding, Hit, Rule
 from bglint.model import Document, DocumentKind, NetworkKind, Role, Suppression
 
 _ROLE_INDEX = re.compile(r"\brole\[\d+\]\.?")
@@ -32,15 +32,22 @@ def conclude(
     settings: Settings,
     configured: tuple[Suppression, ...] = (),
     today: dt.date | None = None,
+    cfn_lint: bool = False,
 ) -> list[Finding]:
-    """Apply suppressions, judge the suppressions themselves, and order the findings."""
+    """Apply suppressions, judge the suppressions themselves, and order the findings.
+
+    `cfn_lint`: cfn-lint ran, so suppressions of its rules can be judged unused."""
     from bglint.evaluate.suppress import apply_suppressions
 
     day = today or dt.date.today()
-    findings, use = apply_suppressions(findings, documents, configured, day)
-    # A suppression of a rule not run (disabled, --select, --ignore) is not known to be unused.
+    findings, use = apply_suppressions(findings, documents, configured, day, cfn_lint)
+    # A suppression of a rule not run (disabled, --select, --ignore, cfn-lint's without
+    # --cfn-lint) is not known to be unused.
     active = {rule.id for rule in rules}
-    use = [(suppression, used or suppression.rule not in active) for suppression, used in use]
+    use = [
+        (suppression, used or (suppression.rule not in active and not _ran_in_cfn_lint(suppression.rule, cfn_lint)))
+        for suppression, used in use
+    ]
     # The suppressions themselves are judged last: expired, unjustified or unused ones.
     governance = Document(path="", kind=DocumentKind.SUPPRESSIONS)
     subject = Subject(governance, None, settings, suppressions=tuple(use), today=day)
@@ -103,8 +110,26 @@ def _finding(rule: Rule, severity: str, doc: Document, role: Role | None, hit: H
         "fix": hit.fix,
     }
     message = rule.message.format_map(values)
-    # Line-independent, and independent of a role's position in its file (its name is here).
+    # Independent of a role's position in its file (its name is in the fingerprint).
     key = _ROLE_INDEX.sub("", hit.key)
-    identity = "\x00".join((rule.id, doc.identity or doc.path, values["role"], key))
-    fingerprint = hashlib.sha256(identity.encode()).hexdigest()[:32]
-    return Finding(rule, severity, message, hit.fix, hit.loc, doc.path, values["role"], fingerprint, detail=hit.detail)
+    return Finding(
+        rule,
+        severity,
+        message,
+        hit.fix,
+        hit.loc,
+        doc.path,
+        values["role"],
+        fingerprint(rule.id, doc, values["role"], key),
+        detail=hit.detail,
+    )
+
+
+def fingerprint(rule_id: str, doc: Document, role: str, key: str) -> str:
+    """A finding's identity for baselines and SARIF: line-independent (`key` is a logical path)."""
+    identity = "\x00".join((rule_id, doc.identity or doc.path, role, key))
+    return hashlib.sha256(identity.encode()).hexdigest()[:32]
+
+
+def _ran_in_cfn_lint(rule_id: str, cfn_lint: bool) -> bool:
+    return cfn_lint and rule_id.startswith(CFN_LINT_PREFIX)

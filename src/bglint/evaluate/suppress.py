@@ -10,14 +10,18 @@ import datetime as dt
 from fnmatch import fnmatchcase
 from pathlib import Path
 
-from bglint.findings import Finding
+from bglint.findings import CFN_LINT_PREFIX, Finding
 from bglint.model import Document, Suppression, SuppressionSource
 
 Use = tuple[Suppression, bool]  # (suppression, used by a finding, or not judged in this run)
 
 
 def apply_suppressions(
-    findings: list[Finding], documents: list[Document], configured: tuple[Suppression, ...], today: dt.date
+    findings: list[Finding],
+    documents: list[Document],
+    configured: tuple[Suppression, ...],
+    today: dt.date,
+    cfn_lint: bool = False,
 ) -> tuple[list[Finding], list[Use]]:
     on_roles = {(doc.path, role.name): role.suppressions for doc in documents for role in doc.roles}
     every = [s for group in on_roles.values() for s in group] + list(configured)
@@ -40,6 +44,8 @@ def apply_suppressions(
     for suppression in configured:
         if not _in_scope(suppression, checked, names):
             used.add(id(suppression))
+    if not cfn_lint:  # nor can one of a cfn-lint rule in a run without cfn-lint
+        used.update(id(s) for s in every if s.rule.startswith(CFN_LINT_PREFIX))
     return result, [(s, id(s) in used) for s in every]
 
 

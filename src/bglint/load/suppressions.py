@@ -16,7 +16,7 @@ from bglint.errors import InputError, shown
 from bglint.model import Location, Suppression, SuppressionSource
 from bglint.parse.nodes import pos_in, pos_of
 
-_RULE_ID = re.compile(r"^[A-Z][A-Z0-9]*[0-9]{3}$")
+_RULE_ID = re.compile(r"^(?:[A-Z][A-Z0-9]*[0-9]{3}|CFNLINT-[A-Z][0-9]+)$")  # CFNLINT-: cfn-lint's, with --cfn-lint
 _COMMENT = re.compile(r"^\s*#\s*bglint:\s*ignore\s+(.*)$")
 _FIELDS = ("reason", "owner", "until")
 

@@ -14,6 +14,7 @@ from bglint.iam.catalog import load_catalog
 from bglint.load.discover import Loaded, Plan, load_plan, plan_paths, settle_context
 from bglint.model import Document, DocumentKind
 from bglint.parallel import fan_out
+from bglint.parse.files import read_text
 from bglint.pipeline.common import CheckOptions, active_rules, load_options_of, provenance, settings_of
 
 if TYPE_CHECKING:
@@ -49,11 +50,17 @@ def run_check(paths: list[Path], options: CheckOptions) -> CheckResult:
         load_options, context_errors = settle_context(plan, load_options)
         pieces[0].errors += context_errors
         load_catalog().warm()  # once, before forking: workers inherit the tables
+        if options.cfn_lint:
+            from bglint.evaluate import cfn_lint
+
+            cfn_lint.warm()  # the same for cfn-lint's rules
 
     def check_piece(piece: Plan) -> tuple[Loaded, list[Finding]]:
         loaded = load_plan(piece, load_options)
         # Each document within its time budget: one that runs out becomes an input error.
         found = loaded.evaluate_each(lambda doc: document_findings(doc, rules, settings))
+        if options.cfn_lint:
+            found += _cfn_lint_findings(piece, loaded)
         # Reports read only what stripping keeps: whichever process evaluated a document, its
         # statements are not held (a worker's would be pickled back, this process's kept to the end).
         for doc in loaded.documents:
@@ -66,13 +73,33 @@ def run_check(paths: list[Path], options: CheckOptions) -> CheckResult:
     documents = sorted(
         (d for loaded, _ in results for d in loaded.documents), key=lambda d: (d.kind != DocumentKind.APP, d.path)
     )
-    findings = conclude([f for _, found in results for f in found], documents, rules, settings, options.config.ignore)
+    found = [f for _, piece_found in results for f in piece_found]
+    findings = conclude(found, documents, rules, settings, options.config.ignore, cfn_lint=options.cfn_lint)
     input_errors = sorted(
         (e for loaded, _ in results for e in loaded.errors), key=lambda e: (e.path, e.line, e.col, e.message)
     )
     skipped = sorted(s for loaded, _ in results for s in loaded.skipped)
     passed_over = sorted({s for loaded, _ in results for s in loaded.passed_over})
+    # Reports describe every rule a finding names: cfn-lint's too, those it reported.
+    reported = {f.rule.id: f.rule for f in found if f.rule.source == "cfn-lint"}
+    rules = rules + [reported[key] for key in sorted(reported)]
     return CheckResult(rules, documents, findings, errors + input_errors, skipped, passed_over)
+
+
+def _cfn_lint_findings(piece: Plan, loaded: Loaded) -> list[Finding]:
+    """cfn-lint's findings on each template loaded, its text read again (bglint keeps none);
+    it runs with its own limits, outside bglint's per-document time budget."""
+    from bglint.evaluate.cfn_lint import template_findings
+
+    paths = {shown: path for path, (shown, _explicit) in piece.templates.items()}
+    found: list[Finding] = []
+    for doc in loaded.documents:
+        if doc.kind == DocumentKind.TEMPLATE:
+            try:
+                found += template_findings(doc, read_text(paths[doc.path], doc.path))
+            except InputError as exc:
+                loaded.errors.append(exc)
+    return found
 
 
 def permission_views(
@@ -118,7 +145,9 @@ def checked(
 
     try:
         checked_places = [doc.path for doc in result.documents] + [str(p) for p in paths]
-        findings, baselined, stale = compare(result.findings, load_baseline(baseline), checked_places)
+        findings, baselined, stale = compare(
+            result.findings, load_baseline(baseline), checked_places, cfn_lint=options.cfn_lint
+        )
     except InputError as exc:
         result.errors.append(exc)
         return wrapped(result, show_skipped=show_skipped)

@@ -27,6 +27,7 @@ class CheckOptions:
     jobs: int = 1  # processes for evaluating many documents
     select: tuple[str, ...] = ()  # --select: only rules whose id starts with one of these (empty: all)
     ignore: tuple[str, ...] = ()  # --ignore: not the rules whose id starts with one of these
+    cfn_lint: bool = False  # --cfn-lint: cfn-lint's findings on the templates too
 
 
 def active_rules(options: CheckOptions) -> tuple[list[Rule], list[InputError]]:

@@ -39,7 +39,10 @@ def render_sarif(report: Report) -> str:
 
 
 def _rule(rule: Rule) -> dict[str, Any]:
-    help_uri = f"{INFORMATION_URI}/blob/main/{rule.help}"
+    help_uri = rule.help if "://" in rule.help else f"{INFORMATION_URI}/blob/main/{rule.help}"  # cfn-lint's: a URL
+    security = {"security-severity": f"{rule.security_severity:.1f}", "tags": ["security", *rule.tags]}
+    # bglint's rules are about security; cfn-lint's judge a template's correctness.
+    properties = {**(security if rule.security_severity else {"tags": list(rule.tags)}), "precision": "high"}
     return {
         "id": rule.id,
         "name": "".join(part.capitalize() for part in rule.name.split("-")),
@@ -51,11 +54,7 @@ def _rule(rule: Rule) -> dict[str, Any]:
         },
         "helpUri": help_uri,
         "defaultConfiguration": {"level": _LEVEL[rule.severity]},
-        "properties": {
-            "security-severity": f"{rule.security_severity:.1f}",
-            "tags": ["security", *rule.tags],
-            "precision": "high",
-        },
+        "properties": properties,
     }
 
 
