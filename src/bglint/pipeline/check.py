@@ -63,8 +63,9 @@ def run_check(paths: list[Path], options: CheckOptions) -> CheckResult:
             found += _cfn_lint_findings(piece, loaded)
         # Reports read only what stripping keeps: whichever process evaluated a document, its
         # statements are not held (a worker's would be pickled back, this process's kept to the end).
-        for doc in loaded.documents:
-            doc.strip_for_report()
+        if not options.keep_statements:
+            for doc in loaded.documents:
+                doc.strip_for_report()
         return loaded, found
 
     # For the whole run, not per document; workers inherit both.

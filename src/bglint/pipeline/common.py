@@ -28,6 +28,7 @@ class CheckOptions:
     select: tuple[str, ...] = ()  # --select: only rules whose id starts with one of these (empty: all)
     ignore: tuple[str, ...] = ()  # --ignore: not the rules whose id starts with one of these
     cfn_lint: bool = False  # --cfn-lint: cfn-lint's findings on the templates too
+    keep_statements: bool = False  # bglint.api asks the roles what they can do after the run
 
 
 def active_rules(options: CheckOptions) -> tuple[list[Rule], list[InputError]]:
