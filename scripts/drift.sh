@@ -19,12 +19,16 @@ python -m pip install --quiet --upgrade pip
 python -m pip install --quiet "$root[test]"
 
 export BGLINT_TOOLS="$scratch/tools"
-npm install --prefix "$BGLINT_TOOLS" --no-audit --no-fund --loglevel=error @microsoft/sarif-multitool@latest >/dev/null
+npm install --prefix "$BGLINT_TOOLS" --no-audit --no-fund --loglevel=error \
+    @microsoft/sarif-multitool@latest @cloud-copilot/iam-simulate@latest >/dev/null
 
 echo "== newest releases that differ from the lock"
 python "$root/scripts/deps.py" --against "$root/requirements-lock.txt" test
 node -p "const [locked, newest] = process.argv.slice(1).map(f => require(f).packages['node_modules/@microsoft/sarif-multitool-linux'].version);
     locked === newest ? 'sarif-multitool: as locked' : 'sarif-multitool (npm): ' + locked + ' -> ' + newest" \
+    "$root/scripts/sarif-tools/package-lock.json" "$BGLINT_TOOLS/package-lock.json"
+node -p "const [locked, newest] = process.argv.slice(1).map(f => require(f).packages['node_modules/@cloud-copilot/iam-simulate'].version);
+    locked === newest ? 'iam-simulate: as locked' : 'iam-simulate (npm): ' + locked + ' -> ' + newest" \
     "$root/scripts/sarif-tools/package-lock.json" "$BGLINT_TOOLS/package-lock.json"
 
 echo "== the test suite on the newest releases"
