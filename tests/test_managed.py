@@ -136,6 +136,7 @@ def _build_module() -> Any:
     return module
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(importlib.util.find_spec("moto") is None, reason="needs moto")
 def test_build_is_deterministic(monkeypatch: pytest.MonkeyPatch) -> None:
     module = _build_module()
