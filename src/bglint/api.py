@@ -135,7 +135,9 @@ def load(
     except InputError as exc:
         config_errors.append(exc)
         settings = Config()
-    result = run_check(chosen, CheckOptions(config=settings, all_roles=all_roles, network=network, keep_statements=True))
+    result = run_check(
+        chosen, CheckOptions(config=settings, all_roles=all_roles, network=network, keep_statements=True)
+    )
     roles = tuple(
         Role(role.name, role.role_name, role.loc.path, role.loc.line, role.break_glass, role)
         for doc in result.documents

@@ -5,14 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from bglint.errors import InputError
 from bglint.evaluate.registry import registered
 from bglint.findings import AppliesTo, Rule, When
 from bglint.parse.conforms import first_problem
 from bglint.parse.files import read_text
 from bglint.parse.yaml_pos import check_shape
+from bglint.parse.yamllib import yaml
 from bglint.paths import data_path
 
 

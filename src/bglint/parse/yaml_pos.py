@@ -13,13 +13,10 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Any, Protocol
 
-import yaml
-from yaml.constructor import SafeConstructor
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
-
 from bglint import limits
 from bglint.errors import InputError, shown
 from bglint.parse.nodes import Mapping, Pos, Sequence
+from bglint.parse.yamllib import MappingNode, Node, SafeConstructor, ScalarNode, SequenceNode, yaml
 
 _YAML = "tag:yaml.org,2002:"
 _MAP = _YAML + "map"

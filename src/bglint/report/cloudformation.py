@@ -8,7 +8,7 @@ _SHORT = {"Ref": "!Ref", "Fn::GetAtt": "!GetAtt", "Fn::Equals": "!Equals", "Fn::
 
 
 def render_stack(stack: dict[str, Any], title: str) -> str:
-    import yaml
+    from bglint.parse.yamllib import yaml
 
     class Dumper(yaml.SafeDumper):
         pass
