@@ -9,7 +9,7 @@ generates (`<stack>-<logical id>-<suffix>`); a template's managed policy carries
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from bglint.model import NUON_TEMPLATE, SUB_VARIABLE, PolicyOrigin, Role, SourceKind
 
@@ -30,13 +30,12 @@ def _concrete(text: str) -> str:
     return _VARIABLE.sub("sample", rendered_name(text))
 
 
-@dataclass
-class EscalationTargets:
+class EscalationTargets(NamedTuple):
     """The resources escalation methods ask about, in every partition the role's policies name."""
 
     own_role: str
-    boundary: list[str] = field(default_factory=list)
-    own_policies: list[str] = field(default_factory=list)
+    boundary: list[str]
+    own_policies: list[str]
     partitions: tuple[str, ...] = ("aws",)
 
     def resolve(self, on: str) -> list[str]:

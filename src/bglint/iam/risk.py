@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from bglint.iam.catalog import Catalog
 from bglint.iam.effective import Permissions, union
@@ -66,16 +66,14 @@ def _ec2_write_bits(catalog: Catalog) -> int:
     return catalog.to_bits(catalog.at_levels("ec2", ["Write"]))
 
 
-@dataclass(frozen=True)
-class ServiceReach:
+class ServiceReach(NamedTuple):
     service: str
     actions: int
     by_level: tuple[tuple[str, int], ...]  # IAM access level -> actions, the most consequential first
     not_scoped: int  # of them, tag-scopable but not limited to the install
 
 
-@dataclass(frozen=True)
-class RoleRisk:
+class RoleRisk(NamedTuple):
     actions: int  # held after Denies and the boundary, on some resource
     catalog_actions: int
     everywhere: int  # held on every resource with no condition

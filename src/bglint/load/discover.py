@@ -12,10 +12,10 @@ import functools
 import os
 import stat
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
 from bglint import limits
 from bglint.errors import InputError
@@ -62,14 +62,13 @@ class Loaded:
         return results
 
 
-@dataclass(frozen=True)
-class LoadOptions:
-    selection: Selection = field(default_factory=Selection)
+class LoadOptions(NamedTuple):
+    selection: Selection = Selection()
     network: str = ""  # the user's statement, for every app and template
-    app_networks: dict[str, str] = field(default_factory=dict)  # resolved app dir -> kind
+    app_networks: Mapping[str, str] = {}
     app_config: Path | None = None  # --app-config: the context for templates given alone
     runbook: str = ""  # the config's `runbook`: the runbook's path relative to each app dir
-    app_runbooks: dict[str, str] = field(default_factory=dict)  # resolved app dir -> runbook path
+    app_runbooks: Mapping[str, str] = {}
     limits: Limits | None = None  # the config's `limits`, for this process and its workers
     context: NetworkContext | None = None  # the --app-config directory's, once loaded (settle_context)
 
@@ -143,7 +142,7 @@ def load_plan(plan: Plan, options: LoadOptions) -> Loaded:
         _within_budget(loaded, shown, load_one)
     if options.app_config is not None and options.context is None:
         own = contexts.get(options.app_config.resolve())  # an app checked here: loaded above
-        options, context_errors = (replace(options, context=own), []) if own else settle_context(plan, options)
+        options, context_errors = (options._replace(context=own), []) if own else settle_context(plan, options)
         loaded.errors += context_errors
     for path, (shown, explicit) in sorted(templates.items()):
         network = _template_network(path, contexts, options)
@@ -175,7 +174,7 @@ def settle_context(plan: Plan, options: LoadOptions) -> tuple[LoadOptions, list[
 
     _within_budget(loaded, str(options.app_config), load_context)
     context = found[0] if found else NetworkContext(NetworkKind.UNKNOWN, "the --app-config directory could not be read")
-    return replace(options, context=context), [] if root in plan.apps else loaded.errors
+    return options._replace(context=context), [] if root in plan.apps else loaded.errors
 
 
 def _tree(given: Path) -> Tree:

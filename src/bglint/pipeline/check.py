@@ -192,14 +192,11 @@ def _default_baseline() -> Path | None:
 
 def merged(reports: list[Report]) -> Report:
     """Reports of paths checked under different configs, as one (in the order of a single run)."""
-    from dataclasses import replace
-
     if len(reports) == 1:
         return reports[0]
     first = reports[0]
     rules = {rule.id: rule for report in reports for rule in report.rules}
-    return replace(
-        first,
+    return first._replace(
         rules=[rules[key] for key in sorted(rules)],
         findings=sorted(
             (f for r in reports for f in r.findings),

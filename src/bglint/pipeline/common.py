@@ -3,8 +3,8 @@ read, the documents loaded, and the provenance of the IAM data a report names.""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from bglint.errors import InputError
 from bglint.evaluate.rules import load_rules, shipped_rules_dir
@@ -17,9 +17,8 @@ from bglint.load.selection import Selection
 from bglint.model import DEFAULT_TAG_KEYS
 
 
-@dataclass
-class CheckOptions:
-    config: Config = field(default_factory=Config)
+class CheckOptions(NamedTuple):
+    config: Config = Config()
     rules_dirs: tuple[Path, ...] = ()  # from --rules, after the config's
     all_roles: bool = False
     network: str = ""  # --network overrides the config

@@ -5,8 +5,9 @@ Formatters only present; they never judge.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 from bglint.errors import InputError
 from bglint.findings import Finding, Rule
@@ -15,12 +16,11 @@ from bglint.model import Document, Location
 SEVERITY_ORDER = ("note", "warning", "error")
 
 
-@dataclass(frozen=True)
-class ShardPart:
+class ShardPart(NamedTuple):
     """What one shard of a sharded audit covered, so `bglint merge` can tell what is missing."""
 
-    index: int
-    count: int
+    number: int  # this shard's, from 1
+    total: int  # shards of the run
     accounts: tuple[str, ...]  # every account of the whole run, sharded or not
     audited: tuple[str, ...]  # this shard's accounts that were read and judged
     failed: tuple[str, ...]  # this shard's accounts that could not be
@@ -28,30 +28,29 @@ class ShardPart:
     def as_dict(self) -> dict[str, object]:
         """As JSON and SARIF reports carry it (`bglint merge` reads it back)."""
         return {
-            "shard": f"{self.index}/{self.count}",
+            "shard": f"{self.number}/{self.total}",
             "accounts": list(self.accounts),
             "audited": list(self.audited),
             "failed": list(self.failed),
         }
 
 
-@dataclass(frozen=True)
-class Report:
+class Report(NamedTuple):
     version: str
     provenance: dict[str, dict[str, str]]  # data source -> its provenance (catalog, managed policies)
     rules: list[Rule]
     findings: list[Finding]
     errors: list[InputError]
     documents: list[Document]
-    skipped: list[str] = field(default_factory=list)
+    skipped: Sequence[str] = ()
     root: Path = Path(".")  # URIs in SARIF are relative to it
     baselined: int = 0  # findings left out because the baseline already has them
-    stale: list[str] = field(default_factory=list)  # baseline entries no finding matches any more
-    passed_over: list[tuple[str, str]] = field(default_factory=list)  # (path, why) a scan did not check
+    stale: Sequence[str] = ()  # baseline entries no finding matches any more
+    passed_over: Sequence[tuple[str, str]] = ()  # (path, why) a scan did not check
     show_skipped: bool = False  # --show-skipped: text output lists `passed_over` too
     # Where a live resource (a role ARN, aws://<account>) is written in a file: its definition
     # (--against), the dump it was read from (--from), or the audit's per-account snapshot.
-    places: dict[str, Location] = field(default_factory=dict)
+    places: Mapping[str, Location] = {}
     shard: ShardPart | None = None
 
     def counts(self) -> dict[str, int]:

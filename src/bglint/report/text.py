@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import textwrap
 from collections import Counter
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from bglint.findings import Finding
 from bglint.report import SEVERITY_ORDER, Report, causes, visible
@@ -22,8 +22,7 @@ _BOLD, _DIM = "1", "2"
 _ASIDE = re.compile(r" \([^()]*\)")
 
 
-@dataclass(frozen=True)
-class TextStyle:
+class TextStyle(NamedTuple):
     colour: bool = False
     show_fixes: bool = False  # under each line, every folded finding's full message (why and fix)
     quiet: bool = False  # the lines only: no summary
