@@ -40,7 +40,10 @@ def main() -> int:
                         explained += 1
                     else:
                         wrong.append((seed, outcome))
-        print(f"seed {seed}: {total} requests so far, {explained} documented exceptions, {len(wrong)} unexplained", flush=True)
+        print(
+            f"seed {seed}: {total} requests so far, {explained} documented exceptions, {len(wrong)} unexplained",
+            flush=True,
+        )
     for seed, o in wrong[:20]:
         print(
             f"seed {seed} {o.request.role} {o.request.action} {o.request.resource}: simulator {o.simulator}, "

@@ -1,11 +1,13 @@
-"""Write docs/rules/<ID>.md from rules/*.yaml. `--check` exits 1 when a page is stale."""
+"""Write docs/rules/<ID>.md and rules/_parsed.json from rules/*.yaml. `--check` exits 1 when one is stale."""
 
 from __future__ import annotations
 
+import json
 import sys
+import zlib
 from pathlib import Path
 
-from bglint.evaluate.rules import load_rules
+from bglint.evaluate.rules import PARSED, load_rules, parse_rule_file
 from bglint.findings import Rule
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,7 +45,7 @@ def main(check: bool) -> int:
     if errors:
         print("\n".join(str(e) for e in errors), file=sys.stderr)
         return 2
-    stale = []
+    stale = [] if _parsed_is_current(check) else [f"rules/{PARSED}"]
     for rule in rules:
         target = ROOT / rule.help
         text = page(rule)
@@ -57,6 +59,23 @@ def main(check: bool) -> int:
         print(f"stale rule docs (run python scripts/gen_rule_docs.py): {', '.join(stale)}", file=sys.stderr)
         return 1
     return 0
+
+
+def _parsed_is_current(check: bool) -> bool:
+    """rules/_parsed.json: every rule file parsed, with the CRC-32 of the bytes it was parsed from."""
+    saved = {}
+    for path in sorted((ROOT / "rules").glob("*.y*ml")):
+        raw = parse_rule_file(path)
+        if json.loads(json.dumps(raw)) != raw:  # e.g. a YAML date: JSON would change it
+            raise SystemExit(f"{path}: holds values JSON cannot carry unchanged")
+        saved[path.name] = {"crc32": zlib.crc32(path.read_bytes()), "rule": raw}
+    text = json.dumps(saved, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+    target = ROOT / "rules" / PARSED
+    if target.exists() and target.read_text(encoding="utf-8") == text:
+        return True
+    if not check:
+        target.write_text(text, encoding="utf-8")
+    return False
 
 
 if __name__ == "__main__":

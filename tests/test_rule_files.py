@@ -59,3 +59,48 @@ def test_rule_docs_are_generated_from_the_rule_files() -> None:
         check=False,
     )
     assert done.returncode == 0, done.stderr
+
+
+def _rules_copy(tmp_path: Path) -> Path:
+    folder = tmp_path / "rules"
+    folder.mkdir()
+    for path in shipped_rules_dir().glob("*.yaml"):
+        (folder / path.name).write_bytes(path.read_bytes())
+    (folder / "_parsed.json").write_bytes((shipped_rules_dir() / "_parsed.json").read_bytes())
+    return folder
+
+
+def test_the_parsed_copy_is_what_the_yaml_files_say() -> None:
+    from_yaml, _ = load_rules([shipped_rules_dir()], validate=True)  # validating never takes the copy
+    from_copy, _ = load_rules([shipped_rules_dir()], validate=False)
+    assert from_copy == from_yaml
+
+
+def test_the_parsed_copy_is_read_while_its_checksums_match(tmp_path: Path) -> None:
+    folder = _rules_copy(tmp_path)
+    saved = json.loads((folder / "_parsed.json").read_text(encoding="utf-8"))
+    saved["BG001.yaml"]["rule"]["title"] = "from the parsed copy"
+    (folder / "_parsed.json").write_text(json.dumps(saved), encoding="utf-8")
+    rules, _ = load_rules([folder], validate=False)
+    assert next(r for r in rules if r.id == "BG001").title == "from the parsed copy"
+
+
+@pytest.mark.parametrize("change", ["edited", "added", "removed", "copy unreadable"])
+def test_an_edited_rule_file_is_never_read_from_a_stale_copy(tmp_path: Path, change: str) -> None:
+    folder = _rules_copy(tmp_path)
+    bg001 = folder / "BG001.yaml"
+    if change == "edited":
+        bg001.write_text(bg001.read_text().replace("title: ", "title: Edited, ", 1))
+    elif change == "added":
+        (folder / "BG900.yaml").write_text(bg001.read_text().replace("id: BG001", "id: BG900", 1))
+    elif change == "removed":
+        (folder / "BG002.yaml").unlink()
+    else:
+        (folder / "_parsed.json").write_text("{not json")
+    rules = {r.id: r for r in load_rules([folder], validate=False)[0]}
+    expected = {r.id: r for r in load_rules([folder], validate=True)[0]}
+    assert {i: r._replace(source="") for i, r in rules.items()} == {
+        i: r._replace(source="") for i, r in expected.items()
+    }
+    assert rules["BG001"].title.startswith("Edited, ") == (change == "edited")
+    assert ("BG900" in rules) == (change == "added") and ("BG002" in rules) == (change != "removed")
