@@ -8,7 +8,6 @@ this presentation folds; JSON, SARIF and the baseline keep every finding.
 from __future__ import annotations
 
 import re
-import textwrap
 from collections import Counter
 from typing import NamedTuple
 
@@ -88,6 +87,8 @@ def _line(group: list[Finding], paint: _Paint) -> str:
 
 
 def _full(finding: Finding, paint: _Paint) -> str:
+    import textwrap  # only --show-fixes wraps: its regexes cost ~2 ms to compile
+
     label = f"  {finding.rule.id} {finding.severity}: "
     wrapped = textwrap.wrap(
         for_terminal(finding.message), WIDTH, initial_indent=label, subsequent_indent=" " * 4, break_on_hyphens=False
