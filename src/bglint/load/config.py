@@ -8,9 +8,9 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-from dataclasses import dataclass, field
+from collections.abc import Mapping as ReadOnly
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from bglint.errors import InputError
 from bglint.limits import Limits
@@ -26,25 +26,25 @@ CONFIG_NAMES = (".bglint.yaml", ".bglint.yml")
 DEFAULT_BASELINE = ".bglint-baseline.json"  # what `bglint baseline create` writes by default
 
 
-@dataclass(frozen=True)
-class Config:
+class Config(NamedTuple):
+    # The dict defaults are shared by every Config: the read-only type keeps them unchanged.
     path: str = ""  # where it came from; "" for defaults
     rules_dirs: tuple[Path, ...] = ()
     disable: tuple[str, ...] = ()
-    severity: dict[str, str] = field(default_factory=dict)
+    severity: ReadOnly[str, str] = {}
     fail_on: str = ""
     tag_keys: tuple[str, ...] = ()
     subnet_ids: tuple[str, ...] = ()
     vpc_ids: tuple[str, ...] = ()
     network: str = ""  # customer-managed | vendor-managed | unknown, for every app
-    apps: dict[str, str] = field(default_factory=dict)  # app path (relative to config) -> network kind
+    apps: ReadOnly[str, str] = {}  # app path (relative to config) -> network kind
     break_glass_roles: tuple[str, ...] = ()
-    levels: dict[str, str] = field(default_factory=dict)
+    levels: ReadOnly[str, str] = {}
     ignore: tuple[Suppression, ...] = ()
     written: frozenset[str] = frozenset()  # the keys the file sets (the rest are defaults)
     runbook: str = ""  # the break-glass runbook's path, relative to each app directory
-    app_runbooks: dict[str, str] = field(default_factory=dict)  # resolved app path -> runbook path
-    limits: Limits = field(default_factory=Limits)  # per-file resource limits for untrusted input
+    app_runbooks: ReadOnly[str, str] = {}  # resolved app path -> runbook path
+    limits: Limits = Limits()  # per-file resource limits for untrusted input
     # bglint audit: test the glass every this many days (0: no drills), and when it may be broken.
     drill_interval_days: int = 0
     incident_windows: tuple[tuple[str, str], ...] = ()  # (start, end) ISO 8601 dates or times, UTC

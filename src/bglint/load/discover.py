@@ -65,10 +65,10 @@ class Loaded:
 class LoadOptions(NamedTuple):
     selection: Selection = Selection()
     network: str = ""  # the user's statement, for every app and template
-    app_networks: Mapping[str, str] = {}
+    app_networks: Mapping[str, str] = {}  # resolved app dir -> kind (a shared default: read only)
     app_config: Path | None = None  # --app-config: the context for templates given alone
     runbook: str = ""  # the config's `runbook`: the runbook's path relative to each app dir
-    app_runbooks: Mapping[str, str] = {}
+    app_runbooks: Mapping[str, str] = {}  # resolved app dir -> runbook path (a shared default: read only)
     limits: Limits | None = None  # the config's `limits`, for this process and its workers
     context: NetworkContext | None = None  # the --app-config directory's, once loaded (settle_context)
 

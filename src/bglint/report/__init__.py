@@ -50,7 +50,7 @@ class Report(NamedTuple):
     show_skipped: bool = False  # --show-skipped: text output lists `passed_over` too
     # Where a live resource (a role ARN, aws://<account>) is written in a file: its definition
     # (--against), the dump it was read from (--from), or the audit's per-account snapshot.
-    places: Mapping[str, Location] = {}
+    places: Mapping[str, Location] = {}  # a shared default: read only
     shard: ShardPart | None = None
 
     def counts(self) -> dict[str, int]:
