@@ -15,14 +15,18 @@ import re
 import subprocess
 import sys
 import textwrap
+import tomllib
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from jsonschema import Draft7Validator, Draft202012Validator
 
+from bglint.load.config import may_name_tool_bglint
 from conftest import run_bglint, write_tree
 from test_sarif import SCHEMA, _tool, multitool_errors
 
@@ -271,8 +275,11 @@ def test_pyproject_without_tool_bglint_is_passed_over_for_a_config_above(tmp_pat
         '[tool.bglint.severity]\nBG002 = "warning"\n',
         'tool.bglint.severity = {BG002 = "warning"}\n',
         '[tool]\nbglint = {severity = {BG002 = "warning"}}\n',
+        '[ tool . "bglint" ]\nnetwork = "customer-managed"\n',
+        "tool = { 'bglint' = { network = \"customer-managed\" } }\n",
+        '[tool."bgl\\u0069nt"]\nnetwork = "customer-managed"\n',
     ],
-    ids=["sub-table-only", "dotted-key", "inline-table"],
+    ids=["sub-table-only", "dotted-key", "inline-table", "quoted-header", "quoted-inline", "escaped"],
 )
 def test_pyproject_tool_bglint_written_without_its_own_header_is_found(tmp_path: Path, pyproject: str) -> None:
     """Valid TOML spellings of [tool.bglint] without the literal `[tool.bglint]` header line."""
@@ -1423,3 +1430,35 @@ def test_docs_github_has_a_complete_pull_request_workflow() -> None:
     assert "always()" in upload["if"]
     assert upload["with"]["sarif_file"] == lint["with"]["sarif-file"]
     assert set(lint["with"]) <= set(_action()["inputs"])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '[project]\nname = "bglint"\ndependencies = ["bglint[cfn-lint]>=0.1"]\n[project.scripts]\nrun = "bglint.cli:run"\n',
+        "[tool.ruff]\nline-length = 100\n# bglint: not configured here\n",
+        "[tool.bglintx]\na = 1\n[tool.x-bglint]\nb = 2\n",
+    ],
+)
+def test_a_pyproject_that_cannot_hold_tool_bglint_is_never_parsed(text: str) -> None:
+    assert "bglint" not in tomllib.loads(text).get("tool", {})
+    assert not may_name_tool_bglint(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    before=st.sampled_from(["", " ", "\t"]),
+    quote=st.sampled_from(["", '"', "'"]),
+    around=st.sampled_from(["", " ", "\t"]),
+    form=st.sampled_from(
+        ["[tool.{k}]\na = 1\n", "tool.{k}.a = 1\n", "[tool]\n{k}.a = 1\n", "tool = {{{k} = {{a = 1}}}}\n"]
+    ),
+)
+def test_every_spelling_of_tool_bglint_passes_the_prefilter(before: str, quote: str, around: str, form: str) -> None:
+    key = f"{around}{quote}bglint{quote}{around}"
+    text = before + form.format(k=key)
+    try:
+        holds = "bglint" in tomllib.loads(text).get("tool", {})
+    except tomllib.TOMLDecodeError:
+        return  # not TOML: bglint never reads it as a config either
+    assert holds and may_name_tool_bglint(text), text
