@@ -1208,7 +1208,7 @@ def test_explain_bg002_prints_rationale_remediation_and_example(tmp_path: Path) 
     assert all(line.strip() in out for line in spec["example"].splitlines() + spec["fixed"].splitlines())
     for rule_id in ("BG040", "BG041", "BG042"):
         gov = run_bglint("explain", rule_id.lower(), cwd=tmp_path)
-        assert gov.returncode == 0 and "Example:" in gov.stdout
+        assert gov.returncode == 0 and "Wrong:" in gov.stdout and "Fixed:" in gov.stdout
 
 
 @pytest.mark.slow

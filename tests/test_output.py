@@ -306,10 +306,15 @@ def test_permissions_unknown_role_is_exit_2(tmp_path: Path) -> None:
     assert bglint("permissions", "--role", "BreakglassOps", "ops.yaml", cwd=tmp_path).returncode == 0
 
 
-def test_explain_shows_the_fixed_example_next_to_the_wrong_one() -> None:
+def test_explain_shows_the_fixed_example_next_to_the_wrong_one(tmp_path: Path) -> None:
     text = bglint("explain", "BG023", cwd=REPO).stdout
     wrong, fixed = text.split("Wrong:", 1)[1].split("Fixed:", 1)
     assert "MaxSessionDuration: 43200" in wrong and "MaxSessionDuration: 3600" in fixed
     assert "sts:ExternalId" in fixed and "sts:ExternalId" not in wrong.split("#")[0]
-    # A rule with no fixed example still shows its example.
-    assert "Example:" in bglint("explain", "BG007", cwd=REPO).stdout
+    # A rule with no fixed example (every shipped rule has one; a user's rule may not) still
+    # shows its example.
+    shipped = (REPO / "rules" / "BG011.yaml").read_text(encoding="utf-8")
+    user_rule = shipped.replace("id: BG011", "id: ACME011").split("\nexample-check:")[0]
+    write_tree(tmp_path, {"acme/ACME011.yaml": user_rule + "\nexample: |\n  Resources: {}   # ACME011\n"})
+    text = bglint("explain", "ACME011", "--rules", "acme", cwd=tmp_path).stdout
+    assert "Example:\nResources: {}   # ACME011\n" in text and "Fixed:" not in text

@@ -1026,7 +1026,17 @@ CASES: list[Case] = [
             policies={"ops": [allow("s3:GetObject")]},
             files={"ops.json": document(allow("s3:*"))},
         ),
-        want=(Want("BG012", "warning", "break_glass.toml", 'contents = "./ops.json"', ("permissions/ops.json",)),),
+        # The fix names the file to remove: writing ./permissions/ops.json instead would make Nuon
+        # read permissions/permissions/ops.json (the base is permissions/ only: tests/test_nuon_reading.py).
+        want=(
+            Want(
+                "BG012",
+                "warning",
+                "break_glass.toml",
+                'contents = "./ops.json"',
+                ("permissions/ops.json", "delete or rename the other file; Nuon reads only the one under permissions/"),
+            ),
+        ),
     ),
     Case(
         "BG012-not-when-both-files-are-the-same",
