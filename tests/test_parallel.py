@@ -11,6 +11,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -220,3 +221,26 @@ def test_a_single_process_check_keeps_no_policy_statements(inputs: Path) -> None
     assert policies and result.findings
     assert all(p.statements == () for p in policies)
     assert any(p.statement_count > 0 for p in policies)
+
+
+def test_a_single_process_holds_one_piece_of_parsed_documents_at_a_time(
+    inputs: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--jobs 1 loads and evaluates a big run piece by piece, as the workers do: the parse trees
+    of every template at once were what made 5,000 templates peak at 225 MB."""
+    import bglint.pipeline.check as check
+    from bglint.pipeline.common import CheckOptions
+
+    templates = sorted((inputs / "templates").glob("stack-*.yaml"))
+    loaded_at_once: list[int] = []
+    real_load_plan = check.load_plan
+
+    def counting_load_plan(plan: Any, options: Any) -> Any:
+        loaded_at_once.append(len(plan.templates))
+        return real_load_plan(plan, options)
+
+    monkeypatch.setattr(check, "load_plan", counting_load_plan)
+    forks = _forks_counted(monkeypatch)
+    result = check.run_check(templates, CheckOptions(jobs=1))
+    assert forks == [] and len(result.documents) == len(templates) >= 2 * check.MIN_DOCUMENTS_TO_FORK
+    assert sum(loaded_at_once) == len(templates) and max(loaded_at_once) < len(templates) / 2
