@@ -601,6 +601,79 @@ CASES: list[Case] = [
         app(boundary=[allow("ec2:Describe*")], policies={"ops": [allow("ec2:*")]}),
         never=(Never("BG004"),),
     ),
+    Case(
+        # ReadOnlyAccess grants ec2:GetRouteServerPropagations and
+        # ec2:ValidateSecurityGroupQuotasForInterface, whose requests carry ec2:Vpc but which are
+        # Read-level in the Service Authorization Reference: they change no network, so BG004
+        # has nothing to limit (reads of tag-scopable resources are BG003's).
+        "BG004-not-for-read-only-access",
+        app(managed=("ReadOnlyAccess",)),
+        never=(Never("BG004"),),
+    ),
+    Case(
+        "BG004-not-for-read-actions-that-carry-ec2-vpc",
+        app(
+            boundary=[allow("ec2:*")],
+            policies={
+                "ops": [allow(["ec2:GetRouteServerPropagations", "ec2:ValidateSecurityGroupQuotasForInterface"])]
+            },
+        ),
+        never=(Never("BG004"),),
+    ),
+    Case(
+        # ec2:CreateRoute (Write; its route-table resource carries ec2:Vpc) on "*" changes the
+        # routes of every VPC of the customer's.
+        "BG004-create-route-on-star",
+        app(boundary=[allow("ec2:*")], policies={"ops": [allow("ec2:CreateRoute")]}),
+        want=(
+            Want(
+                "BG004",
+                "error",
+                "permissions/ops.json",
+                '"ec2:CreateRoute"',
+                ("allows 1 EC2 action that acts in subnets (ec2:CreateRoute)",),
+            ),
+        ),
+    ),
+    Case(
+        "BG004-route-subnet-and-security-group-writes-on-star",
+        app(
+            boundary=[allow("ec2:*")],
+            policies={
+                "ops": [allow(["ec2:CreateRoute", "ec2:ModifySubnetAttribute", "ec2:AuthorizeSecurityGroupIngress"])]
+            },
+        ),
+        want=(
+            Want(
+                "BG004",
+                "error",
+                "permissions/ops.json",
+                '"ec2:CreateRoute"',
+                (
+                    "allows 3 EC2 actions that act in subnets",
+                    "ec2:ModifySubnetAttribute",
+                    "ec2:AuthorizeSecurityGroupIngress",
+                ),
+            ),
+        ),
+    ),
+    Case(
+        # Network ACL entries and NAT gateways live in the customer's VPCs and their requests
+        # carry ec2:Vpc (Service Authorization Reference, resource types network-acl, natgateway).
+        "BG004-network-acl-entry-and-nat-gateway-on-star",
+        app(
+            boundary=[allow("ec2:*")], policies={"ops": [allow(["ec2:CreateNetworkAclEntry", "ec2:DeleteNatGateway"])]}
+        ),
+        want=(
+            Want(
+                "BG004",
+                "error",
+                "permissions/ops.json",
+                '"ec2:CreateNetworkAclEntry"',
+                ("2 EC2 actions that act", "ec2:CreateNetworkAclEntry", "ec2:DeleteNatGateway"),
+            ),
+        ),
+    ),
     # BG005 ---------------------------------------------------------------------------
     Case(
         "BG005-boundary-allows-iam-star",
