@@ -207,6 +207,16 @@ def _under(item: dict[str, Any], root: Path) -> bool:
 
 # -- the cases -----------------------------------------------------------------------------
 
+
+def ec2_on_star(case_id: str, actions: list[str], says: str) -> Case:
+    """BG004 on a customer-managed app whose policy grants `actions` on "*" (its boundary ec2:*)."""
+    return Case(
+        case_id,
+        app(boundary=[allow("ec2:*")], policies={"ops": [allow(actions)]}),
+        want=(Want("BG004", "error", "permissions/ops.json", f'"{actions[0]}"', (says,)),),
+    )
+
+
 CUSTOMER_FLAG = ("--network", CUSTOMER)
 VENDOR_FLAG = ("--network", VENDOR)
 
@@ -620,59 +630,22 @@ CASES: list[Case] = [
         ),
         never=(Never("BG004"),),
     ),
-    Case(
-        # ec2:CreateRoute (Write; its route-table resource carries ec2:Vpc) on "*" changes the
-        # routes of every VPC of the customer's.
-        "BG004-create-route-on-star",
-        app(boundary=[allow("ec2:*")], policies={"ops": [allow("ec2:CreateRoute")]}),
-        want=(
-            Want(
-                "BG004",
-                "error",
-                "permissions/ops.json",
-                '"ec2:CreateRoute"',
-                ("allows 1 EC2 action that acts in subnets (ec2:CreateRoute)",),
-            ),
-        ),
+    # ec2:CreateRoute (Write; its route-table resource carries ec2:Vpc) on "*" changes the routes
+    # of every VPC of the customer's; one action "acts", several "act".
+    ec2_on_star(
+        "BG004-create-route-on-star", ["ec2:CreateRoute"], "allows 1 EC2 action that acts in subnets (ec2:CreateRoute)"
     ),
-    Case(
+    ec2_on_star(
         "BG004-route-subnet-and-security-group-writes-on-star",
-        app(
-            boundary=[allow("ec2:*")],
-            policies={
-                "ops": [allow(["ec2:CreateRoute", "ec2:ModifySubnetAttribute", "ec2:AuthorizeSecurityGroupIngress"])]
-            },
-        ),
-        want=(
-            Want(
-                "BG004",
-                "error",
-                "permissions/ops.json",
-                '"ec2:CreateRoute"',
-                (
-                    "allows 3 EC2 actions that act in subnets",
-                    "ec2:ModifySubnetAttribute",
-                    "ec2:AuthorizeSecurityGroupIngress",
-                ),
-            ),
-        ),
+        ["ec2:CreateRoute", "ec2:ModifySubnetAttribute", "ec2:AuthorizeSecurityGroupIngress"],
+        "allows 3 EC2 actions that act in subnets (ec2:AuthorizeSecurityGroupIngress, ec2:CreateRoute, ec2:ModifySubnetAttribute)",
     ),
-    Case(
-        # Network ACL entries and NAT gateways live in the customer's VPCs and their requests
-        # carry ec2:Vpc (Service Authorization Reference, resource types network-acl, natgateway).
+    # Network ACL entries and NAT gateways live in the customer's VPCs and their requests carry
+    # ec2:Vpc (Service Authorization Reference, resource types network-acl and natgateway).
+    ec2_on_star(
         "BG004-network-acl-entry-and-nat-gateway-on-star",
-        app(
-            boundary=[allow("ec2:*")], policies={"ops": [allow(["ec2:CreateNetworkAclEntry", "ec2:DeleteNatGateway"])]}
-        ),
-        want=(
-            Want(
-                "BG004",
-                "error",
-                "permissions/ops.json",
-                '"ec2:CreateNetworkAclEntry"',
-                ("2 EC2 actions that act", "ec2:CreateNetworkAclEntry", "ec2:DeleteNatGateway"),
-            ),
-        ),
+        ["ec2:CreateNetworkAclEntry", "ec2:DeleteNatGateway"],
+        "allows 2 EC2 actions that act in subnets (ec2:CreateNetworkAclEntry, ec2:DeleteNatGateway)",
     ),
     # BG005 ---------------------------------------------------------------------------
     Case(

@@ -19,6 +19,26 @@ _WILDCARD_ONLY = re.compile(r"[*?]*\*[*?]*|\?+")
 _ROOT = re.compile(rf"^(?:arn:(?:[\w-]+|{_VAR}):iam::(?:\d{{12}}|{_VAR}):root|\d{{12}}|\$\{{AWS::AccountId\}})$")
 
 
+# What a too-broad AWS principal lets happen, and the smallest fix; {shown} is the principal.
+_TRUSTS = {
+    "account": (
+        "trusts Principal {shown} limited only to an account (aws:PrincipalAccount or an aws:PrincipalArn pattern): "
+        "every user and role of that account allowed sts:AssumeRole can become the break-glass role",
+        "name the vendor's support role ARN, or add Condition StringEquals sts:ExternalId",
+    ),
+    "star": (
+        "trusts Principal {shown}: any AWS principal in any account that learns the role's ARN can try to assume it",
+        "name the vendor's support role ARN as the principal",
+    ),
+    "root": (
+        "trusts account root {shown} with neither an sts:ExternalId nor an MFA condition: every user and role of "
+        "that account allowed sts:AssumeRole can become the break-glass role",
+        "name the vendor's support role ARN, or add Condition StringEquals sts:ExternalId (or Bool "
+        "aws:MultiFactorAuthPresent true)",
+    ),
+}
+
+
 @predicate
 def trust_too_broad(subject: Subject, params: dict[str, Any]) -> Iterator[Hit]:
     """A trust policy that does not name specific principals, or sessions longer than the ceiling."""
@@ -70,34 +90,16 @@ def _aws_principal(
         elif principal.kind == "AWS" and _ROOT.match(stand_in.text):
             root = root or stand_in
     if star is not None and _admits_account(statement):
-        yield Hit(
-            statement.loc,
-            f"trusts Principal {_shown(principal, star)} limited only to an account (aws:PrincipalAccount or an "
-            "aws:PrincipalArn pattern): every user and role of that account allowed sts:AssumeRole can become the "
-            "break-glass role",
-            _fix(star, "name the vendor's support role ARN, or add Condition StringEquals sts:ExternalId"),
-            f"account:{index}",
-        )
+        kind, stand_in = "account", star
     elif star is not None and not _names_principal(statement):
-        yield Hit(
-            statement.loc,
-            f"trusts Principal {_shown(principal, star)}: any AWS principal in any account that learns the role's "
-            "ARN can try to assume it",
-            _fix(star, "name the vendor's support role ARN as the principal"),
-            f"star:{index}",
-        )
+        kind, stand_in = "star", star
     elif root is not None and not _guards_root(statement):
-        yield Hit(
-            statement.loc,
-            f"trusts account root {_shown(principal, root)} with neither an sts:ExternalId nor an MFA condition: "
-            "every user and role of that account allowed sts:AssumeRole can become the break-glass role",
-            _fix(
-                root,
-                "name the vendor's support role ARN, or add Condition StringEquals sts:ExternalId (or Bool "
-                "aws:MultiFactorAuthPresent true)",
-            ),
-            f"root:{index}:{principal.value}",
-        )
+        kind, stand_in = "root", root
+    else:
+        return
+    what, fix = _TRUSTS[kind]
+    key = f"root:{index}:{principal.value}" if kind == "root" else f"{kind}:{index}"
+    yield Hit(statement.loc, what.format(shown=_shown(principal, stand_in)), _fix(stand_in, fix), key)
 
 
 def _shown(principal: Principal, stand_in: StandIn) -> str:
