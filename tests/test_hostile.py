@@ -412,6 +412,26 @@ def test_pathological_wildcards_are_matched_in_linear_time(tmp_path: Path, patte
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize(
+    "pattern",
+    ["(.*)*y|\\*", "(.|\\w)*y|\\*", ".*" * 8 + "y|\\*", "[*]|" + "a" * 5000],
+    ids=["repeated-group", "repeated-alternation", "many-quantifiers", "long"],
+)
+def test_a_backtracking_allowed_pattern_is_never_run(tmp_path: Path, pattern: str) -> None:
+    # Python's re backtracks exponentially on these (against an account root ARN) and cannot be
+    # interrupted by the time budget. Each admits "*", so the trusted principal may be anyone.
+    parameters = {"Who": {"Type": "String", "AllowedPattern": pattern}}
+    trust = {"Statement": [{"Effect": "Allow", "Principal": {"AWS": {"Ref": "Who"}}, "Action": "sts:AssumeRole"}]}
+    role = {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": trust}}
+    template = {"Parameters": parameters, "Resources": {"BreakglassR": role}}
+    write_tree(tmp_path, {"trust.json": json.dumps(template)})
+    run = check(tmp_path, "trust.json")
+    assert run.returncode == 1 and "Traceback" not in run.stderr, run.stderr
+    assert re.search(r"^trust\.json:\d+:\d+: BG023 ", run.stdout, re.MULTILINE), run.stdout
+    assert GOOD_FINDING.search(run.stdout)
+
+
+@pytest.mark.slow
 def test_the_time_budget_stops_a_slow_file_and_the_others_are_still_checked(tmp_path: Path) -> None:
     # 60,000 distinct unknown actions: each gets a "did you mean", far more than a second's work.
     actions = [f"s3:Unknown{i:05d}Thing" for i in range(60_000)]

@@ -207,6 +207,16 @@ def _under(item: dict[str, Any], root: Path) -> bool:
 
 # -- the cases -----------------------------------------------------------------------------
 
+
+def ec2_on_star(case_id: str, actions: list[str], says: str) -> Case:
+    """BG004 on a customer-managed app whose policy grants `actions` on "*" (its boundary ec2:*)."""
+    return Case(
+        case_id,
+        app(boundary=[allow("ec2:*")], policies={"ops": [allow(actions)]}),
+        want=(Want("BG004", "error", "permissions/ops.json", f'"{actions[0]}"', (says,)),),
+    )
+
+
 CUSTOMER_FLAG = ("--network", CUSTOMER)
 VENDOR_FLAG = ("--network", VENDOR)
 
@@ -600,6 +610,42 @@ CASES: list[Case] = [
         "BG004-not-when-boundary-leaves-only-describe",
         app(boundary=[allow("ec2:Describe*")], policies={"ops": [allow("ec2:*")]}),
         never=(Never("BG004"),),
+    ),
+    Case(
+        # ReadOnlyAccess grants ec2:GetRouteServerPropagations and
+        # ec2:ValidateSecurityGroupQuotasForInterface, whose requests carry ec2:Vpc but which are
+        # Read-level in the Service Authorization Reference: they change no network, so BG004
+        # has nothing to limit (reads of tag-scopable resources are BG003's).
+        "BG004-not-for-read-only-access",
+        app(managed=("ReadOnlyAccess",)),
+        never=(Never("BG004"),),
+    ),
+    Case(
+        "BG004-not-for-read-actions-that-carry-ec2-vpc",
+        app(
+            boundary=[allow("ec2:*")],
+            policies={
+                "ops": [allow(["ec2:GetRouteServerPropagations", "ec2:ValidateSecurityGroupQuotasForInterface"])]
+            },
+        ),
+        never=(Never("BG004"),),
+    ),
+    # ec2:CreateRoute (Write; its route-table resource carries ec2:Vpc) on "*" changes the routes
+    # of every VPC of the customer's; one action "acts", several "act".
+    ec2_on_star(
+        "BG004-create-route-on-star", ["ec2:CreateRoute"], "allows 1 EC2 action that acts in subnets (ec2:CreateRoute)"
+    ),
+    ec2_on_star(
+        "BG004-route-subnet-and-security-group-writes-on-star",
+        ["ec2:CreateRoute", "ec2:ModifySubnetAttribute", "ec2:AuthorizeSecurityGroupIngress"],
+        "allows 3 EC2 actions that act in subnets (ec2:AuthorizeSecurityGroupIngress, ec2:CreateRoute, ec2:ModifySubnetAttribute)",
+    ),
+    # Network ACL entries and NAT gateways live in the customer's VPCs and their requests carry
+    # ec2:Vpc (Service Authorization Reference, resource types network-acl and natgateway).
+    ec2_on_star(
+        "BG004-network-acl-entry-and-nat-gateway-on-star",
+        ["ec2:CreateNetworkAclEntry", "ec2:DeleteNatGateway"],
+        "allows 2 EC2 actions that act in subnets (ec2:CreateNetworkAclEntry, ec2:DeleteNatGateway)",
     ),
     # BG005 ---------------------------------------------------------------------------
     Case(

@@ -305,6 +305,89 @@ CASES: dict[str, tuple[str, list[tuple[str, str, str]], tuple[str, ...]]] = {
         [],
         ("BG023",),
     ),
+    # A parameter with no Default is whatever the person installing the stack enters
+    # (CloudFormation User Guide, Parameters), "*" included unless AllowedValues or an
+    # AllowedPattern (matched against the entire value) rule it out: judged as its widest value.
+    "trust-parameter-without-default": (
+        stack(
+            "- Effect: Allow\n  Principal: {AWS: !Ref VendorPrincipal}\n  Action: sts:AssumeRole\n"
+            "  Condition: {StringEquals: {sts:ExternalId: !Ref ExternalId}}\n",
+            head="Parameters:\n  VendorPrincipal: {Type: String}\n  ExternalId: {Type: String, NoEcho: true}\n",
+        ),
+        [
+            (
+                "BG023",
+                "- Effect: Allow",
+                'trusts Principal ${VendorPrincipal} (may be "*": parameter VendorPrincipal, which has no Default and '
+                "no AllowedValues or AllowedPattern: whoever installs the stack chooses it)",
+            )
+        ],
+        (),
+    ),
+    "trust-import-value": (
+        stack("- Effect: Allow\n  Principal: {AWS: !ImportValue VendorPrincipalArn}\n  Action: sts:AssumeRole\n"),
+        [("BG023", "- Effect: Allow", 'may be "*": bglint could not resolve Fn::ImportValue')],
+        (),
+    ),
+    "trust-account-parameter-of-digits-unguarded": (
+        stack(
+            "- Effect: Allow\n  Principal: {AWS: !Ref VendorAccountId}\n  Action: sts:AssumeRole\n",
+            head="Parameters:\n  VendorAccountId: {Type: String, AllowedPattern: '^\\d{12}$'}\n",
+        ),
+        [
+            (
+                "BG023",
+                "- Effect: Allow",
+                "trusts account root ${VendorAccountId} (may be an account root: parameter VendorAccountId, which has "
+                "no Default and its AllowedPattern admits it) with neither an sts:ExternalId nor an MFA condition",
+            )
+        ],
+        (),
+    ),
+    "trust-sub-account-parameter-unguarded": (
+        stack(
+            "- Effect: Allow\n  Principal: {AWS: !Sub 'arn:aws:iam::${VendorAccountId}:root'}\n  Action: sts:AssumeRole\n",
+            head="Parameters:\n  VendorAccountId: {Type: String}\n",
+        ),
+        [("BG023", "- Effect: Allow", "trusts account root arn:aws:iam::${VendorAccountId}:root with neither")],
+        (),
+    ),
+    "trust-parameter-allowed-values-one-role": (
+        stack(
+            "- Effect: Allow\n  Principal: {AWS: !Ref VendorPrincipal}\n  Action: sts:AssumeRole\n",
+            head=f"Parameters:\n  VendorPrincipal: {{Type: String, AllowedValues: ['{VENDOR}']}}\n",
+        ),
+        [],
+        ("BG023",),
+    ),
+    "trust-parameter-pattern-admits-only-vendor-roles": (
+        stack(
+            "- Effect: Allow\n  Principal: {AWS: !Ref VendorPrincipal}\n  Action: sts:AssumeRole\n",
+            head="Parameters:\n  VendorPrincipal: {Type: String, AllowedPattern: '^arn:aws:iam::111122223333:role/[\\w+=,.@-]+$'}\n",
+        ),
+        [],
+        ("BG023",),
+    ),
+    "trust-account-parameter-default-with-external-id": (
+        stack(
+            "- Effect: Allow\n  Principal: {AWS: !Sub 'arn:aws:iam::${VendorAccountId}:root'}\n  Action: sts:AssumeRole\n"
+            "  Condition: {StringEquals: {sts:ExternalId: !Ref ExternalId}}\n",
+            head="Parameters:\n  VendorAccountId: {Type: String, Default: '111122223333'}\n"
+            "  ExternalId: {Type: String, NoEcho: true}\n",
+        ),
+        [],
+        ("BG023",),
+    ),
+    "trust-account-parameter-pinned-with-external-id": (
+        stack(
+            "- Effect: Allow\n  Principal: {AWS: !Ref VendorAccountId}\n  Action: sts:AssumeRole\n"
+            "  Condition: {StringEquals: {sts:ExternalId: !Ref ExternalId}}\n",
+            head="Parameters:\n  VendorAccountId: {Type: String, AllowedPattern: '^111122223333$'}\n"
+            "  ExternalId: {Type: String, NoEcho: true}\n",
+        ),
+        [],
+        ("BG023",),
+    ),
     "service-principal-and-deny-not-allowed": (
         stack(
             "- Effect: Allow\n  Principal: {Service: ec2.amazonaws.com}\n  Action: sts:AssumeRole\n"

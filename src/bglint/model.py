@@ -379,6 +379,7 @@ class Parameter(NamedTuple):
     default: str | None = None  # None: no Default, so a value is required
     no_echo: bool = False
     allowed_values: tuple[str, ...] = ()
+    allowed_pattern: str = ""  # AllowedPattern: a Java regex the whole value must match; "" for none
 
 
 class QuickCreateLink(NamedTuple):

@@ -372,16 +372,6 @@ class Catalog:
         rows = self._rows(service).actions
         return frozenset(key for key, row in zip(service.keys, rows, strict=True) if row[0] in wanted)
 
-    def on_resource_types(self, prefix: str, types: Iterable[str]) -> frozenset[str]:
-        """Keys of a service's actions that act on any of the resource `types`."""
-        wanted = {t.lower() for t in types}
-        service = self._services.get(prefix)
-        if service is None:
-            return frozenset()
-        rows = self._rows(service)
-        hit = {i for i, res in enumerate(rows.resources) if res[0].lower() in wanted}
-        return frozenset(key for key, row in zip(service.keys, rows.actions, strict=True) if not hit.isdisjoint(row[1]))
-
     def resource_types(self, action_key: str) -> tuple[str, ...]:
         """The action's resource types; empty for unknown actions and for actions on "*" only."""
         action = self.lookup(action_key)

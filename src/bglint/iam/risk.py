@@ -39,6 +39,13 @@ def iam_write_bits(catalog: Catalog) -> int:
 
 
 @functools.cache
+def change_bits(catalog: Catalog) -> int:
+    """Actions at the access levels that change resources (Write, Permissions management,
+    Tagging in the Service Authorization Reference); Read and List change nothing."""
+    return union(catalog.level_bits(level) for level in _WRITE_LEVELS)
+
+
+@functools.cache
 def network_change_bits(catalog: Catalog) -> int:
     """EC2 writes to VPCs, subnets, routes, gateways and security groups."""
     return catalog.to_bits(k for k in catalog.at_levels("ec2", ["Write"]) if _NETWORK_CHANGE.search(k))
@@ -50,7 +57,7 @@ def _service_masks(catalog: Catalog) -> dict[str, tuple[tuple[tuple[str, int], .
     actions, its write actions (Write, Permissions management, Tagging)."""
     levels = [(level, catalog.level_bits(level)) for level in LEVEL_ORDER]
     reads = catalog.level_bits("Read")
-    writes = union(catalog.level_bits(level) for level in _WRITE_LEVELS)
+    writes = change_bits(catalog)
     masks = {}
     for name, start, run in catalog.by_service(catalog.all_bits):
         masks[name] = (

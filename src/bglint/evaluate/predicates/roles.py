@@ -19,11 +19,10 @@ from bglint.iam.catalog import Catalog
 from bglint.iam.controls import blocked_grants
 from bglint.iam.effective import Permissions, Scope, union
 from bglint.iam.managed import ManagedPolicy, managed_provenance, suggest_managed
-from bglint.iam.risk import iam_write_bits, network_change_bits
+from bglint.iam.risk import change_bits, iam_write_bits, network_change_bits
 from bglint.iam.scoping import network_scoping, tag_scoping
 from bglint.model import BoundaryState, Location, NetworkKind, PolicyOrigin, SourceKind
 
-_NETWORK_RESOURCES = frozenset({"subnet", "vpc", "network-interface", "instance", "security-group", "route-table"})
 # Services named first when a finding summarises many: the ones an install is made of.
 _PROMINENT = ("ec2", "iam", "s3", "rds", "eks", "ecs", "lambda", "kms", "secretsmanager", "dynamodb")
 
@@ -171,10 +170,12 @@ def _admin_reason(subject: Subject, share: float) -> str:
 
 @functools.cache
 def _in_subnet_bits(catalog: Catalog) -> int:
-    """EC2 actions on resources that live in subnets (List-level ones excepted) that an
-    ec2:Subnet or ec2:Vpc condition can limit; the others (ec2:RebootInstances...) never
-    carry those keys, so tags limit them (BG003)."""
-    bits = catalog.to_bits(catalog.on_resource_types("ec2", _NETWORK_RESOURCES)) & ~catalog.level_bits("List")
+    """EC2 changes (Write, Permissions management, Tagging) whose requests carry ec2:Subnet or
+    ec2:Vpc, so that such a condition can limit them to the install's network: network
+    interfaces, instances, subnets, route tables, security groups, network ACLs, NAT gateways.
+    Reads change nothing; instance actions (ec2:RebootInstances...) never carry those keys, so
+    tags limit them (BG003)."""
+    bits = catalog.expand_bits("ec2:*") & change_bits(catalog)
     return catalog.carrying_bits("ec2:subnet", bits) | catalog.carrying_bits("ec2:vpc", bits)
 
 
@@ -226,9 +227,10 @@ def lacks_subnet_scope(subject: Subject, params: dict[str, Any]) -> Iterator[Hit
     for place, scope, loose in _loose_by_place(
         perms.allows, lambda s: scoping.loose(s, perms.effective_bits(s) & in_subnets)
     ):
+        count = loose.bit_count()
         yield Hit(
             place,
-            f"allows {_plural(loose.bit_count(), 'EC2 action')} that act in subnets ({_named(subject, loose)}) in any subnet of the customer's network, through {_where(scope)}",
+            f"allows {_plural(count, 'EC2 action')} that {'acts' if count == 1 else 'act'} in subnets ({_named(subject, loose)}) in any subnet of the customer's network, through {_where(scope)}",
             f"add a Condition on ec2:Subnet or ec2:Vpc limiting it to {target}",
             f"subnet:{place.logical}",
         )
@@ -244,7 +246,7 @@ def boundary_does_not_bound(subject: Subject, params: dict[str, Any]) -> Iterato
     on_star = union(s.free_bits for s in perms.boundary_allows if s.on_every_resource)
     on_star &= ~union(s.free_bits for s in perms.boundary_denies if s.certain_deny)
     granted = union(s.bits for s in perms.allows) & ~perms.denied_bits
-    changes = ~catalog.level_bits("List") & ~catalog.level_bits("Read")
+    changes = change_bits(catalog)
     iam_write = on_star & granted & iam_write_bits(catalog)
     # Tag-scopable changes the boundary lets through on every resource: in a customer-managed
     # network the boundary itself must keep the role to the install (it caps later additions).

@@ -6,16 +6,37 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from bglint.evaluate.placeholders import StandIn, stand_ins
 from bglint.evaluate.registry import predicate
 from bglint.evaluate.subject import Subject
 from bglint.findings import Hit
 from bglint.iam.conditions import accepts_any_value
-from bglint.model import SUB_VARIABLE, Statement
+from bglint.model import SUB_VARIABLE, Parameter, Principal, Statement
 
 _VAR = SUB_VARIABLE
 _WILDCARD_ONLY = re.compile(r"[*?]*\*[*?]*|\?+")
 # An account root: its ARN (partition and account may be ${...}), a bare account id, or !Ref AWS::AccountId.
 _ROOT = re.compile(rf"^(?:arn:(?:[\w-]+|{_VAR}):iam::(?:\d{{12}}|{_VAR}):root|\d{{12}}|\$\{{AWS::AccountId\}})$")
+
+
+# What a too-broad AWS principal lets happen, and the smallest fix; {shown} is the principal.
+_TRUSTS = {
+    "account": (
+        "trusts Principal {shown} limited only to an account (aws:PrincipalAccount or an aws:PrincipalArn pattern): "
+        "every user and role of that account allowed sts:AssumeRole can become the break-glass role",
+        "name the vendor's support role ARN, or add Condition StringEquals sts:ExternalId",
+    ),
+    "star": (
+        "trusts Principal {shown}: any AWS principal in any account that learns the role's ARN can try to assume it",
+        "name the vendor's support role ARN as the principal",
+    ),
+    "root": (
+        "trusts account root {shown} with neither an sts:ExternalId nor an MFA condition: every user and role of "
+        "that account allowed sts:AssumeRole can become the break-glass role",
+        "name the vendor's support role ARN, or add Condition StringEquals sts:ExternalId (or Bool "
+        "aws:MultiFactorAuthPresent true)",
+    ),
+}
 
 
 @predicate
@@ -42,32 +63,8 @@ def trust_too_broad(subject: Subject, params: dict[str, Any]) -> Iterator[Hit]:
         for principal in statement.principals:
             if principal.kind == "Federated":
                 yield from _federated(statement, principal.value, index)
-            elif principal.value == "*" and principal.kind in ("*", "AWS") and _admits_account(statement):
-                yield Hit(
-                    statement.loc,
-                    'trusts Principal "*" limited only to an account (aws:PrincipalAccount or an aws:PrincipalArn '
-                    "pattern): every user and role of that account allowed sts:AssumeRole can become the break-glass role",
-                    "name the vendor's support role ARN, or add Condition StringEquals sts:ExternalId",
-                    f"account:{index}",
-                )
-            elif principal.value == "*" and principal.kind in ("*", "AWS") and not _names_principal(statement):
-                shown = '"*"' if principal.kind == "*" else '{AWS: "*"}'
-                yield Hit(
-                    statement.loc,
-                    f"trusts Principal {shown}: any AWS principal in any account that learns the role's ARN can "
-                    "try to assume it",
-                    "name the vendor's support role ARN as the principal",
-                    f"star:{index}",
-                )
-            elif principal.kind == "AWS" and _ROOT.match(principal.value) and not _guards_root(statement):
-                yield Hit(
-                    statement.loc,
-                    f"trusts account root {principal.value} with neither an sts:ExternalId nor an MFA condition: "
-                    "every user and role of that account allowed sts:AssumeRole can become the break-glass role",
-                    "name the vendor's support role ARN, or add Condition StringEquals sts:ExternalId (or Bool "
-                    "aws:MultiFactorAuthPresent true)",
-                    f"root:{index}:{principal.value}",
-                )
+            elif principal.kind in ("*", "AWS"):
+                yield from _aws_principal(statement, principal, index, subject.document.parameters)
     ceiling = int(params.get("max_session_seconds", 3600))
     seconds = role.max_session_duration
     if seconds is not None and seconds > ceiling:
@@ -78,6 +75,53 @@ def trust_too_broad(subject: Subject, params: dict[str, Any]) -> Iterator[Hit]:
             f"set MaxSessionDuration to {ceiling} or less (or leave it out: the default is 3600)",
             "session",
         )
+
+
+def _aws_principal(
+    statement: Statement, principal: Principal, index: int, parameters: tuple[Parameter, ...]
+) -> Iterator[Hit]:
+    """`*`, an account root, or a placeholder that may be either: a parameter whoever installs
+    the stack sets, a function bglint could not resolve (judged as its widest value)."""
+    star: StandIn | None = None
+    root: StandIn | None = None
+    for stand_in in stand_ins(principal.value, parameters):
+        if stand_in.text == "*":
+            star = star or stand_in
+        elif principal.kind == "AWS" and _ROOT.match(stand_in.text):
+            root = root or stand_in
+    if star is not None and _admits_account(statement):
+        kind, stand_in = "account", star
+    elif star is not None and not _names_principal(statement):
+        kind, stand_in = "star", star
+    elif root is not None and not _guards_root(statement):
+        kind, stand_in = "root", root
+    else:
+        return
+    what, fix = _TRUSTS[kind]
+    key = f"root:{index}:{principal.value}" if kind == "root" else f"{kind}:{index}"
+    yield Hit(statement.loc, what.format(shown=_shown(principal, stand_in)), _fix(stand_in, fix), key)
+
+
+def _shown(principal: Principal, stand_in: StandIn) -> str:
+    """The principal as written; for a stand-in, also what it may be and why."""
+    source = stand_in.source
+    if source is None:
+        return {"*": '"*"', "AWS": '{AWS: "*"}'}[principal.kind] if principal.value == "*" else principal.value
+    what = '"*"' if stand_in.text == "*" else "an account root"
+    whose = f"parameter {source.parameter}, which {source.why}" if source.parameter else source.why
+    return f"{principal.value} (may be {what}: {whose})"
+
+
+def _fix(stand_in: StandIn, fix: str) -> str:
+    source = stand_in.source
+    if source is None:
+        return fix
+    if not source.parameter:
+        return f"{fix}, in the template"
+    return (
+        f"give parameter {source.parameter} AllowedValues naming the vendor's support role ARN (or an "
+        f"AllowedPattern that admits only its roles), or {fix}"
+    )
 
 
 def _federated(statement: Statement, provider: str, index: int) -> Iterator[Hit]:

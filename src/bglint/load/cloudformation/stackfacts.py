@@ -79,7 +79,7 @@ _OWN_ACCOUNT = re.compile(r"\$\{AWS::AccountId\}|^arn:[^:]*:iam::\$\{AWS::Accoun
 
 
 def read_parameters(data: Any, path: str) -> tuple[Parameter, ...]:
-    """The template's `Parameters`, each with its type, Default, NoEcho and AllowedValues."""
+    """The template's `Parameters`, each with its type, Default, NoEcho, AllowedValues and AllowedPattern."""
     params = table_in(data, "Parameters")
     result = []
     for name, spec in params.items():
@@ -95,6 +95,7 @@ def read_parameters(data: Any, path: str) -> tuple[Parameter, ...]:
                 default=None if default is None else _scalar(default),
                 no_echo=no_echo is True or (isinstance(no_echo, str) and no_echo.lower() == "true"),
                 allowed_values=tuple(_scalar(v) for v in allowed) if isinstance(allowed, list) else (),
+                allowed_pattern=text_in(spec, "AllowedPattern"),
             )
         )
     return tuple(result)
