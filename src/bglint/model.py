@@ -3,8 +3,6 @@
 Loaders build these; rules read them; nothing here opens a file or judges.
 """
 
-from __future__ import annotations
-
 import datetime as dt
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -176,7 +174,7 @@ class Role:
     deletion_policy: str = ""
     role_name: str = ""  # IAM RoleName as written (may hold templates)
     role_path: str = "/"  # IAM Path
-    suppressions: tuple[Suppression, ...] = ()  # written on the role (Metadata, a TOML comment)
+    suppressions: "tuple[Suppression, ...]" = ()  # written on the role (Metadata, a TOML comment)
     # Break-glass workflow facts (templates only): how long a session lasts, what a replacement keeps.
     max_session_duration: int | None = None  # seconds; None when not set (AWS default: 3600) or not a number
     max_session_loc: Location | None = None
@@ -189,8 +187,8 @@ class Role:
     rendered_name: str = ""
     rendered_exact: bool = True
     # bglint audit only: how the deployed role differs from its definition, and what IAM says of it.
-    drift: tuple[Drift, ...] = ()
-    deployed: Deployed | None = None
+    drift: "tuple[Drift, ...]" = ()
+    deployed: "Deployed | None" = None
 
 
 class Drift(NamedTuple):
@@ -313,12 +311,12 @@ class Document:
     references: list[tuple[str, str]] = field(default_factory=list)  # (as written, file used)
     # The break-glass workflow around the roles: the app's runbook and the Quick-create links it
     # shares (apps), the template's parameters and every resource of the stack (templates).
-    runbook: Runbook | None = None
+    runbook: "Runbook | None" = None
     # where an app's runbook was looked for; () for templates, and when it was found but unreadable
     runbook_searched: tuple[str, ...] = ()
-    quickcreate_links: list[QuickCreateLink] = field(default_factory=list)
-    parameters: tuple[Parameter, ...] = ()
-    stack_resources: tuple[StackResource, ...] = ()
+    quickcreate_links: "list[QuickCreateLink]" = field(default_factory=list)
+    parameters: "tuple[Parameter, ...]" = ()
+    stack_resources: "tuple[StackResource, ...]" = ()
     # The path relative to the enclosing git work tree: fingerprints must not depend on the
     # directory bglint runs from or on how the path was typed.
     identity: str = ""
