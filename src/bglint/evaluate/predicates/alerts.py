@@ -8,15 +8,14 @@ from typing import Any
 from bglint.evaluate.registry import predicate
 from bglint.evaluate.subject import Subject
 from bglint.findings import Hit
+from bglint.iam.events import fires_on_assume_role
 from bglint.model import AlertRule, Role
 
 
 def _fires_for(rule: AlertRule, role: Role) -> bool:
-    """An enabled rule with a target on AssumeRole events, for every role or naming this one."""
-    if not (rule.enabled and rule.targets):
-        return False
+    """An enabled rule with a target whose pattern matches the role's AssumeRole."""
     arn = role.deployed.arn if role.deployed else ""
-    return '"roleArn"' not in rule.pattern or (bool(arn) and arn in rule.pattern)
+    return rule.enabled and rule.targets > 0 and bool(arn) and fires_on_assume_role(rule, arn)
 
 
 @predicate
