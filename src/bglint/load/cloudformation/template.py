@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bglint.errors import InputError, shown
+from bglint.load.cloudformation.alarms import read_alarms
 from bglint.load.cloudformation.foreach import expand_for_each
 from bglint.load.cloudformation.stackfacts import keeping_policy, read_parameters, read_resources, session_duration
 from bglint.load.cloudformation.standing import standing_access
@@ -89,6 +90,7 @@ def load_template_roles(
             doc.roles.append(sam_role(tpl, rid, body, selection))
     doc.parameters = read_parameters(data, path)
     doc.stack_resources = read_resources(resources, path, renderer)
+    doc.stack_alarms = read_alarms(resources, renderer)
     return doc, tpl.reader.errors
 
 
