@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from bglint.iam.events import METRIC_FILTER, fires_on_assume_role
-from bglint.model import AlertRule
+from bglint.iam.events import fires_on_assume_role
+from bglint.model import METRIC_FILTER, AlertRule
 
 ROLE = "arn:aws:iam::111122223333:role/break-glass"
 CLOUDTRAIL = {"source": ["aws.sts"], "detail-type": ["AWS API Call via CloudTrail"]}

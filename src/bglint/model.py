@@ -275,6 +275,9 @@ class DocumentKind(StrEnum):
     SUPPRESSIONS = "suppressions"  # the run's suppressions, judged by BG040-BG042
 
 
+METRIC_FILTER = "metric-filter"  # AlertRule.kind of a CloudWatch alarm on a metric filter
+
+
 class AlertRule(NamedTuple):
     """What would tell someone of a call: an EventBridge rule of a live account (default bus, the
     audit's region) or of a template, or a template's CloudWatch alarm on a metric filter."""
@@ -283,7 +286,7 @@ class AlertRule(NamedTuple):
     pattern: str  # the EventPattern as JSON text (a template's with its intrinsics rendered), or the FilterPattern
     targets: int  # the rule's targets, the alarm's AlarmActions
     enabled: bool
-    kind: str = "event-pattern"  # or "metric-filter"
+    kind: str = "event-pattern"  # or METRIC_FILTER
     bus: str = "default"  # the event bus a template's rule is on, as written
 
 

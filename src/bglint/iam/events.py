@@ -26,9 +26,8 @@ import re
 from typing import Any
 
 from bglint.iam.glob import star_regex
-from bglint.model import AlertRule
+from bglint.model import METRIC_FILTER, AlertRule
 
-METRIC_FILTER = "metric-filter"  # AlertRule.kind of a CloudWatch alarm on a metric filter
 _UNKNOWN = object()  # a field the record may hold with any value
 _MAX_DEPTH = 64  # nesting of a pattern or filter; deeper ones are not read
 

@@ -11,8 +11,7 @@ from bglint.evaluate.arns import SAMPLE_ACCOUNT, deployed_value, own_role_arn, r
 from bglint.evaluate.registry import predicate
 from bglint.evaluate.subject import Subject
 from bglint.findings import Hit
-from bglint.iam.events import METRIC_FILTER, fires_on_assume_role
-from bglint.model import AlertRule, Document, DocumentKind, Role
+from bglint.model import METRIC_FILTER, AlertRule, Document, DocumentKind, Role
 
 # The head of a literal IAM ARN: `own_role_arn` is in the sample account, in partition `aws`; the
 # template's own account and partition are whichever it is deployed to.
@@ -23,6 +22,8 @@ _DEFAULT_BUS = re.compile(r"^(?:default|arn:[^:]*:events:[^:]*:[^:]*:event-bus/d
 
 def _fires_for(rule: AlertRule, role: Role) -> bool:
     """An enabled rule with a target whose pattern matches the role's AssumeRole."""
+    from bglint.iam.events import fires_on_assume_role  # only an audit with alarm rules pays for it
+
     arn = role.deployed.arn if role.deployed else ""
     return rule.enabled and rule.targets > 0 and bool(arn) and fires_on_assume_role(rule, arn)
 
@@ -61,6 +62,8 @@ def stack_ships_no_alarm(subject: Subject, params: dict[str, Any]) -> Iterator[H
     assert role is not None
     if not subject.settings.alarm_in_stack or document.kind is not DocumentKind.TEMPLATE:
         return
+    from bglint.iam.events import fires_on_assume_role  # only a check that asks for alarms pays for it
+
     arn, resolve = own_role_arn(role), _template_values(document)
     matching = [
         rule
@@ -106,11 +109,12 @@ def _template_values(document: Document) -> Callable[[str], str]:
 
 def _why_silent(rule: AlertRule) -> str:
     """Why a rule or alarm that matches the role's AssumeRole tells nobody; "" when it tells someone."""
-    what = f"alarm '{rule.name}'" if rule.kind == METRIC_FILTER else f"rule '{rule.name}'"
-    if rule.kind != METRIC_FILTER and not _DEFAULT_BUS.search(rule.bus):
+    alarm = rule.kind == METRIC_FILTER
+    what = f"alarm '{rule.name}'" if alarm else f"rule '{rule.name}'"
+    if not alarm and not _DEFAULT_BUS.search(rule.bus):
         return f"{what} is on event bus '{rule.bus}', which CloudTrail's events do not reach"
     if not rule.enabled:
-        return f"{what} matches but is disabled" if rule.kind != METRIC_FILTER else f"{what} has its actions disabled"
+        return f"{what} has its actions disabled" if alarm else f"{what} matches but is disabled"
     if not rule.targets:
-        return f"{what} matches but has no target" if rule.kind != METRIC_FILTER else f"{what} has no AlarmActions"
+        return f"{what} has no AlarmActions" if alarm else f"{what} matches but has no target"
     return ""

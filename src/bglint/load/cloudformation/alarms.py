@@ -12,9 +12,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bglint.iam.events import METRIC_FILTER
 from bglint.load.intrinsics import Renderer, is_intrinsic
-from bglint.model import AlertRule
+from bglint.model import METRIC_FILTER, AlertRule
 from bglint.parse.nodes import table_in
 
 _ALARM_TYPES = ("AWS::Events::Rule", "AWS::CloudWatch::Alarm")
