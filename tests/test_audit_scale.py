@@ -64,7 +64,7 @@ def _setup(endpoint: str) -> None:
         for index in range(ROLES_PER_ACCOUNT - 4 + number % 2):
             iam.create_role(RoleName=f"app-{index:03d}", AssumeRolePolicyDocument=trust(RUNNER))
     role_arn = f"arn:aws:iam::{ALARMED}:role/admin-break-glass"
-    _alarm(into_account(endpoint, ALARMED), endpoint, {"break-glass-used": (_assume_role(role_arn), True)})
+    _alarm(endpoint, ALARMED, {"break-glass-used": (_assume_role(role_arn), True)})
     # Patterns as EventBridge matches them: one names no AssumeRole yet takes every ops-* role's (a
     # prefix); the others name read-break-glass but have no target, or match another event.
     ops = {
@@ -74,7 +74,7 @@ def _setup(endpoint: str) -> None:
     read = _assume_role(f"arn:aws:iam::{BROAD}:role/read-break-glass")
     other = {"source": ["aws.signin"], "detail": {"eventName": ["ConsoleLogin"]}}
     rules = {"ops-roles-used": (ops, True), "read-used": (read, False), "console-login": (other, True)}
-    _alarm(into_account(endpoint, BROAD), endpoint, rules)
+    _alarm(endpoint, BROAD, rules)
 
 
 ALARMED = ACCOUNTS[2]  # a multi-region trail, and a rule on admin-break-glass's AssumeRole
@@ -89,11 +89,12 @@ def _assume_role(role_arn: str) -> dict[str, Any]:
     }
 
 
-def _alarm(sess: Any, endpoint: str, rules: dict[str, tuple[dict[str, Any], bool]]) -> None:
-    """A multi-region trail, and the rules (name -> (pattern, whether it has a target))."""
-    client(sess, "s3", endpoint).create_bucket(Bucket="trail-logs")
+def _alarm(endpoint: str, account: str, rules: dict[str, tuple[dict[str, Any], bool]]) -> None:
+    """A multi-region trail in `account`, and the rules (name -> (pattern, whether it has a target))."""
+    sess = into_account(endpoint, account)
+    client(sess, "s3", endpoint).create_bucket(Bucket=f"trail-logs-{account}")  # bucket names are global
     trails = client(sess, "cloudtrail", endpoint)
-    trails.create_trail(Name="all", S3BucketName="trail-logs", IsMultiRegionTrail=True)
+    trails.create_trail(Name="all", S3BucketName=f"trail-logs-{account}", IsMultiRegionTrail=True)
     events = client(sess, "events", endpoint)
     for name, (pattern, target) in rules.items():
         events.put_rule(Name=name, EventPattern=json.dumps(pattern))
