@@ -23,6 +23,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 from bglint.iam.glob import star_regex
@@ -199,18 +200,15 @@ class _FilterParser:
         return token
 
     def disjunction(self, depth: int) -> bool:
-        result = self._conjunction(depth)
-        while self._peek() == ("op", "||"):
-            self.at += 1
-            result = self._conjunction(depth) or result
-        return result
+        return any(self._chain("||", lambda: all(self._chain("&&", lambda: self._term(depth)))))
 
-    def _conjunction(self, depth: int) -> bool:
-        result = self._term(depth)
-        while self._peek() == ("op", "&&"):
+    def _chain(self, op: str, operand: Callable[[], bool]) -> list[bool]:
+        """The operands joined by `op`, each read (and judged) in turn."""
+        results = [operand()]
+        while self._peek() == ("op", op):
             self.at += 1
-            result = self._term(depth) and result
-        return result
+            results.append(operand())
+        return results
 
     def _term(self, depth: int) -> bool:
         if depth > _MAX_DEPTH:
