@@ -1,6 +1,7 @@
 """An organisation's audit at scale: N simulated accounts of R roles each, at a given latency per call.
 
     python bench/audit_org.py [--accounts 500] [--roles 100] [--break-glass 5] [--latency-ms 100] [--jobs 8]
+                              [--from-dumps]
 
 One account is created in a moto server on 127.0.0.1 (R roles, the first B of them break-glass:
 admin, bounded and tag-scoped, read-only; the others application roles with an inline policy and
@@ -10,7 +11,13 @@ for those keys is the template's with the account id replaced (read-only calls, 
 answer per request serves every account, as if N accounts had the same roles). The proxy adds
 the latency to every request and counts the requests. `bglint audit --accounts <N ids>
 --assume-role ... -o report.json` then runs as a user runs it, in a subprocess; the benchmark
-prints its wall time, its peak memory (max RSS), the calls per account, and the findings.
+prints its wall time, its peak memory (max RSS of that process), the calls per account, and the
+findings.
+
+With `--from-dumps`, the template account's bulk read is saved as `aws iam
+get-account-authorization-details` prints it, once per simulated account (its id replaced), and
+`bglint audit --from DIR` judges the N files instead: the same roles, the same judgement, no
+network (and no MaxSessionDuration, trails or rules, which a dump does not hold).
 """
 
 from __future__ import annotations
@@ -21,7 +28,6 @@ import multiprocessing
 import os
 import re
 import resource
-import subprocess
 import sys
 import tempfile
 import threading
@@ -46,6 +52,7 @@ from aws_support import (  # noqa: E402  (the tests' moto server and role helper
     session,
     trust,
 )
+from conftest import run_bglint_measured  # noqa: E402  (the tests' way to measure bglint's memory)
 
 AUDITOR = "BglintAuditor"
 APP_POLICY = {"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"], "Resource": "arn:aws:s3:::app-data/*"}
@@ -134,6 +141,32 @@ def _serve(moto_port: int, delay: float, ready: Any, counts: Any) -> None:
     server.serve_forever()
 
 
+def write_dumps(endpoint: str, accounts: list[str], directory: Path) -> int:
+    """One dump per account, the template's with the account id replaced; the bytes of one."""
+    iam = client(session(endpoint), "iam", endpoint)
+    found: dict[str, Any] = {"UserDetailList": [], "GroupDetailList": [], "RoleDetailList": [], "Policies": []}
+    for page in iam.get_paginator("get_account_authorization_details").paginate():
+        for key in found:
+            found[key] += page.get(key, [])
+    text = json.dumps(found, indent=4, default=lambda value: value.isoformat())  # the CLI's dates
+    directory.mkdir()
+    for account in accounts:
+        (directory / f"{account}.json").write_text(text.replace(DEFAULT_ACCOUNT, account))
+    return len(text)
+
+
+def measured(args: list[str], env: dict[str, str], cwd: str) -> tuple[int, str, float, float, float]:
+    """`bglint ARGS`: (exit code, stderr, wall seconds, CPU seconds, peak RSS in MB of its process).
+    The peak is the process's own (VmHWM), not its rusage, which also counts this one's memory."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    proc, peak = run_bglint_measured(*args, cwd=Path(cwd), env=env, timeout=None)
+    elapsed = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    return proc.returncode, proc.stderr, elapsed, cpu, peak
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--accounts", type=int, default=500)
@@ -142,6 +175,7 @@ def main() -> int:
     parser.add_argument("--latency-ms", type=float, default=100.0, help="delay added to every request")
     parser.add_argument("--jobs", type=int, default=8)
     parser.add_argument("--format", default="json", choices=("json", "sarif"))
+    parser.add_argument("--from-dumps", action="store_true", help="judge saved bulk reads (--from) instead")
     args = parser.parse_args()
     accounts = [f"{100000000000 + n:012d}" for n in range(1, args.accounts + 1)]
     with tempfile.TemporaryDirectory() as scratch:
@@ -158,36 +192,23 @@ def main() -> int:
                 f"template account: {args.roles} roles ({args.break_glass} break-glass) in "
                 f"{time.perf_counter() - started:.0f} s"
             )
-            proxy.start()
-            endpoint = ready.get(timeout=30)
-            (Path(scratch) / "accounts.txt").write_text("\n".join(accounts) + "\n")
             out = Path(scratch) / f"report.{args.format}"
             env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-            env.update(FAKE_KEYS, AWS_ENDPOINT_URL=endpoint, AWS_DEFAULT_REGION="us-east-1")
-            command = [
-                sys.executable,
-                "-m",
-                "bglint",
-                "audit",
-                "--accounts",
-                str(Path(scratch) / "accounts.txt"),
-                "--assume-role",
-                AUDITOR,
-                "-j",
-                str(args.jobs),
-                "--no-progress",
-                "--format",
-                args.format,
-                "-o",
-                str(out),
-            ]
-            started = time.perf_counter()
-            proc = subprocess.run(command, env=env, cwd=scratch, capture_output=True, text=True, check=False)
-            elapsed = time.perf_counter() - started
-            usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-            peak, cpu = usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime  # KiB on Linux
-            if proc.returncode not in (0, 1) or not out.is_file():
-                print(proc.stderr[-3000:])
+            common = ["-j", str(args.jobs), "--no-progress", "--format", args.format, "-o", str(out)]
+            if args.from_dumps:
+                size = write_dumps(server.endpoint, accounts, Path(scratch) / "dumps")
+                print(f"{args.accounts} dumps of {size / 1e6:.1f} MB written")
+                env.update(FAKE_KEYS, AWS_ENDPOINT_URL="http://127.0.0.1:9", AWS_DEFAULT_REGION="us-east-1")  # unused
+                command = ["audit", "--from", str(Path(scratch) / "dumps"), *common]
+            else:
+                proxy.start()
+                (Path(scratch) / "accounts.txt").write_text("\n".join(accounts) + "\n")
+                env.update(FAKE_KEYS, AWS_ENDPOINT_URL=ready.get(timeout=30), AWS_DEFAULT_REGION="us-east-1")
+                listed = ["--accounts", str(Path(scratch) / "accounts.txt"), "--assume-role", AUDITOR]
+                command = ["audit", *listed, *common]
+            code, stderr, elapsed, cpu, peak = measured(command, env, scratch)
+            if code not in (0, 1) or not out.is_file():
+                print(stderr[-3000:])
                 return 1
             if args.format == "json":
                 report = json.loads(out.read_text())
@@ -196,17 +217,18 @@ def main() -> int:
                 documents = args.accounts
                 findings = len(json.loads(out.read_text())["runs"][0]["results"])
         finally:
-            proxy.terminate()
+            if proxy.is_alive():
+                proxy.terminate()
             server.stop()
-    calls = counts.value
+    how = "from dumps (--from)" if args.from_dumps else f"{args.latency_ms:.0f} ms per call"
     print(
-        f"{args.accounts} accounts x {args.roles} roles, {args.latency_ms:.0f} ms per call, jobs={args.jobs}: "
+        f"{args.accounts} accounts x {args.roles} roles, {how}, jobs={args.jobs}: "
         f"{elapsed:.1f} s wall, {cpu:.1f} s CPU, peak RSS {peak:.0f} MB"
     )
-    print(
-        f"  {calls} calls ({(calls - 1) / args.accounts:.2f} per account, plus one sts:GetCallerIdentity); "
-        f"{documents} accounts audited, {findings} findings"
-    )
+    if not args.from_dumps:
+        calls = counts.value
+        print(f"  {calls} calls ({(calls - 1) / args.accounts:.2f} per account, plus one sts:GetCallerIdentity)")
+    print(f"  {documents} accounts audited, {findings} findings")
     return 0
 
 

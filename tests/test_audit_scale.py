@@ -63,24 +63,43 @@ def _setup(endpoint: str) -> None:
             )
         for index in range(ROLES_PER_ACCOUNT - 4 + number % 2):
             iam.create_role(RoleName=f"app-{index:03d}", AssumeRolePolicyDocument=trust(RUNNER))
-    _alarm(into_account(endpoint, ALARMED), endpoint, f"arn:aws:iam::{ALARMED}:role/admin-break-glass")
+    role_arn = f"arn:aws:iam::{ALARMED}:role/admin-break-glass"
+    _alarm(endpoint, ALARMED, {"break-glass-used": (_assume_role(role_arn), True)})
+    # Patterns as EventBridge matches them: one names no AssumeRole yet takes every ops-* role's (a
+    # prefix); the others name read-break-glass but have no target, or match another event.
+    ops = {
+        "source": ["aws.sts"],
+        "detail": {"requestParameters": {"roleArn": [{"prefix": f"arn:aws:iam::{BROAD}:role/ops-"}]}},
+    }
+    read = _assume_role(f"arn:aws:iam::{BROAD}:role/read-break-glass")
+    other = {"source": ["aws.signin"], "detail": {"eventName": ["ConsoleLogin"]}}
+    rules = {"ops-roles-used": (ops, True), "read-used": (read, False), "console-login": (other, True)}
+    _alarm(endpoint, BROAD, rules)
 
 
 ALARMED = ACCOUNTS[2]  # a multi-region trail, and a rule on admin-break-glass's AssumeRole
+BROAD = ACCOUNTS[3]  # a multi-region trail, and rules that only EventBridge's matching tells apart
 
 
-def _alarm(sess: Any, endpoint: str, role_arn: str) -> None:
-    client(sess, "s3", endpoint).create_bucket(Bucket="trail-logs")
-    trails = client(sess, "cloudtrail", endpoint)
-    trails.create_trail(Name="all", S3BucketName="trail-logs", IsMultiRegionTrail=True)
-    events = client(sess, "events", endpoint)
-    pattern = {
+def _assume_role(role_arn: str) -> dict[str, Any]:
+    return {
         "source": ["aws.sts"],
         "detail-type": ["AWS API Call via CloudTrail"],
         "detail": {"eventName": ["AssumeRole"], "requestParameters": {"roleArn": [role_arn]}},
     }
-    events.put_rule(Name="break-glass-used", EventPattern=json.dumps(pattern))
-    events.put_targets(Rule="break-glass-used", Targets=[{"Id": "page", "Arn": "arn:aws:sns:us-east-1:1:oncall"}])
+
+
+def _alarm(endpoint: str, account: str, rules: dict[str, tuple[dict[str, Any], bool]]) -> None:
+    """A multi-region trail in `account`, and the rules (name -> (pattern, whether it has a target))."""
+    sess = into_account(endpoint, account)
+    client(sess, "s3", endpoint).create_bucket(Bucket=f"trail-logs-{account}")  # bucket names are global
+    trails = client(sess, "cloudtrail", endpoint)
+    trails.create_trail(Name="all", S3BucketName=f"trail-logs-{account}", IsMultiRegionTrail=True)
+    events = client(sess, "events", endpoint)
+    for name, (pattern, target) in rules.items():
+        events.put_rule(Name=name, EventPattern=json.dumps(pattern))
+        if target:
+            events.put_targets(Rule=name, Targets=[{"Id": "page", "Arn": "arn:aws:sns:us-east-1:1:oncall"}])
 
 
 @pytest.fixture(scope="module")
@@ -347,7 +366,7 @@ def test_drills_report_untested_glass_and_undeclared_use(tmp_path: Path) -> None
 
 
 def test_use_of_a_break_glass_role_without_trail_and_rule_raises_no_alarm(moto: MotoServer, tmp_path: Path) -> None:
-    accounts = ("--accounts", f"{ACCOUNTS[0]},{ALARMED}", "--assume-role", AUDITOR, "--format", "json")
+    accounts = ("--accounts", f"{ACCOUNTS[0]},{ALARMED},{BROAD}", "--assume-role", AUDITOR, "--format", "json")
     report = _json(audit(moto.endpoint, *accounts, cwd=tmp_path))
     found: dict[tuple[str, str], list[str]] = {}
     for finding in report["findings"]:
@@ -360,3 +379,9 @@ def test_use_of_a_break_glass_role_without_trail_and_rule_raises_no_alarm(moto: 
     assert (ALARMED, "admin-break-glass") not in found
     (message,) = found[(ALARMED, "ops-support")]
     assert "no enabled EventBridge rule" in message
+    # A prefix on roleArn takes ops-support; a rule without a target, or on ConsoleLogin, tells
+    # nobody of the others' use.
+    assert (BROAD, "ops-support") not in found
+    for role in ("admin-break-glass", "read-break-glass"):
+        (message,) = found[(BROAD, role)]
+        assert "no enabled EventBridge rule" in message

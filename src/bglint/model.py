@@ -273,13 +273,19 @@ class DocumentKind(StrEnum):
     SUPPRESSIONS = "suppressions"  # the run's suppressions, judged by BG040-BG042
 
 
+METRIC_FILTER = "metric-filter"  # AlertRule.kind of a CloudWatch alarm on a metric filter
+
+
 class AlertRule(NamedTuple):
-    """An EventBridge rule of a live account (default bus, the audit's region)."""
+    """What would tell someone of a call: an EventBridge rule of a live account (default bus, the
+    audit's region) or of a template, or a template's CloudWatch alarm on a metric filter."""
 
     name: str
-    pattern: str  # the EventPattern as EventBridge returns it (JSON text)
-    targets: int
+    pattern: str  # the EventPattern as JSON text (a template's with its intrinsics rendered), or the FilterPattern
+    targets: int  # the rule's targets, the alarm's AlarmActions
     enabled: bool
+    kind: str = "event-pattern"  # or METRIC_FILTER
+    bus: str = "default"  # the event bus a template's rule is on, as written
 
 
 class Alerting(NamedTuple):
@@ -323,6 +329,7 @@ class Document:
     # bglint audit --organization: the SCPs and RCPs on the account's path, root first.
     controls: tuple[ControlLayer, ...] = ()
     alerting: Alerting | None = None  # bglint audit: the account's trail and EventBridge rules
+    stack_alarms: tuple[AlertRule, ...] = ()  # templates: the stack's EventBridge rules and metric-filter alarms
     # Apps: the CloudFormation Nuon generates for the roles (`bglint render`); rules read the roles.
     generated_stack: dict[str, Any] | None = None
 
@@ -341,6 +348,7 @@ class Document:
         self.quickcreate_links = []
         self.parameters = ()
         self.stack_resources = ()
+        self.stack_alarms = ()
         self.generated_stack = None
 
 

@@ -26,7 +26,9 @@ _ACCOUNT_IN_ARN = re.compile(r"^arn:[^:]+:iam::(\d{12}):")
 
 def run_offline(options: AuditOptions, directory: Path) -> AuditResult:
     errors: list[InputError] = []
-    dumps: dict[str, tuple[Path, Any]] = {}  # account -> (file, its JSON, or None until read)
+    # account -> its file; a file without the account in its name is read twice (to find the
+    # account, then to judge it): one account's JSON is in memory at a time
+    dumps: dict[str, Path] = {}
     for path in sorted(p for p in directory.iterdir() if p.suffix == ".json" and p.is_file()):
         named = _ACCOUNT_IN_NAME.search(path.stem)
         data = None if named else _read(path, errors)
@@ -36,16 +38,16 @@ def run_offline(options: AuditOptions, directory: Path) -> AuditResult:
                 errors.append(InputError(str(path), "no account: no 12-digit id in the file name or its roles' ARNs"))
             continue
         if account in dumps:
-            errors.append(InputError(str(path), f"account {account} is also in {dumps[account][0]}"))
+            errors.append(InputError(str(path), f"account {account} is also in {dumps[account]}"))
             continue
-        dumps[account] = (path, data)
+        dumps[account] = path
     documents = Documents()
     accounts = []
     for account in sorted(dumps):
-        path, data = dumps[account]
+        path = dumps[account]
         if options.shard is not None and not options.shard.takes(account):
             continue
-        data = data if data is not None else _read(path, errors)
+        data = _read(path, errors)
         if data is None:
             accounts.append(AccountAudit(account, error=errors[-1]))
             continue

@@ -112,11 +112,20 @@ def audit(
     """
     from bglint.audit.discovery import parse_role_arn
     from bglint.audit.targets import parse_accounts, parse_shard
-    from bglint.cli.common import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, fail, load_config_for, print_errors, write
+    from bglint.cli.common import (
+        EXIT_CLEAN,
+        EXIT_ERROR,
+        EXIT_FINDINGS,
+        fail,
+        load_config_for,
+        print_errors,
+        write,
+        write_chunks,
+    )
     from bglint.errors import InputError
     from bglint.pipeline.audit import AuditRequest, run_audit_pipeline
     from bglint.report import at_or_above, visible
-    from bglint.report.formats import render
+    from bglint.report.formats import render, render_chunks
 
     if organization and not assume_role:
         fail(InputError("--organization", "needs --assume-role ROLE_NAME: the role to assume in each account"))
@@ -166,7 +175,7 @@ def audit(
     outcome = run_audit_pipeline(request, config)
     report, view, errors = outcome.report, outcome.view, outcome.errors
     redact = outcome.redact
-    write(redact(render(report, fmt, view)), output)
+    write_chunks(render_chunks(report, fmt, view), output, redact)
     if report_file is not None:
         human = "html" if report_file.suffix.lower() in (".html", ".htm") else "markdown"
         write(redact(render(report, human, view)), report_file)

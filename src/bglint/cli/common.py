@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -12,6 +13,8 @@ import click
 from bglint.errors import InputError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Iterator
+
     from bglint.load.config import Config
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -154,6 +157,35 @@ def write(text: str, output: Path | None) -> None:
         output.write_text(text, encoding="utf-8")
     except OSError as exc:
         fail(InputError(str(output), f"cannot write report: {exc.strerror or exc}"))
+
+
+def write_chunks(chunks: Iterable[str], output: Path | None, transform: Callable[[str], str]) -> None:
+    """`write` for a report made in pieces, each ~1 MB of them passed through `transform` (redaction)
+    at once: the whole text is never in memory. Pieces hold whole JSON strings, so a credential
+    inside one is never split between two."""
+    try:
+        with contextlib.ExitStack() as stack:
+            out = sys.stdout if output is None else stack.enter_context(output.open("w", encoding="utf-8"))
+            for block in _blocks(chunks, 1 << 20):
+                out.write(transform(block))
+            out.flush()
+    except OSError as exc:
+        if output is None:  # a full disk, a closed pipe (`| head`): as `write`
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        fail(InputError(str(output or "stdout"), f"cannot write report: {exc.strerror or exc}"))
+
+
+def _blocks(chunks: Iterable[str], size: int) -> Iterator[str]:
+    pending: list[str] = []
+    length = 0
+    for chunk in chunks:
+        pending.append(chunk)
+        length += len(chunk)
+        if length >= size:
+            yield "".join(pending)
+            pending, length = [], 0
+    if pending:
+        yield "".join(pending)
 
 
 def print_errors(errors: list[InputError]) -> None:

@@ -48,10 +48,24 @@ def _in_partition(arn: str, partition: str) -> str:
     return f"arn:{partition}:{arn[len('arn:aws:') :]}" if arn.startswith("arn:aws:") else arn
 
 
-def escalation_targets(role: Role) -> EscalationTargets:
-    path = role.role_path if role.role_path.startswith("/") else "/"
+def role_iam_name(role: Role) -> str:
+    """The role's IAM name: its RoleName, or the one CloudFormation generates; placeholders as samples."""
     generated = f"sample-{role.name}-GENERATEDSUFFIX" if role.source_kind == SourceKind.CLOUDFORMATION else role.name
-    name = _concrete(role.role_name or generated)
+    return _concrete(role.role_name or generated)
+
+
+def own_role_arn(role: Role) -> str:
+    """The role's ARN in the sample account (`deployed_value` turns a template's into the same form)."""
+    path = role.role_path if role.role_path.startswith("/") else "/"
+    return f"arn:aws:iam::{SAMPLE_ACCOUNT}:role{path}{role_iam_name(role)}"
+
+
+def deployed_value(text: str) -> str:
+    """A value with placeholders as deployed in the sample account (`${AWS::AccountId}` its id)."""
+    return _concrete(text.replace("${AWS::AccountId}", SAMPLE_ACCOUNT).replace("${AWS::Partition}", "aws"))
+
+
+def escalation_targets(role: Role) -> EscalationTargets:
     boundary = role.boundary.policies if role.boundary else ()
     partitions = {
         found.group(1)
@@ -61,7 +75,7 @@ def escalation_targets(role: Role) -> EscalationTargets:
         if (found := _PARTITION.match(resource))
     }
     return EscalationTargets(
-        own_role=f"arn:aws:iam::{SAMPLE_ACCOUNT}:role{path}{name}",
+        own_role=own_role_arn(role),
         boundary=[arn for policy in boundary if (arn := _policy_arn(policy.origin, policy.deployed_name, policy.arn))],
         own_policies=[
             arn for policy in role.policies if (arn := _policy_arn(policy.origin, policy.deployed_name, policy.arn))

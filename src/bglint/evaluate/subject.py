@@ -24,6 +24,7 @@ class Settings(NamedTuple):
     drill_interval_days: int = 0  # bglint audit: 0, no drills expected
     incident_windows: tuple[tuple[str, str], ...] = ()
     standing_days: int = 30
+    alarm_in_stack: bool = False  # `alerts: {in-stack: required}`: break-glass stacks must ship an alarm (BG035)
 
 
 @dataclass

@@ -22,17 +22,41 @@ import re
 @functools.lru_cache(maxsize=4096)  # patterns come from files: keep the cache bounded
 def glob_regex(pattern: str) -> re.Pattern[str]:
     """A regex whose `fullmatch` says whether `pattern` matches a whole string."""
-    head, *rest = pattern.split("*")
-    parts = [_segment(head)]
+    return _stars([_segment(segment) for segment in pattern.split("*")])
+
+
+def _stars(segments: list[str]) -> re.Pattern[str]:
+    """The regex of regex `segments` joined by stars (see the module's docstring)."""
+    head, *rest = segments
+    parts = [head]
     if rest:
         *middle, tail = rest
-        parts += [f"(?>.*?{_segment(segment)})" for segment in middle if segment]
-        parts.append(f".*{_segment(tail)}")
+        parts += [f"(?>.*?{segment})" for segment in middle if segment]
+        parts.append(f".*{tail}")
     return re.compile("".join(parts), re.DOTALL)
 
 
 def glob_match(pattern: str, text: str) -> bool:
     return glob_regex(pattern).fullmatch(text) is not None
+
+
+@functools.lru_cache(maxsize=1024)
+def star_regex(pattern: str) -> re.Pattern[str]:
+    """The same for a pattern whose only wildcard is `*` (EventBridge's `wildcard` filter, CloudWatch
+    Logs filter values): `?` is literal, and `\\*` / `\\\\` stand for a literal star / backslash."""
+    segments: list[str] = []
+    current: list[str] = []
+    chars = iter(pattern)
+    for char in chars:
+        if char == "\\":
+            current.append(re.escape(next(chars, "\\")))
+        elif char == "*":
+            segments.append("".join(current))
+            current = []
+        else:
+            current.append(re.escape(char))
+    segments.append("".join(current))
+    return _stars(segments)
 
 
 def _segment(segment: str) -> str:

@@ -49,6 +49,7 @@ class Config(NamedTuple):
     drill_interval_days: int = 0
     incident_windows: tuple[tuple[str, str], ...] = ()  # (start, end) ISO 8601 dates or times, UTC
     standing_days: int = 30  # a deployed break-glass role unused this long is standing access
+    alarm_in_stack: bool = False  # `alerts: {in-stack: required}`: a break-glass stack ships its alarm (BG035)
     baseline: Path | None = None  # `baseline:`, or the default file next to the config when it exists
 
 
@@ -135,6 +136,7 @@ def load_config(path: Path) -> Config:
         drill_interval_days=int(raw.get("drills", {}).get("interval-days", 0)),
         incident_windows=tuple((w["start"], w["end"]) for w in raw.get("drills", {}).get("incidents", ())),
         standing_days=int(raw.get("standing-access-days", 30)),
+        alarm_in_stack=raw.get("alerts", {}).get("in-stack") == "required",
         baseline=_baseline(base, raw.get("baseline")),
     )
 

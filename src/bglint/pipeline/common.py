@@ -73,6 +73,7 @@ def settings_of(config: Config) -> Settings:
         config.drill_interval_days,
         config.incident_windows,
         config.standing_days,
+        config.alarm_in_stack,
     )
 
 

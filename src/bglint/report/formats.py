@@ -4,6 +4,7 @@ is imported only when asked for, and every report printed to a CI log is escaped
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from bglint.report import Report
@@ -30,6 +31,8 @@ AUDIT_FORMATS = {
     "html": ("bglint.report.audit_report", "render_audit_html"),
 }
 _WITH_VIEW = ("markdown", "html")
+# Formats written in pieces (an organisation's audit holds tens of thousands of findings)
+_CHUNKS = {"json": ("bglint.report.json_report", "json_chunks"), "sarif": ("bglint.report.sarif", "sarif_chunks")}
 
 
 def render(report: Report, fmt: str, view: AuditView | None = None, style: TextStyle | None = None) -> str:
@@ -45,3 +48,15 @@ def render(report: Report, fmt: str, view: AuditView | None = None, style: TextS
 
         text = for_json_text(text)
     return text
+
+
+def render_chunks(report: Report, fmt: str, view: AuditView | None = None) -> Iterator[str]:
+    """`render` in pieces that join to the same text: JSON and SARIF never whole in memory."""
+    if fmt not in _CHUNKS:
+        yield render(report, fmt, view)
+        return
+    from bglint.report.escape import for_json_text
+
+    module, function = _CHUNKS[fmt]
+    # Each piece holds whole JSON strings, so `##[` is never split between two.
+    yield from map(for_json_text, getattr(importlib.import_module(module), function)(report))

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-import json
+from collections.abc import Iterator
 from typing import Any
 
 from bglint.model import Document, Policy, Role, Suppression
 from bglint.report import Report
+from bglint.report.json_stream import Lazy, dump_chunks
 
 REPORT_FORMAT = "1"
 
 
 def render_json(report: Report) -> str:
+    return "".join(json_chunks(report))
+
+
+def json_chunks(report: Report) -> Iterator[str]:
+    """The report in pieces: each finding and document is made and dumped when its turn comes."""
     counts = report.counts()
     data = {
         "format": REPORT_FORMAT,
@@ -24,7 +30,7 @@ def render_json(report: Report) -> str:
             "suppressed": len(report.suppressed()),
             "baselined": report.baselined,
         },
-        "findings": [
+        "findings": Lazy(
             {
                 "rule": f.rule.id,
                 "name": f.rule.name,
@@ -43,16 +49,17 @@ def render_json(report: Report) -> str:
                 "suppression": _suppression(f.suppression),
             }
             for f in report.findings
-        ],
+        ),
         "stale_baseline": report.stale,
         "errors": [{"path": e.path, "line": e.line, "column": e.col, "message": e.message} for e in report.errors],
-        "documents": [_document(doc) for doc in report.documents],
+        "documents": Lazy(_document(doc) for doc in report.documents),
         "skipped": report.skipped,
         "passed_over": [{"path": path, "reason": why} for path, why in report.passed_over],
     }
     if report.shard is not None:
         data["shard"] = report.shard.as_dict()
-    return json.dumps(data, indent=2) + "\n"
+    yield from dump_chunks(data)
+    yield "\n"
 
 
 def _suppression(suppression: Suppression | None) -> dict[str, Any] | None:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from bglint.findings import Finding, Rule
 from bglint.model import SuppressionSource
 from bglint.report import Report
+from bglint.report.json_stream import Lazy, dump_chunks
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://github.com/bglint/bglint"
@@ -16,6 +17,11 @@ _LEVEL = {"error": "error", "warning": "warning", "note": "note"}
 
 
 def render_sarif(report: Report) -> str:
+    return "".join(sarif_chunks(report))
+
+
+def sarif_chunks(report: Report) -> Iterator[str]:
+    """The log in pieces: each result is made and dumped when its turn comes."""
     rule_index = {rule.id: index for index, rule in enumerate(report.rules)}
     run: dict[str, Any] = {
         "tool": {
@@ -29,13 +35,14 @@ def render_sarif(report: Report) -> str:
         },
         "originalUriBaseIds": {"SRCROOT": {"uri": report.root.resolve().as_uri() + "/"}},
         "invocations": [_invocation(report)],
-        "results": [_result(f, rule_index, report) for f in report.findings],
+        "results": Lazy(_result(f, rule_index, report) for f in report.findings),
         "columnKind": "unicodeCodePoints",
         "properties": {"data": report.provenance},
     }
     if report.shard is not None:
         run["properties"]["shard"] = report.shard.as_dict()
-    return json.dumps({"$schema": SCHEMA, "version": "2.1.0", "runs": [run]}, indent=2) + "\n"
+    yield from dump_chunks({"$schema": SCHEMA, "version": "2.1.0", "runs": [run]})
+    yield "\n"
 
 
 def _rule(rule: Rule) -> dict[str, Any]:

@@ -40,6 +40,7 @@ _POLICY_TYPES = ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IAM::RoleP
 # The properties by which each policy resource names the roles it is attached to.
 _ROLE_KEYS = {"AWS::IAM::Policy": "Roles", "AWS::IAM::ManagedPolicy": "Roles", "AWS::IAM::RolePolicy": "RoleName"}
 _SAM_WITH_ROLE = ("AWS::Serverless::Function", "AWS::Serverless::StateMachine")
+_ALARMS = ("AWS::Events::Rule", "AWS::CloudWatch::Alarm")  # what `alarms.read_alarms` reads
 # CloudFormation names a resource without a name `<stack>-<logical id>-<random suffix>`.
 _GENERATED = "${{AWS::StackName}}-{id}-GENERATEDSUFFIX"
 
@@ -89,6 +90,10 @@ def load_template_roles(
             doc.roles.append(sam_role(tpl, rid, body, selection))
     doc.parameters = read_parameters(data, path)
     doc.stack_resources = read_resources(resources, path, renderer)
+    if any(isinstance(body, dict) and body.get("Type") in _ALARMS for body in resources.values()):
+        from bglint.load.cloudformation.alarms import read_alarms  # only a stack with alarms pays for it
+
+        doc.stack_alarms = read_alarms(resources, renderer)
     return doc, tpl.reader.errors
 
 
