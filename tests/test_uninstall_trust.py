@@ -329,6 +329,39 @@ CASES: dict[str, tuple[str, list[tuple[str, str, str]], tuple[str, ...]]] = {
         [("BG023", "- Effect: Allow", 'may be "*": bglint could not resolve Fn::ImportValue')],
         (),
     ),
+    # The whole Principal element from one function: IAM takes only "*" or a map there, and a
+    # parameter with no Default may be "*" (IAM User Guide, Principal element: "Principal": "*").
+    "trust-whole-principal-parameter": (
+        stack(
+            "- Effect: Allow\n  Principal: !Ref VendorPrincipal\n  Action: sts:AssumeRole\n",
+            head="Parameters:\n  VendorPrincipal: {Type: String}\n",
+        ),
+        [
+            (
+                "BG023",
+                "- Effect: Allow",
+                'trusts Principal ${VendorPrincipal} (may be "*": parameter VendorPrincipal, which has no Default',
+            )
+        ],
+        (),
+    ),
+    "trust-whole-principal-if-between-a-role-and-star": (
+        stack(
+            f"- Effect: Allow\n  Principal: !If [Pinned, {{AWS: {VENDOR}}}, '*']\n  Action: sts:AssumeRole\n",
+            head="Conditions:\n  Pinned: !Equals [!Ref 'AWS::Region', us-east-1]\n",
+        ),
+        [("BG023", "- Effect: Allow", 'trusts Principal "*"')],
+        (),
+    ),
+    "trust-whole-principal-if-between-roles": (
+        stack(
+            f"- Effect: Allow\n  Principal: !If [Pinned, {{AWS: {VENDOR}}}, {{AWS: {VENDOR}-eu}}]\n"
+            "  Action: sts:AssumeRole\n",
+            head="Conditions:\n  Pinned: !Equals [!Ref 'AWS::Region', us-east-1]\n",
+        ),
+        [],
+        ("BG023",),
+    ),
     "trust-account-parameter-of-digits-unguarded": (
         stack(
             "- Effect: Allow\n  Principal: {AWS: !Ref VendorAccountId}\n  Action: sts:AssumeRole\n",

@@ -99,7 +99,7 @@ def _aws_principal(
         return
     what, fix = _TRUSTS[kind]
     key = f"root:{index}:{principal.value}" if kind == "root" else f"{kind}:{index}"
-    yield Hit(statement.loc, what.format(shown=_shown(principal, stand_in)), _fix(stand_in, fix), key)
+    yield Hit(statement.loc, what.format(shown=_shown(principal, stand_in)), _fix(principal, stand_in, fix), key)
 
 
 def _shown(principal: Principal, stand_in: StandIn) -> str:
@@ -112,14 +112,16 @@ def _shown(principal: Principal, stand_in: StandIn) -> str:
     return f"{principal.value} (may be {what}: {whose})"
 
 
-def _fix(stand_in: StandIn, fix: str) -> str:
+def _fix(principal: Principal, stand_in: StandIn, fix: str) -> str:
     source = stand_in.source
     if source is None:
         return fix
     if not source.parameter:
         return f"{fix}, in the template"
+    # A whole Principal element can only be "*" or a map: the parameter has to move into one.
+    wrap = f"write Principal as {{AWS: !Ref {source.parameter}}} and " if principal.kind == "*" else ""
     return (
-        f"give parameter {source.parameter} AllowedValues naming the vendor's support role ARN (or an "
+        f"{wrap}give parameter {source.parameter} AllowedValues naming the vendor's support role ARN (or an "
         f"AllowedPattern that admits only its roles), or {fix}"
     )
 
