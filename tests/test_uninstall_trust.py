@@ -280,6 +280,45 @@ CASES: dict[str, tuple[str, list[tuple[str, str, str]], tuple[str, ...]]] = {
         [("BG023", "MaxSessionDuration: !Ref Duration", "allows sessions of 7200 s (2 h)")],
         (),
     ),
+    # A parameter with no Default is whatever the installer enters, and IAM takes MaxSessionDuration
+    # up to 43200 s (IAM API Reference, CreateRole); MaxValue bounds a Number parameter
+    # (CloudFormation User Guide, Parameters).
+    "session-from-a-parameter-without-default": (
+        stack(head="Parameters:\n  Duration: {Type: Number}\n", props="MaxSessionDuration: !Ref Duration\n"),
+        [
+            (
+                "BG023",
+                "MaxSessionDuration: !Ref Duration",
+                "allows sessions of 43200 s (12 h) (MaxSessionDuration ${Duration}: parameter Duration, which has no "
+                "Default and no AllowedValues or MaxValue: whoever installs the stack chooses it), over the 3600 s",
+            )
+        ],
+        (),
+    ),
+    "session-from-a-parameter-allowed-values": (
+        stack(
+            head="Parameters:\n  Duration: {Type: Number, AllowedValues: [3600, 7200]}\n",
+            props="MaxSessionDuration: !Ref Duration\n",
+        ),
+        [("BG023", "MaxSessionDuration: !Ref Duration", "allows sessions of 7200 s (2 h) (MaxSessionDuration")],
+        (),
+    ),
+    "session-from-a-parameter-max-value-one-hour": (
+        stack(
+            head="Parameters:\n  Duration: {Type: Number, MinValue: 3600, MaxValue: 3600}\n",
+            props="MaxSessionDuration: !Ref Duration\n",
+        ),
+        [],
+        ("BG023",),
+    ),
+    "session-from-a-parameter-allowed-values-one-hour": (
+        stack(
+            head="Parameters:\n  Duration: {Type: Number, AllowedValues: ['1800', '3600']}\n",
+            props="MaxSessionDuration: !Ref Duration\n",
+        ),
+        [],
+        ("BG023",),
+    ),
     "root-with-external-id-and-one-hour": (
         stack(
             "- Effect: Allow\n  Principal: {AWS: arn:aws:iam::111122223333:root}\n  Action: sts:AssumeRole\n"

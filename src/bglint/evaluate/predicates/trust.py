@@ -6,14 +6,15 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from bglint.evaluate.placeholders import StandIn, stand_ins
+from bglint.evaluate.placeholders import StandIn, stand_ins, widest_number
 from bglint.evaluate.registry import predicate
 from bglint.evaluate.subject import Subject
 from bglint.findings import Hit
 from bglint.iam.conditions import accepts_any_value
-from bglint.model import SUB_VARIABLE, Parameter, Principal, Statement
+from bglint.model import SUB_VARIABLE, Parameter, Principal, Role, Statement
 
 _VAR = SUB_VARIABLE
+_LONGEST_SESSION = 43200  # IAM API Reference, CreateRole: MaxSessionDuration is 3600 to 43200 seconds
 _WILDCARD_ONLY = re.compile(r"[*?]*\*[*?]*|\?+")
 # An account root: its ARN (partition and account may be ${...}), a bare account id, or !Ref AWS::AccountId.
 _ROOT = re.compile(rf"^(?:arn:(?:[\w-]+|{_VAR}):iam::(?:\d{{12}}|{_VAR}):root|\d{{12}}|\$\{{AWS::AccountId\}})$")
@@ -65,14 +66,27 @@ def trust_too_broad(subject: Subject, params: dict[str, Any]) -> Iterator[Hit]:
                 yield from _federated(statement, principal.value, index)
             elif principal.kind in ("*", "AWS"):
                 yield from _aws_principal(statement, principal, index, subject.document.parameters)
-    ceiling = int(params.get("max_session_seconds", 3600))
+    yield from _session(role, int(params.get("max_session_seconds", 3600)), subject.document.parameters)
+
+
+def _session(role: Role, ceiling: int, parameters: tuple[Parameter, ...]) -> Iterator[Hit]:
+    """A MaxSessionDuration over the ceiling; one bglint does not have is judged as its widest."""
     seconds = role.max_session_duration
+    fix = f"set MaxSessionDuration to {ceiling} or less (or leave it out: the default is 3600)"
+    shown = ""
+    free = widest_number(role.max_session_placeholder, parameters, _LONGEST_SESSION)
+    if free is not None and (seconds is None or free[0] > seconds):
+        seconds, source = free
+        whose = f"parameter {source.parameter}, which {source.why}" if source.parameter else source.why
+        shown = f" (MaxSessionDuration {role.max_session_placeholder}: {whose})"
+        if source.parameter:
+            fix = f"give parameter {source.parameter} a MaxValue or AllowedValues of {ceiling} or less, or {fix}"
     if seconds is not None and seconds > ceiling:
         yield Hit(
             role.max_session_loc or role.loc,
-            f"allows sessions of {seconds} s ({seconds / 3600:g} h), over the {ceiling} s ceiling: a session token "
-            "copied during the incident keeps working that long after the stack is uninstalled",
-            f"set MaxSessionDuration to {ceiling} or less (or leave it out: the default is 3600)",
+            f"allows sessions of {seconds} s ({seconds / 3600:g} h){shown}, over the {ceiling} s ceiling: a session "
+            "token copied during the incident keeps working that long after the stack is uninstalled",
+            fix,
             "session",
         )
 
