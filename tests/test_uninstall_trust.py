@@ -401,6 +401,43 @@ CASES: dict[str, tuple[str, list[tuple[str, str, str]], tuple[str, ...]]] = {
         [],
         ("BG023",),
     ),
+    # An external ID parameter the customer sets at install is a secret shared with the vendor
+    # (IAM User Guide, access for third parties: StringEquals sts:ExternalId); under StringLike a
+    # parameter with no Default may be "*", which every external ID matches.
+    "trust-root-external-id-string-like-parameter": (
+        stack(
+            "- Effect: Allow\n  Principal: {AWS: arn:aws:iam::111122223333:root}\n  Action: sts:AssumeRole\n"
+            "  Condition: {StringLike: {sts:ExternalId: !Ref ExternalId}}\n",
+            head="Parameters:\n  ExternalId: {Type: String, NoEcho: true}\n",
+        ),
+        [
+            (
+                "BG023",
+                "- Effect: Allow",
+                "trusts account root arn:aws:iam::111122223333:root with Condition StringLike sts:ExternalId "
+                '${ExternalId}, which may be "*" (parameter ExternalId, which has no Default',
+            )
+        ],
+        (),
+    ),
+    "trust-root-external-id-string-equals-parameter": (
+        stack(
+            "- Effect: Allow\n  Principal: {AWS: arn:aws:iam::111122223333:root}\n  Action: sts:AssumeRole\n"
+            "  Condition: {StringEquals: {sts:ExternalId: !Ref ExternalId}}\n",
+            head="Parameters:\n  ExternalId: {Type: String, NoEcho: true}\n",
+        ),
+        [],
+        ("BG023",),
+    ),
+    "trust-root-external-id-string-like-pattern-without-wildcards": (
+        stack(
+            "- Effect: Allow\n  Principal: {AWS: arn:aws:iam::111122223333:root}\n  Action: sts:AssumeRole\n"
+            "  Condition: {StringLike: {sts:ExternalId: !Ref ExternalId}}\n",
+            head="Parameters:\n  ExternalId: {Type: String, AllowedPattern: '^[A-Za-z0-9-]{16,64}$'}\n",
+        ),
+        [],
+        ("BG023",),
+    ),
     "trust-account-parameter-of-digits-unguarded": (
         stack(
             "- Effect: Allow\n  Principal: {AWS: !Ref VendorAccountId}\n  Action: sts:AssumeRole\n",

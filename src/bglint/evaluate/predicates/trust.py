@@ -37,6 +37,12 @@ _TRUSTS = {
         "name the vendor's support role ARN, or add Condition StringEquals sts:ExternalId (or Bool "
         "aws:MultiFactorAuthPresent true)",
     ),
+    "root-any-external-id": (
+        "trusts account root {shown} with {external_id}, and no MFA condition: every user and role of that "
+        "account allowed sts:AssumeRole can become the break-glass role by passing any external ID",
+        "match sts:ExternalId with StringEquals (the value the vendor gives this customer), or name the vendor's "
+        "support role ARN",
+    ),
 }
 
 
@@ -103,17 +109,19 @@ def _aws_principal(
             star = star or stand_in
         elif principal.kind == "AWS" and _ROOT.match(stand_in.text):
             root = root or stand_in
-    if star is not None and _admits_account(statement):
+    if star is not None and _admits_account(statement, parameters):
         kind, stand_in = "account", star
     elif star is not None and not _names_principal(statement):
         kind, stand_in = "star", star
-    elif root is not None and not _guards_root(statement):
+    elif root is not None and not _guards_root(statement, parameters):
         kind, stand_in = "root", root
     else:
         return
-    what, fix = _TRUSTS[kind]
+    wildcard = _wildcard_external_id(statement, parameters) if kind == "root" else ""
+    what, fix = _TRUSTS["root-any-external-id" if wildcard else kind]
+    what = what.format(shown=_shown(principal, stand_in), external_id=wildcard)
     key = f"root:{index}:{principal.value}" if kind == "root" else f"{kind}:{index}"
-    yield Hit(statement.loc, what.format(shown=_shown(principal, stand_in)), _fix(principal, stand_in, fix), key)
+    yield Hit(statement.loc, what, _fix(principal, stand_in, fix), key)
 
 
 def _shown(principal: Principal, stand_in: StandIn) -> str:
@@ -179,6 +187,30 @@ def _conditions(statement: Statement) -> Iterator[tuple[str, str, tuple[str, ...
         yield operator.removeprefix("foranyvalue:"), condition.key.lower(), condition.values
 
 
+def _any_value(operator: str, values: tuple[str, ...], parameters: tuple[Parameter, ...]) -> StandIn | None:
+    """A StringLike value that may be a bare wildcard (a parameter with no Default or a function
+    bglint could not resolve, judged as its widest value), which any external ID matches.
+
+    With StringEquals such a value is the secret the customer and the vendor share, set at
+    install (IAM User Guide, Access to AWS accounts owned by third parties): it stays a guard."""
+    if operator != "stringlike":
+        return None
+    return next(
+        (s for v in values for s in stand_ins(v, parameters) if s.source and _WILDCARD_ONLY.fullmatch(s.text)), None
+    )
+
+
+def _wildcard_external_id(statement: Statement, parameters: tuple[Parameter, ...]) -> str:
+    """The sts:ExternalId condition that admits any value, in words, or ""."""
+    for operator, key, values in _conditions(statement):
+        stand_in = _any_value(operator, values, parameters) if key == "sts:externalid" else None
+        if stand_in is not None and stand_in.source is not None:
+            source = stand_in.source
+            whose = f"parameter {source.parameter}, which {source.why}" if source.parameter else source.why
+            return f'Condition StringLike sts:ExternalId {", ".join(values)}, which may be "*" ({whose})'
+    return ""
+
+
 def _names_principal(statement: Statement) -> bool:
     """A condition that pins the caller to specific principals (aws:PrincipalArn without
     wildcards): aws:PrincipalAccount alone admits a whole account, as its root does."""
@@ -188,15 +220,15 @@ def _names_principal(statement: Statement) -> bool:
     )
 
 
-def _admits_account(statement: Statement) -> bool:
+def _admits_account(statement: Statement, parameters: tuple[Parameter, ...]) -> bool:
     """Principal "*" narrowed only to an account (or a pattern over one), with no other guard."""
     narrowed = any(key in ("aws:principalaccount", "aws:principalarn") for _, key, _ in _conditions(statement))
-    return narrowed and not _names_principal(statement) and not _guards_root(statement)
+    return narrowed and not _names_principal(statement) and not _guards_root(statement, parameters)
 
 
-def _guards_root(statement: Statement) -> bool:
+def _guards_root(statement: Statement, parameters: tuple[Parameter, ...]) -> bool:
     for operator, key, values in _conditions(statement):
-        if key == "sts:externalid" and values and "*" not in values:
+        if key == "sts:externalid" and values and "*" not in values and not _any_value(operator, values, parameters):
             return True
         if key == "aws:multifactorauthpresent" and operator == "bool" and "true" in (v.lower() for v in values):
             return True
