@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from bglint.evaluate.placeholders import StandIn, stand_ins, widest_number
+from bglint.evaluate.placeholders import Source, StandIn, stand_ins, widest_number
 from bglint.evaluate.registry import predicate
 from bglint.evaluate.subject import Subject
 from bglint.findings import Hit
@@ -83,8 +83,7 @@ def _session(role: Role, ceiling: int, parameters: tuple[Parameter, ...]) -> Ite
     free = widest_number(role.max_session_placeholder, parameters, _LONGEST_SESSION)
     if free is not None and (seconds is None or free[0] > seconds):
         seconds, source = free
-        whose = f"parameter {source.parameter}, which {source.why}" if source.parameter else source.why
-        shown = f" (MaxSessionDuration {role.max_session_placeholder}: {whose})"
+        shown = f" (MaxSessionDuration {role.max_session_placeholder}: {_whose(source)})"
         if source.parameter:
             fix = f"give parameter {source.parameter} a MaxValue or AllowedValues of {ceiling} or less, or {fix}"
     if seconds is not None and seconds > ceiling:
@@ -130,8 +129,12 @@ def _shown(principal: Principal, stand_in: StandIn) -> str:
     if source is None:
         return {"*": '"*"', "AWS": '{AWS: "*"}'}[principal.kind] if principal.value == "*" else principal.value
     what = '"*"' if stand_in.text == "*" else "an account root"
-    whose = f"parameter {source.parameter}, which {source.why}" if source.parameter else source.why
-    return f"{principal.value} (may be {what}: {whose})"
+    return f"{principal.value} (may be {what}: {_whose(source)})"
+
+
+def _whose(source: Source) -> str:
+    """Why a placeholder may be wide: the parameter and what it lacks, or the unresolved function."""
+    return f"parameter {source.parameter}, which {source.why}" if source.parameter else source.why
 
 
 def _fix(principal: Principal, stand_in: StandIn, fix: str) -> str:
@@ -205,9 +208,9 @@ def _wildcard_external_id(statement: Statement, parameters: tuple[Parameter, ...
     for operator, key, values in _conditions(statement):
         stand_in = _any_value(operator, values, parameters) if key == "sts:externalid" else None
         if stand_in is not None and stand_in.source is not None:
-            source = stand_in.source
-            whose = f"parameter {source.parameter}, which {source.why}" if source.parameter else source.why
-            return f'Condition StringLike sts:ExternalId {", ".join(values)}, which may be "*" ({whose})'
+            return (
+                f'Condition StringLike sts:ExternalId {", ".join(values)}, which may be "*" ({_whose(stand_in.source)})'
+            )
     return ""
 
 
