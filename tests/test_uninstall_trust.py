@@ -280,6 +280,45 @@ CASES: dict[str, tuple[str, list[tuple[str, str, str]], tuple[str, ...]]] = {
         [("BG023", "MaxSessionDuration: !Ref Duration", "allows sessions of 7200 s (2 h)")],
         (),
     ),
+    # A parameter with no Default is whatever the installer enters, and IAM takes MaxSessionDuration
+    # up to 43200 s (IAM API Reference, CreateRole); MaxValue bounds a Number parameter
+    # (CloudFormation User Guide, Parameters).
+    "session-from-a-parameter-without-default": (
+        stack(head="Parameters:\n  Duration: {Type: Number}\n", props="MaxSessionDuration: !Ref Duration\n"),
+        [
+            (
+                "BG023",
+                "MaxSessionDuration: !Ref Duration",
+                "allows sessions of 43200 s (12 h) (MaxSessionDuration ${Duration}: parameter Duration, which has no "
+                "Default and no AllowedValues or MaxValue: whoever installs the stack chooses it), over the 3600 s",
+            )
+        ],
+        (),
+    ),
+    "session-from-a-parameter-allowed-values": (
+        stack(
+            head="Parameters:\n  Duration: {Type: Number, AllowedValues: [3600, 7200]}\n",
+            props="MaxSessionDuration: !Ref Duration\n",
+        ),
+        [("BG023", "MaxSessionDuration: !Ref Duration", "allows sessions of 7200 s (2 h) (MaxSessionDuration")],
+        (),
+    ),
+    "session-from-a-parameter-max-value-one-hour": (
+        stack(
+            head="Parameters:\n  Duration: {Type: Number, MinValue: 3600, MaxValue: 3600}\n",
+            props="MaxSessionDuration: !Ref Duration\n",
+        ),
+        [],
+        ("BG023",),
+    ),
+    "session-from-a-parameter-allowed-values-one-hour": (
+        stack(
+            head="Parameters:\n  Duration: {Type: Number, AllowedValues: ['1800', '3600']}\n",
+            props="MaxSessionDuration: !Ref Duration\n",
+        ),
+        [],
+        ("BG023",),
+    ),
     "root-with-external-id-and-one-hour": (
         stack(
             "- Effect: Allow\n  Principal: {AWS: arn:aws:iam::111122223333:root}\n  Action: sts:AssumeRole\n"
@@ -328,6 +367,76 @@ CASES: dict[str, tuple[str, list[tuple[str, str, str]], tuple[str, ...]]] = {
         stack("- Effect: Allow\n  Principal: {AWS: !ImportValue VendorPrincipalArn}\n  Action: sts:AssumeRole\n"),
         [("BG023", "- Effect: Allow", 'may be "*": bglint could not resolve Fn::ImportValue')],
         (),
+    ),
+    # The whole Principal element from one function: IAM takes only "*" or a map there, and a
+    # parameter with no Default may be "*" (IAM User Guide, Principal element: "Principal": "*").
+    "trust-whole-principal-parameter": (
+        stack(
+            "- Effect: Allow\n  Principal: !Ref VendorPrincipal\n  Action: sts:AssumeRole\n",
+            head="Parameters:\n  VendorPrincipal: {Type: String}\n",
+        ),
+        [
+            (
+                "BG023",
+                "- Effect: Allow",
+                'trusts Principal ${VendorPrincipal} (may be "*": parameter VendorPrincipal, which has no Default',
+            )
+        ],
+        (),
+    ),
+    "trust-whole-principal-if-between-a-role-and-star": (
+        stack(
+            f"- Effect: Allow\n  Principal: !If [Pinned, {{AWS: {VENDOR}}}, '*']\n  Action: sts:AssumeRole\n",
+            head="Conditions:\n  Pinned: !Equals [!Ref 'AWS::Region', us-east-1]\n",
+        ),
+        [("BG023", "- Effect: Allow", 'trusts Principal "*"')],
+        (),
+    ),
+    "trust-whole-principal-if-between-roles": (
+        stack(
+            f"- Effect: Allow\n  Principal: !If [Pinned, {{AWS: {VENDOR}}}, {{AWS: {VENDOR}-eu}}]\n"
+            "  Action: sts:AssumeRole\n",
+            head="Conditions:\n  Pinned: !Equals [!Ref 'AWS::Region', us-east-1]\n",
+        ),
+        [],
+        ("BG023",),
+    ),
+    # An external ID parameter the customer sets at install is a secret shared with the vendor
+    # (IAM User Guide, access for third parties: StringEquals sts:ExternalId); under StringLike a
+    # parameter with no Default may be "*", which every external ID matches.
+    "trust-root-external-id-string-like-parameter": (
+        stack(
+            "- Effect: Allow\n  Principal: {AWS: arn:aws:iam::111122223333:root}\n  Action: sts:AssumeRole\n"
+            "  Condition: {StringLike: {sts:ExternalId: !Ref ExternalId}}\n",
+            head="Parameters:\n  ExternalId: {Type: String, NoEcho: true}\n",
+        ),
+        [
+            (
+                "BG023",
+                "- Effect: Allow",
+                "trusts account root arn:aws:iam::111122223333:root with Condition StringLike sts:ExternalId "
+                '${ExternalId}, which may be "*" (parameter ExternalId, which has no Default',
+            )
+        ],
+        (),
+    ),
+    "trust-root-external-id-string-equals-parameter": (
+        stack(
+            "- Effect: Allow\n  Principal: {AWS: arn:aws:iam::111122223333:root}\n  Action: sts:AssumeRole\n"
+            "  Condition: {StringEquals: {sts:ExternalId: !Ref ExternalId}}\n",
+            head="Parameters:\n  ExternalId: {Type: String, NoEcho: true}\n",
+        ),
+        [],
+        ("BG023",),
+    ),
+    "trust-root-external-id-string-like-pattern-without-wildcards": (
+        stack(
+            "- Effect: Allow\n  Principal: {AWS: arn:aws:iam::111122223333:root}\n  Action: sts:AssumeRole\n"
+            "  Condition: {StringLike: {sts:ExternalId: !Ref ExternalId}}\n",
+            head="Parameters:\n  ExternalId: {Type: String, AllowedPattern: '^[A-Za-z0-9-]{16,64}$'}\n",
+        ),
+        [],
+        ("BG023",),
     ),
     "trust-account-parameter-of-digits-unguarded": (
         stack(

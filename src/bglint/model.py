@@ -178,6 +178,9 @@ class Role:
     # Break-glass workflow facts (templates only): how long a session lasts, what a replacement keeps.
     max_session_duration: int | None = None  # seconds; None when not set (AWS default: 3600) or not a number
     max_session_loc: Location | None = None
+    # A placeholder MaxSessionDuration may render to (`${Duration}` for a parameter with no Default,
+    # `${Fn::ImportValue}`): whoever installs the stack, or another stack, decides it.
+    max_session_placeholder: str = ""
     update_replace_policy: str = ""
     # Why the role exists before anyone breaks the glass ("" when it is created only on demand).
     standing: str = ""
@@ -386,6 +389,7 @@ class Parameter(NamedTuple):
     no_echo: bool = False
     allowed_values: tuple[str, ...] = ()
     allowed_pattern: str = ""  # AllowedPattern: a Java regex the whole value must match; "" for none
+    max_value: float | None = None  # MaxValue: the largest a Number parameter accepts
 
 
 class QuickCreateLink(NamedTuple):

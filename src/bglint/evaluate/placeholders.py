@@ -8,7 +8,9 @@ Java regex syntax) or its Type (a Number is digits); a function bglint could not
 resource's `!Ref`, a parameter with a Default) name one thing and stay as they are.
 
 Instead of every value, the ones that decide how wide a principal is: "*", "root" and an account
-id or root ARN (any account, and the ones the pattern names literally).
+id or root ARN (any account, and the ones the pattern names literally). For a number (a session
+length), the largest: of its AllowedValues, its MaxValue (a Number parameter), else the largest
+the field takes.
 """
 
 from __future__ import annotations
@@ -71,18 +73,58 @@ def _fill(chosen: dict[str, str], match: re.Match[str]) -> str:
     return chosen.get(match.group(1), match.group(0))
 
 
+def widest_number(text: str, parameters: Iterable[Parameter], widest: int) -> tuple[int, Source] | None:
+    """The largest number a lone placeholder (`${Duration}`) may be, `widest` being the largest
+    the field takes, or None when `text` is not one that bglint judges (a Default decides it)."""
+    match = _PLACEHOLDER.fullmatch(text)
+    if match is None:
+        return None
+    name = match.group(1)
+    parameter = next((p for p in parameters if p.name == name), None)
+    if parameter is None:
+        return (widest, _unresolved(name)) if _is_unresolved(name) else None
+    if parameter.default:
+        return None
+    if parameter.allowed_values:
+        numbers = list(filter(None, map(_whole_seconds, parameter.allowed_values)))
+        return (min(max(numbers), widest), Source(name, "lists it among its AllowedValues")) if numbers else None
+    unset = _unset(parameter)
+    if parameter.type == "Number" and parameter.max_value is not None:
+        return min(int(parameter.max_value), widest), Source(
+            name, f"{unset} and its MaxValue is {parameter.max_value:g}"
+        )
+    return widest, Source(name, f"{unset} and no AllowedValues or MaxValue: whoever installs the stack chooses it")
+
+
+def _whole_seconds(text: str) -> int | None:
+    try:
+        return int(float(text))
+    except (ValueError, OverflowError):  # not a number; nan, inf
+        return None
+
+
+def _is_unresolved(name: str) -> bool:
+    return name == "Ref" or name.startswith("Fn::")  # what intrinsics.py leaves unresolved
+
+
+def _unresolved(name: str) -> Source:
+    return Source("", f"bglint could not resolve {name} and judges its widest value")
+
+
+def _unset(parameter: Parameter) -> str:
+    return "has no Default" if parameter.default is None else "has an empty Default"
+
+
 def _choices(name: str, parameter: Parameter | None) -> tuple[list[str], Source] | None:
     """The values that matter for a free placeholder (itself last: any other value), or None."""
     keep = "${" + name + "}"
     if parameter is None:
-        if name == "Ref" or name.startswith("Fn::"):  # what intrinsics.py leaves unresolved
-            return [*_probes(""), keep], Source("", f"bglint could not resolve {name} and judges its widest value")
-        return None
+        return ([*_probes(""), keep], _unresolved(name)) if _is_unresolved(name) else None
     if parameter.default:
         return None
     if parameter.allowed_values:
         return [*parameter.allowed_values, keep], Source(parameter.name, "lists it among its AllowedValues")
-    unset = "has no Default" if parameter.default is None else "has an empty Default"
+    unset = _unset(parameter)
     probes = _probes(parameter.allowed_pattern)
     if parameter.type == "Number":
         probes = [p for p in probes if p.isdigit()]

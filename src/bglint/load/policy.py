@@ -215,20 +215,33 @@ class PolicyReader:
         return tuple(result)
 
     def _principals(self, raw: Any, unresolved: list[str]) -> tuple[Principal, ...]:
-        if raw is None:
-            return ()
-        if isinstance(raw, str):
-            return (Principal("*", raw),)
-        if not isinstance(raw, dict):
-            return ()
-        found = [
-            (kind, rendered)
-            for kind in _PRINCIPAL_KINDS
-            if kind in raw
-            for rendered in self.renderer.items(raw[kind], pos_in(raw, kind))
-        ]
-        unresolved += (r.unresolved for _, r in found if r.unresolved)
-        return tuple(Principal(kind, rendered.text) for kind, rendered in found)
+        """Each principal of a `Principal` element: `"*"`, a map of kinds, or a function giving
+        the whole element (`Fn::If` between maps, or a text that only `"*"` can validly be)."""
+        result: list[Principal] = []
+        for value, _ in _branches(raw):
+            if isinstance(value, str):
+                result.append(Principal("*", value))
+            elif is_intrinsic(value):
+                result += self._whole_principal(value, unresolved)
+            elif isinstance(value, dict):
+                found = [
+                    (kind, rendered)
+                    for kind in _PRINCIPAL_KINDS
+                    if kind in value
+                    for rendered in self.renderer.items(value[kind], pos_in(value, kind))
+                ]
+                unresolved += (r.unresolved for _, r in found if r.unresolved)
+                result += (Principal(kind, rendered.text) for kind, rendered in found)
+        return tuple(result)
+
+    def _whole_principal(self, raw: Any, unresolved: list[str]) -> Iterator[Principal]:
+        """A function that gives the whole element (`!Ref P`, `!ImportValue`): it yields text, and
+        the only text IAM takes there is `"*"`; a placeholder may be it (the trust rule judges
+        it as its widest value), any other text is refused by IAM and grants nothing."""
+        for rendered in self.renderer.texts(raw):
+            if rendered.text == "*" or "${" in rendered.text:
+                unresolved += [rendered.unresolved] if rendered.unresolved else []
+                yield Principal("*", rendered.text)
 
     def _error(self, pos: Pos, message: str) -> None:
         loc = self.locate(pos, "")
@@ -236,7 +249,7 @@ class PolicyReader:
 
 
 def _branches(item: Any) -> list[tuple[Any, bool]]:
-    """A statement, or each statement an `Fn::If` may put in its place (True: under the If)."""
+    """A statement (or a Principal element), or each one an `Fn::If` may put in its place (True: under the If)."""
     found: list[tuple[Any, bool]] = []
     todo = [(item, False, 0)]
     while todo:

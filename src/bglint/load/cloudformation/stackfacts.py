@@ -9,6 +9,7 @@ located nodes of `cfn_yaml`; nothing here judges.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Callable
 from typing import Any
@@ -96,9 +97,21 @@ def read_parameters(data: Any, path: str) -> tuple[Parameter, ...]:
                 no_echo=no_echo is True or (isinstance(no_echo, str) and no_echo.lower() == "true"),
                 allowed_values=tuple(_scalar(v) for v in allowed) if isinstance(allowed, list) else (),
                 allowed_pattern=text_in(spec, "AllowedPattern"),
+                max_value=_number(spec.get("MaxValue")),
             )
         )
     return tuple(result)
+
+
+def _number(value: Any) -> float | None:
+    """A number written as a number or as text (YAML and JSON writers quote them); else None."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        return None
+    try:
+        number = float(value)
+    except (ValueError, OverflowError):  # not a number; an int too large for a float
+        return None
+    return number if math.isfinite(number) else None
 
 
 def _scalar(value: Any) -> str:
@@ -229,17 +242,22 @@ def keeping_policy(raw: Any, renderer: Renderer) -> str:
     return f"{kept} ({why})" if kept else next(iter(options), "")
 
 
-def session_duration(props: dict[str, Any], renderer: Renderer, locate: Locate) -> tuple[int | None, Location | None]:
-    """`MaxSessionDuration` in seconds (a parameter's Default when it is a `!Ref`), and where it is."""
+def session_duration(
+    props: dict[str, Any], renderer: Renderer, locate: Locate
+) -> tuple[int | None, Location | None, str]:
+    """`MaxSessionDuration` in seconds (a parameter's Default when it is a `!Ref`), where it is,
+    and the first `${...}` placeholder it may render to instead (a value bglint does not have)."""
     if "MaxSessionDuration" not in props:
-        return None, None
+        return None, None, ""
     raw = props["MaxSessionDuration"]
     loc = locate(pos_in(props, "MaxSessionDuration"), "Properties/MaxSessionDuration")
     longest: int | None = None  # every Fn::If branch may be deployed: the longest counts
+    placeholder = ""
     for rendered in renderer.texts(raw):
         try:
             seconds = int(float(rendered.text))
         except (ValueError, OverflowError):  # not a number; inf or 1e999
+            placeholder = placeholder or (rendered.text if "${" in rendered.text else "")
             continue
         longest = seconds if longest is None else max(longest, seconds)
-    return longest, loc
+    return longest, loc, placeholder

@@ -143,7 +143,7 @@ def _role(tpl: _Template, rid: str, body: dict[str, Any], selection: Selection) 
         role.policies.extend(tpl.attached.get(role_name, ()))
     if "PermissionsBoundary" in props:
         role.boundary = _boundary(tpl, props, f"{logical}/Properties/PermissionsBoundary")
-    role.max_session_duration, role.max_session_loc = session_duration(
+    role.max_session_duration, role.max_session_loc, role.max_session_placeholder = session_duration(
         props, tpl.renderer, lambda pos, lg: tpl.locate(pos, f"{logical}/{lg}")
     )
     if "ignore" in meta:
