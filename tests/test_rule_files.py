@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from bglint.evaluate.registry import registered
-from bglint.evaluate.rules import load_rules, shipped_rules_dir
+from bglint.evaluate.rules import load_rules, parsed_rules, shipped_rules_dir
 from bglint.paths import data_path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -71,6 +71,9 @@ def _rules_copy(tmp_path: Path) -> Path:
 
 
 def test_the_parsed_copy_is_what_the_yaml_files_say() -> None:
+    paths = sorted(shipped_rules_dir().glob("*.y*ml"))
+    # Installed or in a checkout, the copy is there and current, so runs take it.
+    assert sorted(parsed_rules(shipped_rules_dir(), paths)) == [path.name for path in paths]
     from_yaml, _ = load_rules([shipped_rules_dir()], validate=True)  # validating never takes the copy
     from_copy, _ = load_rules([shipped_rules_dir()], validate=False)
     assert from_copy == from_yaml
