@@ -51,12 +51,12 @@ def run_check(paths: list[Path], options: CheckOptions) -> CheckResult:
     if len(pieces) > 1:
         load_options, context_errors = settle_context(plan, load_options)
         pieces[0].errors += context_errors
-    if len(pieces) > 1 and options.jobs > 1:
-        load_catalog().warm()  # once, before forking: workers inherit the tables
-        if options.cfn_lint:
-            from bglint.evaluate import cfn_lint
+        if options.jobs > 1:
+            load_catalog().warm()  # once, before forking: workers inherit the tables
+            if options.cfn_lint:
+                from bglint.evaluate import cfn_lint
 
-            cfn_lint.warm()  # the same for cfn-lint's rules
+                cfn_lint.warm()  # the same for cfn-lint's rules
 
     def check_piece(piece: Plan) -> tuple[Loaded, list[Finding]]:
         loaded = load_plan(piece, load_options)
