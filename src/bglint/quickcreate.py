@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from bglint.model import Parameter
+from bglint.regex import Regex
 
 _CONSOLE_HOSTS = {
     "console.aws.amazon.com": "aws",
@@ -32,12 +33,12 @@ _FRAGMENTS = ("/stacks/quickcreate", "/stacks/create/review", "/stacks/new")
 _TEMPLATE_KEYS = ("templateURL", "templateUrl")
 _KNOWN_KEYS = {"templateurl": "templateURL", "stackname": "stackName"}
 # bounded repeats: links are untrusted text, and Python's re cannot be interrupted
-_PLACEHOLDER = re.compile(r"\{\{[^{}]{0,200}\}\}|<[^<>]{0,200}>|\$\{[^{}]{0,200}\}|\{[A-Za-z_][\w.-]{0,200}\}")
-_REGION = re.compile(r"^(?:us|eu|ap|sa|ca|me|af|il|mx|cn|us-gov|eusc)-[a-z]+-\d{1,2}$")
-_ZONE = re.compile(r"^((?:us|eu|ap|sa|ca|me|af|il|mx|cn|us-gov|eusc)-[a-z]+-\d{1,2})[a-z]$")
-_SLOPPY_REGION = re.compile(r"^([a-z]{2}(?:-gov)?)-?([a-z]+?)-?(\d{1,2})$")
-_STACK_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]*$")
-_SECRET_NAME = re.compile(r"password|passwd|secret|token|private[-_]?key|access[-_]?key|credential|api[-_]?key", re.I)
+_PLACEHOLDER = Regex(r"\{\{[^{}]{0,200}\}\}|<[^<>]{0,200}>|\$\{[^{}]{0,200}\}|\{[A-Za-z_][\w.-]{0,200}\}")
+_REGION = Regex(r"^(?:us|eu|ap|sa|ca|me|af|il|mx|cn|us-gov|eusc)-[a-z]+-\d{1,2}$")
+_ZONE = Regex(r"^((?:us|eu|ap|sa|ca|me|af|il|mx|cn|us-gov|eusc)-[a-z]+-\d{1,2})[a-z]$")
+_SLOPPY_REGION = Regex(r"^([a-z]{2}(?:-gov)?)-?([a-z]+?)-?(\d{1,2})$")
+_STACK_NAME = Regex(r"^[A-Za-z][A-Za-z0-9-]*$")
+_SECRET_NAME = Regex(r"password|passwd|secret|token|private[-_]?key|access[-_]?key|credential|api[-_]?key", re.I)
 MAX_STACK_NAME = 128
 MAX_TEMPLATE_URL = 1024
 

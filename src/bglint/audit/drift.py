@@ -35,9 +35,10 @@ from bglint.model import (
     SourceKind,
     Statement,
 )
+from bglint.regex import Regex
 
-_PLACEHOLDER = re.compile(PLACEHOLDER)
-_ACCOUNT_ID = re.compile(r"^\d{12}$")
+_PLACEHOLDER = Regex(PLACEHOLDER)
+_ACCOUNT_ID = Regex(r"^\d{12}$")
 _CFN_LOGICAL_ID_TAG = "aws:cloudformation:logical-id"
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from bglint.audit.sessions import Secrets
+from bglint.regex import Regex
 
 _DENIED = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "AuthorizationError"}
 _THROTTLED = {
@@ -66,7 +67,7 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-_XML_MESSAGE = re.compile(r"<Message>(.*?)</Message>", re.DOTALL)
+_XML_MESSAGE = Regex(r"<Message>(.*?)</Message>", re.DOTALL)
 
 
 def _inner_message(message: str) -> str:

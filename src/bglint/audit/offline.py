@@ -10,7 +10,6 @@ one input error; the other files are still judged.
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +18,10 @@ from bglint.audit.sessions import Secrets
 from bglint.errors import InputError
 from bglint.load.aws import Documents
 from bglint.load.aws_details import collect, raw_roles, unknown_policy
+from bglint.regex import Regex
 
-_ACCOUNT_IN_NAME = re.compile(r"(?<!\d)(\d{12})(?!\d)")
-_ACCOUNT_IN_ARN = re.compile(r"^arn:[^:]+:iam::(\d{12}):")
+_ACCOUNT_IN_NAME = Regex(r"(?<!\d)(\d{12})(?!\d)")
+_ACCOUNT_IN_ARN = Regex(r"^arn:[^:]+:iam::(\d{12}):")
 
 
 def run_offline(options: AuditOptions, directory: Path) -> AuditResult:

@@ -15,10 +15,11 @@ bglint prints can be scrubbed of it.
 from __future__ import annotations
 
 import os
-import re
 import threading
 from dataclasses import dataclass, field
 from typing import Any
+
+from bglint.regex import Regex
 
 SESSION_NAME = "bglint-audit"
 DEFAULT_REGION = "us-east-1"
@@ -45,7 +46,7 @@ class Secrets:
 
 
 # Access key ids (AKIA... long-term, ASIA... temporary) never appear in output either.
-_KEY_ID = re.compile(r"\b(?:AKIA|ASIA)[A-Z0-9]{12,}\b")
+_KEY_ID = Regex(r"\b(?:AKIA|ASIA)[A-Z0-9]{12,}\b")
 
 
 class Sessions:

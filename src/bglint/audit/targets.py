@@ -9,8 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from bglint.errors import InputError
+from bglint.regex import Regex
 
-_ACCOUNT = re.compile(r"^\d{12}$")
+_ACCOUNT = Regex(r"^\d{12}$")
 
 
 def parse_accounts(values: tuple[str, ...]) -> list[str]:

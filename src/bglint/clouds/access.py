@@ -17,14 +17,13 @@ from typing import NamedTuple
 from bglint.clouds.roles import AzureBlock, azure_roles, gcp_roles
 from bglint.iam.glob import glob_regex
 from bglint.model import CloudGrant, Location, Policy, Role
+from bglint.regex import Regex
 
 # A GCP permission is service.resource.verb; partner services write domain/resource.verb.
-_GCP_PERMISSION = re.compile(
-    r"[a-z][a-zA-Z0-9]*\.[a-zA-Z0-9_]+\.[a-zA-Z0-9]+|[a-z][a-z0-9.-]*/[a-zA-Z0-9]+\.[a-zA-Z0-9]+"
-)
+_GCP_PERMISSION = Regex(r"[a-z][a-zA-Z0-9]*\.[a-zA-Z0-9_]+\.[a-zA-Z0-9]+|[a-z][a-z0-9.-]*/[a-zA-Z0-9]+\.[a-zA-Z0-9]+")
 # An Azure action is Namespace.Provider/resourceType[/...]/operation, `*` anywhere, or `*` alone.
-_AZURE_NAMESPACE = re.compile(r"\*|[A-Za-z][A-Za-z0-9-]*(?:\.[A-Za-z0-9*-]+)+\*?")
-_AZURE_SEGMENT = re.compile(r"[A-Za-z0-9.*_{}:-]+")
+_AZURE_NAMESPACE = Regex(r"\*|[A-Za-z][A-Za-z0-9-]*(?:\.[A-Za-z0-9*-]+)+\*?")
+_AZURE_SEGMENT = Regex(r"[A-Za-z0-9.*_{}:-]+")
 
 # What each cloud calls the things a role binds, for messages.
 ROLE_WORD = {"gcp": "predefined role", "azure": "built-in role"}

@@ -7,7 +7,6 @@ do, and the smallest fix. The role predicates hand GCP and Azure roles to these.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -15,6 +14,7 @@ from bglint.clouds.access import PERMISSION_WORD, ROLE_WORD, CloudAccess, Source
 from bglint.clouds.datafiles import provenance
 from bglint.findings import Hit
 from bglint.model import Role
+from bglint.regex import Regex
 
 SCOPE_WORD = {"gcp": "project", "azure": "resource group"}
 
@@ -40,8 +40,8 @@ NETWORK_PROBES = (
     "Microsoft.Network/networkInterfaces/write",
 )
 # GCP verbs that only read; `use` attaches a resource to a network without changing it.
-_GCP_READ = re.compile(r"(get|list|search|query|read|watch|view|lookup|test|check|download)([A-Z].*)?")
-_NETWORK_ATTACH = re.compile(r"use([A-Z].*)?")
+_GCP_READ = Regex(r"(get|list|search|query|read|watch|view|lookup|test|check|download)([A-Z].*)?")
+_NETWORK_ATTACH = Regex(r"use([A-Z].*)?")
 _SHOWN = 4  # names listed in a message before "and N more"
 # GCP services named first when a finding lists a few of many permissions: those an install is made of.
 _PROMINENT = ("compute", "container", "iam", "storage", "secretmanager", "cloudsql", "resourcemanager")

@@ -8,16 +8,16 @@ generates (`<stack>-<logical id>-<suffix>`); a template's managed policy carries
 
 from __future__ import annotations
 
-import re
 from typing import NamedTuple
 
 from bglint.model import NUON_TEMPLATE, SUB_VARIABLE, PolicyOrigin, Role, SourceKind
+from bglint.regex import Regex
 
 SAMPLE_ACCOUNT = "123456789012"
-_TEMPLATE = re.compile(NUON_TEMPLATE)
-_INSTALL_ID = re.compile(r"\{\{-?\s*\.nuon\.install\.id\s*-?\}\}")
-_VARIABLE = re.compile(SUB_VARIABLE)
-_PARTITION = re.compile(r"^arn:([a-z][a-z-]*):")
+_TEMPLATE = Regex(NUON_TEMPLATE)
+_INSTALL_ID = Regex(r"\{\{-?\s*\.nuon\.install\.id\s*-?\}\}")
+_VARIABLE = Regex(SUB_VARIABLE)
+_PARTITION = Regex(r"^arn:([a-z][a-z-]*):")
 
 
 def rendered_name(name: str) -> str:

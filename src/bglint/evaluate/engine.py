@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import re
 import sys
 from collections.abc import Iterator
 
@@ -12,8 +11,9 @@ from bglint.evaluate.registry import registered
 from bglint.evaluate.subject import Settings, Subject
 from bglint.findings import CFN_LINT_PREFIX, AppliesTo, Finding, Hit, Rule
 from bglint.model import Document, DocumentKind, NetworkKind, Role, Suppression
+from bglint.regex import Regex
 
-_ROLE_INDEX = re.compile(r"\brole\[\d+\]\.?")
+_ROLE_INDEX = Regex(r"\brole\[\d+\]\.?")
 _NETWORK_PHRASE = {
     NetworkKind.CUSTOMER_MANAGED: "In a customer-managed network",
     NetworkKind.VENDOR_MANAGED: "In a vendor-managed network",

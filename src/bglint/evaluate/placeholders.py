@@ -22,12 +22,13 @@ from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
 from bglint.model import Parameter
+from bglint.regex import Regex
 
-_PLACEHOLDER = re.compile(r"\$\{([^}]*)\}")
+_PLACEHOLDER = Regex(r"\$\{([^}]*)\}")
 _ANY_ACCOUNT = "123456789012"
 # Literal account ids and partitions in a pattern (both linear on untrusted text).
-_ACCOUNT_IN_PATTERN = re.compile(r"(?<!\d)\d{12}(?!\d)")
-_PARTITION_IN_PATTERN = re.compile(r"aws(?:-[a-z]+)*")
+_ACCOUNT_IN_PATTERN = Regex(r"(?<!\d)\d{12}(?!\d)")
+_PARTITION_IN_PATTERN = Regex(r"aws(?:-[a-z]+)*")
 _MAX_LITERALS = 4
 _MAX_COMBINATIONS = 64
 # Python's re backtracks and cannot be interrupted, and the pattern is the template author's:

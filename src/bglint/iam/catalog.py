@@ -19,6 +19,7 @@ from typing import Any, Literal, NamedTuple
 from bglint.iam.glob import glob_regex
 from bglint.iam.spelling import closest, default_limit, edit_distance
 from bglint.paths import data_path
+from bglint.regex import Regex
 
 AccessLevel = Literal["List", "Read", "Write", "Permissions management", "Tagging"]
 
@@ -29,7 +30,7 @@ _FEW = 16  # up to this many keys, shifting bits in beats building a full-width 
 
 # Tag-on-resource keys: the global aws:ResourceTag/ and service copies such as ec2:ResourceTag/
 # or ssm:resourceTag/ (but not imagebuilder:CreatedResourceTag/, which is about new resources).
-_RESOURCE_TAG = re.compile(r"[a-z0-9-]+:resourcetag/", re.IGNORECASE)
+_RESOURCE_TAG = Regex(r"[a-z0-9-]+:resourcetag/", re.IGNORECASE)
 
 # Rows as stored: action [level index, [resource index, ...], keyset index], in key order;
 # resource [name, [arn, ...], keyset index]; keysets index the service's own keyset list.
@@ -554,7 +555,7 @@ def _inflate(sections: bytes, start: int, end: int) -> str:
     return zlib.decompress(sections[start:end], wbits=31).decode()
 
 
-_KEY_VARIABLE = re.compile(r"\$\{[^}]*\}|<[^>]*>")
+_KEY_VARIABLE = Regex(r"\$\{[^}]*\}|<[^>]*>")
 
 
 def _key_matches(catalog_key: str, key: str) -> bool:

@@ -24,6 +24,7 @@ from collections.abc import Mapping, Sequence
 
 from bglint.iam.glob import glob_match
 from bglint.model import Condition
+from bglint.regex import Regex
 
 # Request context: lowercase key -> its values (one for a single-valued key).
 Context = Mapping[str, Sequence[str]]
@@ -64,8 +65,8 @@ _NEGATED = frozenset(
         "notipaddress",
     }
 )
-_POLICY_VARIABLE = re.compile(r"\$\{([^}]*)\}")
-_WILDCARD_ONLY = re.compile(r"\*[*?]*|[*?]*\*")
+_POLICY_VARIABLE = Regex(r"\$\{([^}]*)\}")
+_WILDCARD_ONLY = Regex(r"\*[*?]*|[*?]*\*")
 
 
 class Parsed:

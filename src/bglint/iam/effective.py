@@ -40,16 +40,17 @@ from bglint.iam.conditions import (
 )
 from bglint.iam.glob import glob_regex
 from bglint.model import PLACEHOLDER, SUB_VARIABLE, Condition, Location, Policy, Role, Statement
+from bglint.regex import Regex
 
-_PLACEHOLDER = re.compile(SUB_VARIABLE)
-_TEMPLATED = re.compile(PLACEHOLDER)
+_PLACEHOLDER = Regex(SUB_VARIABLE)
+_TEMPLATED = Regex(PLACEHOLDER)
 # An IAM policy variable (`${aws:username}`, `${aws:PrincipalTag/team}`): one colon, unlike
 # CloudFormation's `${AWS::AccountId}` or a parameter `${InstallId}`.
-_POLICY_VARIABLE = re.compile(r"\$\{[a-z0-9-]+:[^:}][^}]*\}", re.IGNORECASE)
-_WILDCARDS = re.compile(r"[*?]*")
+_POLICY_VARIABLE = Regex(r"\$\{[a-z0-9-]+:[^:}][^}]*\}", re.IGNORECASE)
+_WILDCARDS = Regex(r"[*?]*")
 # Global keys the Service Authorization Reference lists per action: a request carries them only
 # when its action does (aws:TagKeys and aws:RequestTag/ on actions that tag).
-_PER_ACTION = re.compile(r"aws:(?:tagkeys$|requesttag/)")
+_PER_ACTION = Regex(r"aws:(?:tagkeys$|requesttag/)")
 # "No permissions are required to perform this operation", even under an explicit Deny
 # (AWS STS API Reference, GetCallerIdentity).
 _NEEDS_NO_PERMISSION = frozenset({"sts:getcalleridentity"})

@@ -28,6 +28,7 @@ from typing import Any
 
 from bglint.iam.glob import star_regex
 from bglint.model import METRIC_FILTER, AlertRule
+from bglint.regex import Regex
 
 _UNKNOWN = object()  # a field the record may hold with any value
 _MAX_DEPTH = 64  # nesting of a pattern or filter; deeper ones are not read
@@ -129,7 +130,7 @@ def _anything_but(arg: Any, value: str | bool) -> bool:
 
 # -- CloudWatch Logs metric filter patterns ----------------------------------------------------------
 
-_TOKEN = re.compile(
+_TOKEN = Regex(
     r"""\s*(?:
         (?P<selector>\$(?:\.[^\s.\[\](){}=!<>&|]+|\[\d+\])*)
       | (?P<string>"(?:[^"\\]|\\.)*")

@@ -11,18 +11,18 @@ from __future__ import annotations
 import copy
 import functools
 import json
-import re
 import zlib
 from typing import Any, NamedTuple
 
 from bglint.iam.spelling import closest
 from bglint.paths import data_path
+from bglint.regex import Regex
 
 FORMAT = 1
 POLICIES_FILE = "aws_managed_policies.json.gz"
 
 # arn:<partition>:iam::aws:policy<path><name>; the path is "/" or "/a/b/".
-_ARN = re.compile(r"arn:aws(?:-[a-z]+)*:iam::aws:policy(/(?:[^/]+/)*)([^/]+)")
+_ARN = Regex(r"arn:aws(?:-[a-z]+)*:iam::aws:policy(/(?:[^/]+/)*)([^/]+)")
 
 
 class ManagedPolicy(NamedTuple):

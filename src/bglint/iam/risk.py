@@ -11,8 +11,9 @@ from typing import NamedTuple
 from bglint.iam.catalog import Catalog
 from bglint.iam.effective import Permissions, union
 from bglint.iam.scoping import tag_scoping
+from bglint.regex import Regex
 
-_NETWORK_CHANGE = re.compile(r"vpc|subnet|route|gateway|securitygroup|networkacl|dhcpoptions|peering", re.I)
+_NETWORK_CHANGE = Regex(r"vpc|subnet|route|gateway|securitygroup|networkacl|dhcpoptions|peering", re.I)
 # Services that hold the customer's data: their Read actions are data access.
 DATA_SERVICES = frozenset(
     {"s3", "dynamodb", "rds", "rds-data", "secretsmanager", "ssm", "kms", "redshift", "redshift-data", "athena", "es"}

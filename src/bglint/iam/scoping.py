@@ -21,19 +21,20 @@ from dataclasses import dataclass
 from bglint.iam.conditions import accepts_any_value, matches_when_absent, parse
 from bglint.iam.effective import Permissions, Scope
 from bglint.model import PLACEHOLDER, Condition
+from bglint.regex import Regex
 
 _COMPARED = frozenset({"stringequals", "stringlike", "stringequalsignorecase", "arnlike"})
-_INSTALL_SPECIFIC = re.compile(
+_INSTALL_SPECIFIC = Regex(
     r"\.nuon\.install\.(id|name)|\$\{[^}]*install[^}]*\}|\$\{[A-Za-z0-9]+\.[A-Za-z0-9.]+\}|\$\{AWS::Stack(Name|Id)\}",
     re.IGNORECASE,
 )
-_NETWORK_ID = re.compile(r"\b(?:subnet|vpc)-[0-9a-f]+\b")
-_NETWORK_ARN = re.compile(rf":(?:subnet|vpc)/(?:(?:subnet|vpc)-[0-9a-f]+|{PLACEHOLDER})$")
+_NETWORK_ID = Regex(r"\b(?:subnet|vpc)-[0-9a-f]+\b")
+_NETWORK_ARN = Regex(rf":(?:subnet|vpc)/(?:(?:subnet|vpc)-[0-9a-f]+|{PLACEHOLDER})$")
 # A value that names one network: an id or a template for one, at the end of the value.
-_ONE_NETWORK = re.compile(rf"(?:^|[/:])(?:(?:subnet|vpc)-[0-9a-f]+|{PLACEHOLDER})$")
+_ONE_NETWORK = Regex(rf"(?:^|[/:])(?:(?:subnet|vpc)-[0-9a-f]+|{PLACEHOLDER})$")
 # Keys on the tags of the resource acted on: aws:ResourceTag/k, a service's own copy
 # (ec2:ResourceTag/k, ssm:resourceTag/k) and RDS's per-resource ones (rds:db-tag/k, rds:cluster-tag/k).
-_RESOURCE_TAG_KEY = re.compile(r"[a-z0-9-]+:(?:resourcetag|(?!req-)[a-z-]+-tag)/(.+)")
+_RESOURCE_TAG_KEY = Regex(r"[a-z0-9-]+:(?:resourcetag|(?!req-)[a-z-]+-tag)/(.+)")
 
 
 def limits(condition: Condition, negated: bool) -> bool:

@@ -13,7 +13,6 @@ a deployed role exactly as they judge a template. One `Document` per account
 from __future__ import annotations
 
 import json
-import re
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -40,8 +39,9 @@ from bglint.model import (
     SourceKind,
     Statement,
 )
+from bglint.regex import Regex
 
-AWS_MANAGED = re.compile(r"^arn:aws(?:-[a-z]+)*:iam::aws:policy/")
+AWS_MANAGED = Regex(r"^arn:aws(?:-[a-z]+)*:iam::aws:policy/")
 
 
 def account_path(account: str) -> str:

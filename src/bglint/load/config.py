@@ -21,6 +21,7 @@ from bglint.parse.files import read_text, resolved
 from bglint.parse.nodes import Mapping, key_pos_in, pos_in, pos_of
 from bglint.parse.yaml_pos import load_yaml
 from bglint.paths import load_schema
+from bglint.regex import Regex
 
 CONFIG_NAMES = (".bglint.yaml", ".bglint.yml")
 DEFAULT_BASELINE = ".bglint-baseline.json"  # what `bglint baseline create` writes by default
@@ -169,8 +170,8 @@ def _shown(path: Path) -> str:
         return str(path)
 
 
-_UNEXPECTED = re.compile(r"\('([^']*)' (?:was|were) unexpected")
-_NOT_ONE_OF = re.compile(r"^('(?:[^'\\]|\\.)*'|\S+) is not one of ")
+_UNEXPECTED = Regex(r"\('([^']*)' (?:was|were) unexpected")
+_NOT_ONE_OF = Regex(r"^('(?:[^'\\]|\\.)*'|\S+) is not one of ")
 
 
 def _validate(raw: Any, shown: str) -> None:

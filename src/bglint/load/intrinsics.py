@@ -17,8 +17,9 @@ from collections.abc import Iterable, Iterator
 from typing import Any, NamedTuple
 
 from bglint.parse.nodes import Pos, Sequence, pos_in, pos_of
+from bglint.regex import Regex
 
-_SUB_VAR = re.compile(r"\$\{(!?)([^}]*)\}")
+_SUB_VAR = Regex(r"\$\{(!?)([^}]*)\}")
 _MAX_NESTING = 64  # intrinsic functions inside each other; real templates nest a handful
 _MAX_CHOICES = 64  # renderings of one Fn::Sub with several many-valued variables
 

@@ -13,7 +13,9 @@ from fnmatch import fnmatchcase
 from types import MappingProxyType
 from typing import NamedTuple
 
-_BREAK_GLASS_WORDS = re.compile(r"break[-_ ]?glass", re.IGNORECASE)
+from bglint.regex import Regex
+
+_BREAK_GLASS_WORDS = Regex(r"break[-_ ]?glass", re.IGNORECASE)
 
 
 class Selection(NamedTuple):

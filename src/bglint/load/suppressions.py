@@ -8,16 +8,16 @@ are only read, with the place they are written.
 from __future__ import annotations
 
 import datetime as dt
-import re
 import shlex
 from typing import Any
 
 from bglint.errors import InputError, shown
 from bglint.model import Location, Suppression, SuppressionSource
 from bglint.parse.nodes import pos_in, pos_of
+from bglint.regex import Regex
 
-_RULE_ID = re.compile(r"^(?:[A-Z][A-Z0-9]*[0-9]{3}|CFNLINT-[A-Z][0-9]+)$")  # CFNLINT-: cfn-lint's, with --cfn-lint
-_COMMENT = re.compile(r"^\s*#\s*bglint:\s*ignore\s+(.*)$")
+_RULE_ID = Regex(r"^(?:[A-Z][A-Z0-9]*[0-9]{3}|CFNLINT-[A-Z][0-9]+)$")  # CFNLINT-: cfn-lint's, with --cfn-lint
+_COMMENT = Regex(r"^\s*#\s*bglint:\s*ignore\s+(.*)$")
 _FIELDS = ("reason", "owner", "until")
 
 

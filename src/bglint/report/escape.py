@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import re
 
+from bglint.regex import Regex
+
 # C0 and C1 controls (ANSI escapes, newlines); bidi overrides and isolates (text that reads
 # differently from what it is); line and paragraph separators; U+FFFE/U+FFFF, which XML 1.0
 # (JUnit) does not allow.
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufffe\uffff]")
+_CONTROL = Regex("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufffe\uffff]")
 _LEGACY_COMMAND = "##["
 
 
@@ -89,11 +91,11 @@ def for_github_annotation(command: str, message: str, **properties: str | int) -
 # What can make markup inside a line: emphasis, code, links, HTML, tables, strikethrough. An
 # underscore inside a word (break_glass) cannot emphasise (CommonMark's flanking rules) and is
 # left as it is, as are `.`, `-`, `(`, `#`... in mid-line: the raw text stays readable.
-_MARKDOWN_INLINE = re.compile(r"([\\`*\[\]<>|~]|(?<![0-9A-Za-z])_|_(?![0-9A-Za-z]))")
+_MARKDOWN_INLINE = Regex(r"([\\`*\[\]<>|~]|(?<![0-9A-Za-z])_|_(?![0-9A-Za-z]))")
 # At the start of a line (a list item's or paragraph's text): headings, quotes, lists, setext.
-_MARKDOWN_BLOCK = re.compile(r"^(\s*)([#>+=-]|\d+(?=[.)]))")
+_MARKDOWN_BLOCK = Regex(r"^(\s*)([#>+=-]|\d+(?=[.)]))")
 # GitHub turns @name into a mention (a notification) and @org/team into a team mention.
-_MENTION = re.compile(r"@(?=[A-Za-z0-9])")
+_MENTION = Regex(r"@(?=[A-Za-z0-9])")
 
 
 def for_markdown(text: str) -> str:

@@ -7,18 +7,18 @@ this presentation folds; JSON, SARIF and the baseline keep every finding.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from typing import NamedTuple
 
 from bglint.findings import Finding
+from bglint.regex import Regex
 from bglint.report import SEVERITY_ORDER, Report, causes, visible
 from bglint.report.escape import for_terminal, for_terminal_line
 
 WIDTH = 120  # no line of the default output is longer: a 120-column terminal never wraps it
 _COLOUR = {"error": "31", "warning": "33", "note": "36"}  # red, yellow, cyan
 _BOLD, _DIM = "1", "2"
-_ASIDE = re.compile(r" \([^()]*\)")
+_ASIDE = Regex(r" \([^()]*\)")
 
 
 class TextStyle(NamedTuple):

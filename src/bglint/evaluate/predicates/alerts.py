@@ -12,12 +12,13 @@ from bglint.evaluate.registry import predicate
 from bglint.evaluate.subject import Subject
 from bglint.findings import Hit
 from bglint.model import METRIC_FILTER, AlertRule, Document, DocumentKind, Role
+from bglint.regex import Regex
 
 # The head of a literal IAM ARN: `own_role_arn` is in the sample account, in partition `aws`; the
 # template's own account and partition are whichever it is deployed to.
-_IAM_ARN_HEAD = re.compile(r"\barn:aws[a-z-]*:iam::\d{12}:")
+_IAM_ARN_HEAD = Regex(r"\barn:aws[a-z-]*:iam::\d{12}:")
 # CloudTrail's events reach the default event bus: by name or ARN.
-_DEFAULT_BUS = re.compile(r"^(?:default|arn:[^:]*:events:[^:]*:[^:]*:event-bus/default)$")
+_DEFAULT_BUS = Regex(r"^(?:default|arn:[^:]*:events:[^:]*:[^:]*:event-bus/default)$")
 
 
 def _fires_for(rule: AlertRule, role: Role) -> bool:

@@ -12,11 +12,12 @@ from bglint.evaluate.registry import predicate
 from bglint.evaluate.subject import Subject
 from bglint.findings import Hit
 from bglint.model import NUON_TEMPLATE, DocumentKind, Location, Policy, PolicyOrigin, Role, SourceKind
+from bglint.regex import Regex
 
 # IAM's pattern for role and policy names ([\w+=,.@-]+), and its length limits.
-_IAM_NAME_CHAR = re.compile(r"[\w+=,.@-]", re.ASCII)
+_IAM_NAME_CHAR = Regex(r"[\w+=,.@-]", re.ASCII)
 _POLICY_NAME_MAX = 128
-_TEMPLATE = re.compile(NUON_TEMPLATE)
+_TEMPLATE = Regex(NUON_TEMPLATE)
 
 
 @predicate

@@ -13,11 +13,12 @@ from bglint.evaluate.registry import predicate
 from bglint.evaluate.subject import Subject
 from bglint.findings import Hit
 from bglint.model import ACCESS_LEVELS, NUON_TEMPLATE, DocumentKind, Location, Role, Runbook, RunbookSection, SourceKind
+from bglint.regex import Regex
 
-_TEMPLATE = re.compile(NUON_TEMPLATE)
-_GENERIC_NAME = re.compile(r"^(?:break[-_ ]?glass|bg|role|access|[-_ ])+$", re.IGNORECASE)
-_PLACEHOLDER_LINE = re.compile(r"^\s*(?:[-*+]\s*|\d+[.)]\s*)?(?:TODO|TBD|FIXME|XXX|N/?A\b|coming soon|\.\.\.)", re.I)
-_LIST_OR_ROW = re.compile(r"^\s*(?:[-*+]\s|\d+[.)]\s|\|)")
+_TEMPLATE = Regex(NUON_TEMPLATE)
+_GENERIC_NAME = Regex(r"^(?:break[-_ ]?glass|bg|role|access|[-_ ])+$", re.IGNORECASE)
+_PLACEHOLDER_LINE = Regex(r"^\s*(?:[-*+]\s*|\d+[.)]\s*)?(?:TODO|TBD|FIXME|XXX|N/?A\b|coming soon|\.\.\.)", re.I)
+_LIST_OR_ROW = Regex(r"^\s*(?:[-*+]\s|\d+[.)]\s|\|)")
 
 
 class _Topic(NamedTuple):

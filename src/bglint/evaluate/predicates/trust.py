@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -12,12 +11,13 @@ from bglint.evaluate.subject import Subject
 from bglint.findings import Hit
 from bglint.iam.conditions import accepts_any_value
 from bglint.model import SUB_VARIABLE, Parameter, Principal, Role, Statement
+from bglint.regex import Regex
 
 _VAR = SUB_VARIABLE
 _LONGEST_SESSION = 43200  # IAM API Reference, CreateRole: MaxSessionDuration is 3600 to 43200 seconds
-_WILDCARD_ONLY = re.compile(r"[*?]*\*[*?]*|\?+")
+_WILDCARD_ONLY = Regex(r"[*?]*\*[*?]*|\?+")
 # An account root: its ARN (partition and account may be ${...}), a bare account id, or !Ref AWS::AccountId.
-_ROOT = re.compile(rf"^(?:arn:(?:[\w-]+|{_VAR}):iam::(?:\d{{12}}|{_VAR}):root|\d{{12}}|\$\{{AWS::AccountId\}})$")
+_ROOT = Regex(rf"^(?:arn:(?:[\w-]+|{_VAR}):iam::(?:\d{{12}}|{_VAR}):root|\d{{12}}|\$\{{AWS::AccountId\}})$")
 
 
 # What a too-broad AWS principal lets happen, and the smallest fix; {shown} is the principal.

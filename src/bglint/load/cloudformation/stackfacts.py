@@ -17,6 +17,7 @@ from typing import Any
 from bglint.load.intrinsics import Renderer, is_intrinsic
 from bglint.model import Location, Parameter, StackResource
 from bglint.parse.nodes import Pos, key_pos_in, pos_in, table_in, text_in
+from bglint.regex import Regex
 
 Locate = Callable[[Pos, str], Location]
 
@@ -29,11 +30,11 @@ _ATTACHING = {
     "AWS::IAM::GroupPolicy": ("GroupName",),
     "AWS::IAM::UserToGroupAddition": ("Users",),
 }
-_CUSTOM = re.compile(r"^(?:Custom::.+|AWS::CloudFormation::CustomResource)$")
+_CUSTOM = Regex(r"^(?:Custom::.+|AWS::CloudFormation::CustomResource)$")
 # Words in a custom resource's properties that say it creates or changes IAM principals.
-# This and _IAM_CALLS are compiled on first use (re caches them): most templates have no custom
-# resource, and compiling both costs ~4 ms.
-_IAM_WORDS = r"role|polic(?:y|ies)|assume|trust|principal|iam[:_]|accesskey|access_key|\busers?(?:name)?\b"
+_IAM_WORDS = Regex(
+    r"role|polic(?:y|ies)|assume|trust|principal|iam[:_]|accesskey|access_key|\busers?(?:name)?\b", re.IGNORECASE
+)
 # IAM API calls in inline Lambda code (boto3 snake case, SDK camel case) that create principals
 # or credentials, or widen who may use a role; CloudFormation never deletes what they make.
 # Each name is matched as boto3 writes it (create_role), as the AWS SDK for JavaScript v2
@@ -59,11 +60,12 @@ _IAM_CALL_NAMES = (
     "create_instance_profile",
     "add_role_to_instance_profile",
 )
-_IAM_CALLS = (
+_IAM_CALLS = Regex(
     r"\b(?:"
     + "|".join(name.replace("_", "_?") for name in _IAM_CALL_NAMES)
     + r")(?:Command)?\b|\b(?:Role|User|Group)\([^)]*\)\s*\.\s*(?:attach_policy|add_group|create_policy|put_policy)\b"
-    r"|\bAssumeRolePolicy\([^)]*\)\s*\.\s*update\b"
+    r"|\bAssumeRolePolicy\([^)]*\)\s*\.\s*update\b",
+    re.IGNORECASE,
 )
 # Resource policies, by the property that holds the document.
 _RESOURCE_POLICIES = {
@@ -76,7 +78,7 @@ _RESOURCE_POLICIES = {
     "AWS::Lambda::Permission": "Principal",
     "AWS::Events::EventBusPolicy": "Statement",
 }
-_OWN_ACCOUNT = re.compile(r"\$\{AWS::AccountId\}|^arn:[^:]*:iam::\$\{AWS::AccountId\}:")
+_OWN_ACCOUNT = Regex(r"\$\{AWS::AccountId\}|^arn:[^:]*:iam::\$\{AWS::AccountId\}:")
 
 
 def read_parameters(data: Any, path: str) -> tuple[Parameter, ...]:
@@ -191,7 +193,7 @@ def _iam_mentions(kind: str, props: dict[str, Any], renderer: Renderer) -> tuple
     if kind in ("AWS::Lambda::Function", "AWS::Serverless::Function"):
         code = table_in(props, "Code").get("ZipFile") if kind == "AWS::Lambda::Function" else props.get("InlineCode")
         text = "\n".join(r.text for r in renderer.texts(code))
-        return tuple(dict.fromkeys(m.group(0) for m in re.finditer(_IAM_CALLS, text, re.IGNORECASE)))
+        return tuple(dict.fromkeys(m.group(0) for m in _IAM_CALLS.finditer(text)))
     return ()
 
 
@@ -208,7 +210,7 @@ def _walk_words(props: Any, renderer: Renderer, found: list[str]) -> None:
                 here = f"{where}.{key}" if where else str(key)
                 if key == "ServiceToken":
                     continue
-                if re.search(_IAM_WORDS, str(key), re.IGNORECASE):
+                if _IAM_WORDS.search(str(key)):
                     found.append(here)
                 else:
                     stack.append((item, here))
@@ -216,7 +218,7 @@ def _walk_words(props: Any, renderer: Renderer, found: list[str]) -> None:
             stack.extend((item, f"{where}[{index}]") for index, item in reversed(list(enumerate(value))))
         else:
             for rendered in renderer.texts(value):
-                if re.search(_IAM_WORDS, rendered.text, re.IGNORECASE) or ":iam::" in rendered.text:
+                if _IAM_WORDS.search(rendered.text) or ":iam::" in rendered.text:
                     found.append(f"{where}={rendered.text}" if where else rendered.text)
                     break
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,11 +30,12 @@ from bglint.model import (
     SuppressionSource,
 )
 from bglint.parse.nodes import Pos, key_pos_in, pos_in, pos_of, table_in, text_in
+from bglint.regex import Regex
 
 # Every partition: aws, aws-cn, aws-us-gov, aws-iso, aws-iso-b, aws-iso-e, aws-iso-f, aws-eusc...
-_AWS_MANAGED_ARN = re.compile(r"^arn:(?:aws[a-z-]*|\$\{AWS::Partition\}):iam::aws:policy/(?:.*/)?([^/]+)$")
+_AWS_MANAGED_ARN = Regex(r"^arn:(?:aws[a-z-]*|\$\{AWS::Partition\}):iam::aws:policy/(?:.*/)?([^/]+)$")
 # A policy of this template: `!Ref P`, `!GetAtt P.PolicyArn`, or its ARN built from its name.
-_REF = re.compile(r"^\$\{([A-Za-z0-9]+)(?:\.PolicyArn)?\}$")
+_REF = Regex(r"^\$\{([A-Za-z0-9]+)(?:\.PolicyArn)?\}$")
 _POLICY_TYPES = ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IAM::RolePolicy")
 # The properties by which each policy resource names the roles it is attached to.
 _ROLE_KEYS = {"AWS::IAM::Policy": "Roles", "AWS::IAM::ManagedPolicy": "Roles", "AWS::IAM::RolePolicy": "RoleName"}

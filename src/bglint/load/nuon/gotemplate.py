@@ -17,13 +17,15 @@ from base64 import b64encode
 from collections.abc import Callable
 from typing import NamedTuple
 
+from bglint.regex import Regex
+
 # An example of each 26-character id Nuon fills in.
 _SAMPLES = {
     ".nuon.install.id": "inl0123456789abcdefghijklm",
     ".nuon.app.id": "app0123456789abcdefghijklm",
     ".nuon.org.id": "org0123456789abcdefghijklm",
 }
-_ACTION = re.compile(r"\{\{-?(.*?)-?\}\}", re.S)
+_ACTION = Regex(r"\{\{-?(.*?)-?\}\}", re.S)
 
 
 class Rendered(NamedTuple):

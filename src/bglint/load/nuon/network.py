@@ -16,15 +16,16 @@ from typing import Any
 
 from bglint.model import Location, NetworkContext, NetworkKind
 from bglint.parse.nodes import Pos, pos_in
+from bglint.regex import Regex
 
 _BYO_STACK = "/byo-vpc/"
 _VENDOR_STACKS = ("/vpc/eks/", "/vpc/ecs/", "/vpc/minimal/")
-_BYO_SANDBOX = re.compile(r"byo-?(vpc|eks|vpn|vnet|network|gke|aks)", re.IGNORECASE)
-_NETWORK_VAR = re.compile(r"^(vpc_(id|name)|.*subnet_(ids?|names?)|(sub)?network(_name|_id)?|vnet_(name|id))$")
+_BYO_SANDBOX = Regex(r"byo-?(vpc|eks|vpn|vnet|network|gke|aks)", re.IGNORECASE)
+_NETWORK_VAR = Regex(r"^(vpc_(id|name)|.*subnet_(ids?|names?)|(sub)?network(_name|_id)?|vnet_(name|id))$")
 # Both spellings of an install input, with or without Go's whitespace trim marker.
-_FROM_INPUTS = re.compile(r"\{\{-?\s*\.nuon\.(?:install|inputs)\.inputs\.")
+_FROM_INPUTS = Regex(r"\{\{-?\s*\.nuon\.(?:install|inputs)\.inputs\.")
 # `name = "value"` in a Terraform variables file (HCL), where a network variable may be set.
-_TFVARS_LINE = re.compile(r'^\s*([A-Za-z_][\w-]*)\s*=\s*"(.*)"', re.M)
+_TFVARS_LINE = Regex(r'^\s*([A-Za-z_][\w-]*)\s*=\s*"(.*)"', re.M)
 
 
 def decide_network(

@@ -22,6 +22,7 @@ from bglint.load.cloudformation.stackfacts import read_parameters
 from bglint.model import Document, Location, Parameter, QuickCreateLink, Runbook, RunbookLink, RunbookSection
 from bglint.parse.files import read_text
 from bglint.quickcreate import is_quickcreate, parse
+from bglint.regex import Regex
 
 # Searched in this order, file names compared without regard to case.
 RUNBOOK_PATTERNS = (
@@ -36,12 +37,12 @@ SEARCHED = ("RUNBOOK.md", "BREAK_GLASS.md", "BREAK-GLASS.md", "docs/break-glass*
 
 # Every pattern here runs on untrusted text and Python's re cannot be interrupted: each one is
 # linear (anchored, or with bounded repeats), and the rest is done with string methods.
-_ATX = re.compile(r" {0,3}(#{1,6})(?=[ \t]|$)")
-_SETEXT = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
-_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
-_REFERENCE_LABEL = re.compile(r" {0,3}\[([^\[\]\n]{1,300})\]:[ \t]*<?")
+_ATX = Regex(r" {0,3}(#{1,6})(?=[ \t]|$)")
+_SETEXT = Regex(r"^ {0,3}(=+|-+)[ \t]*$")
+_FENCE = Regex(r"^ {0,3}(`{3,}|~{3,})")
+_REFERENCE_LABEL = Regex(r" {0,3}\[([^\[\]\n]{1,300})\]:[ \t]*<?")
 _MAX_LABEL = 300
-_BARE_URL = re.compile(r"https?://[^\s<>\"'`)\]]+")
+_BARE_URL = Regex(r"https?://[^\s<>\"'`)\]]+")
 _TRAILING = ".,;:!?*_"
 _SKIP_DIRS = {".git", "node_modules", ".venv", "__pycache__", ".terraform", "permissions"}
 _TEMPLATE_SUFFIXES = (".yaml", ".yml", ".json", ".template", ".cfn")

@@ -14,7 +14,6 @@ import datetime as dt
 import difflib
 import functools
 import json
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -23,6 +22,7 @@ from bglint.errors import InputError
 from bglint.parse.conforms import surely_conforms
 from bglint.parse.nodes import UNKNOWN, Mapping, Pos, pos_in, pos_of
 from bglint.paths import load_schema
+from bglint.regex import Regex
 
 if TYPE_CHECKING:
     from jsonschema import ValidationError
@@ -45,7 +45,7 @@ KINDS = (
 # The app-config schemas and the role definitions they share.
 _SCHEMAS = (*KINDS, "nuon_role")
 
-_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+_BARE_KEY = Regex(r"[A-Za-z0-9_-]+")
 _EXPECTED = {
     "array": "an array",
     "boolean": "a boolean",

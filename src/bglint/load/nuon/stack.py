@@ -11,15 +11,15 @@ later resource with the id of an earlier one replaces it, as in Nuon's generator
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from bglint.model import Principal, Role, Statement
+from bglint.regex import Regex
 
 RUNNER_ROLE = "RunnerAutoScalingGroup.Outputs.RunnerInstanceRoleARN"
-_TEMPLATE = re.compile(r"\{\{[^}]*\}\}")
-_NOT_ALNUM = re.compile(r"[^a-zA-Z0-9]+")
+_TEMPLATE = Regex(r"\{\{[^}]*\}\}")
+_NOT_ALNUM = Regex(r"[^a-zA-Z0-9]+")
 _SEPARATORS = "_ -."
 # Roles Nuon creates at install time unless the config says otherwise (the runner's operation roles).
 _ON_BY_DEFAULT = ("provision", "maintenance", "deprovision")
