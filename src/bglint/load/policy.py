@@ -17,7 +17,6 @@ from bglint.errors import InputError, shown
 from bglint.iam.managed import managed_policy
 from bglint.load.intrinsics import Renderer, is_intrinsic
 from bglint.model import Condition, Location, Principal, Statement
-from bglint.parse.json_pos import load_json
 from bglint.parse.nodes import UNKNOWN, Pos, Sequence, pos_in, pos_of, text_in
 
 Locate = Callable[[Pos, str], Location]
@@ -120,6 +119,8 @@ class PolicyReader:
             return None
         if 2 * len(text) > limits.current().max_values:
             # json.loads has no limits of its own: a long string is first counted by our parser.
+            from bglint.parse.json_pos import load_json
+
             try:
                 load_json(text, self.path)
             except InputError as exc:

@@ -8,7 +8,6 @@ are only read, with the place they are written.
 from __future__ import annotations
 
 import datetime as dt
-import shlex
 from typing import Any
 
 from bglint.errors import InputError, shown
@@ -100,6 +99,8 @@ def _owner_of(number: int, lines: list[str], owners: list[tuple[int, str]]) -> s
 
 
 def _parse_comment(body: str, loc: Location, errors: list[InputError]) -> Suppression | None:
+    import shlex  # few files carry a suppression comment
+
     try:
         words = shlex.split(body)
     except ValueError as exc:

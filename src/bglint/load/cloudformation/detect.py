@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from bglint.errors import InputError
-from bglint.parse.json_pos import load_json
 from bglint.parse.yaml_pos import load_yaml
 
 
@@ -18,6 +17,8 @@ def load_template_text(text: str, path: str) -> Any:
     text = text.removeprefix("\ufeff")
     if text.lstrip()[:1] != "{":
         return load_yaml(text, path)
+    from bglint.parse.json_pos import load_json  # YAML templates are the common case
+
     try:
         return load_json(text, path)
     except InputError as json_error:
