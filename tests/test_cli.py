@@ -434,6 +434,23 @@ def test_a_mistyped_command_suggests_the_right_one(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+def test_a_text_check_imports_neither_the_other_commands_nor_hashlib(tmp_path: Path) -> None:
+    """The one-file pre-commit case: what it does not use, it does not import (start-up cost)."""
+    write_tree(tmp_path, {"ops.yaml": OPS_TEMPLATE})
+    probe = (
+        "import sys, bglint.cli\n"
+        "try:\n    bglint.cli.main(['check', 'ops.yaml'])\nexcept SystemExit as exc:\n    code = exc.code\n"
+        "unused = ('bglint.cli.audit', 'bglint.cli.merge', 'bglint.cli.render', 'bglint.cli.quickcreate', 'hashlib')\n"
+        "print(code, sorted(set(unused) & set(sys.modules)), file=sys.stderr)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True, check=False, timeout=120
+    )
+    assert proc.stderr.splitlines()[-1] == "0 []", proc.stderr  # notes only: exit 0
+    assert shows("BG002", "note", proc.stdout), proc.stdout  # it did check the template
+
+
+@pytest.mark.slow
 def test_rules_lists_every_shipped_rule(tmp_path: Path) -> None:
     result = run_bglint("rules", cwd=tmp_path)
     assert result.returncode == 0
