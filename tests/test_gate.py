@@ -796,6 +796,53 @@ def test_fingerprints_of_suppression_findings_differ_between_files(tmp_path: Pat
     assert len(set(fingerprints)) == len(fingerprints), "findings share a fingerprint"
 
 
+# A finding's fingerprint is stored in users' baselines and in code scanning's alerts: the values
+# bglint gave these findings must never change (a change would make every baselined finding new).
+# In a git work tree, as the path in a fingerprint is relative to it.
+FINGERPRINTED_TEMPLATE = """\
+AWSTemplateFormatVersion: "2010-09-09"
+Resources:
+  BreakglassOps:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument:
+        Version: "2012-10-17"
+        Statement:
+          - Effect: Allow
+            Principal: {AWS: "arn:aws:iam::123456789012:role/vendor-support"}
+            Action: sts:AssumeRole
+      Policies:
+        - PolicyName: ops
+          PolicyDocument:
+            Version: "2012-10-17"
+            Statement:
+              - Effect: Allow
+                Action: [s3:DeleteBucket, ec2:TerminateInstances]
+                Resource: "*"
+"""
+RECORDED_FINGERPRINTS = {"BG002": "d6ed10e02b47b169e9bff1d0c6aee3b6", "BG003": "5eb8467b483a5e70e5bf94d5729c6534"}
+
+
+@pytest.mark.slow
+def test_fingerprints_keep_their_recorded_values_in_json_sarif_and_baseline(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"ops.yaml": FINGERPRINTED_TEMPLATE})
+    git(tmp_path, "init", "-q")
+    _, data = check_json(tmp_path, "ops.yaml")
+    assert {f["rule"]: f["fingerprint"] for f in data["findings"]} == RECORDED_FINGERPRINTS
+    sarif = run_bglint("check", "--format", "sarif", "ops.yaml", cwd=tmp_path)
+    (run,) = json.loads(sarif.stdout)["runs"]
+    assert {r["ruleId"]: r["partialFingerprints"]["bglintFingerprint/v1"] for r in run["results"]} == (
+        RECORDED_FINGERPRINTS
+    )
+    created = run_bglint("baseline", "create", "ops.yaml", "-o", "baseline.json", cwd=tmp_path)
+    assert created.returncode == 0, created.stderr
+    entries = json.loads((tmp_path / "baseline.json").read_text(encoding="utf-8"))["findings"]
+    assert {e["rule"]: e["fingerprint"] for e in entries} == RECORDED_FINGERPRINTS
+    # And the baseline, compared by those values, holds back both findings.
+    _, gated = check_json(tmp_path, "--baseline", "baseline.json", "ops.yaml")
+    assert gated["findings"] == [] and gated["summary"]["baselined"] == 2
+
+
 # == baseline in a git repository ================================================================
 
 

@@ -90,6 +90,22 @@ class Finding(NamedTuple):
     loc: Location
     document: str
     role: str
-    fingerprint: str
+    identity: tuple[str, str, str, str]  # rule id, document, role, logical key: see `fingerprint`
     suppression: Suppression | None = None  # set when a current, justified suppression covers it
     detail: str = ""  # the predicate's words alone, without the rule's framing: the short text line
+
+    @property
+    def fingerprint(self) -> str:
+        return fingerprint_of(self.identity)
+
+
+def fingerprint_of(identity: tuple[str, ...]) -> str:
+    """A finding's identity for baselines and SARIF, line-independent, as 32 hex digits.
+
+    Computed where it is shown or compared, not for every finding: hashlib (OpenSSL) costs a
+    one-file check more to import than most of its work. Baselines keep these values: never
+    change how they are made.
+    """
+    import hashlib
+
+    return hashlib.sha256("\x00".join(identity).encode()).hexdigest()[:32]

@@ -6,6 +6,7 @@ input errors (the findings for the other files are still written).
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 from typing import NoReturn
@@ -13,12 +14,44 @@ from typing import NoReturn
 import click
 
 from bglint import __version__
-from bglint.cli.audit import audit
-from bglint.cli.check import baseline, check, config_group, explain, list_rules, permissions
 from bglint.cli.common import EXIT_ERROR
-from bglint.cli.merge import merge
-from bglint.cli.quickcreate import quickcreate
-from bglint.cli.render import render
+
+# Each command as "module:attribute", imported when it runs or a help lists it: `bglint check`
+# on one file does not import the other commands or build their options.
+_COMMANDS = {
+    "audit": "bglint.cli.audit:audit",
+    "baseline": "bglint.cli.check:baseline",
+    "check": "bglint.cli.check:check",
+    "config": "bglint.cli.check:config_group",
+    "explain": "bglint.cli.check:explain",
+    "merge": "bglint.cli.merge:merge",
+    "permissions": "bglint.cli.check:permissions",
+    "quickcreate": "bglint.cli.quickcreate:quickcreate",
+    "render": "bglint.cli.render:render",
+    "rules": "bglint.cli.check:list_rules",
+}
+
+
+class _LazyGroup(click.Group):
+    """A group whose commands are imported by name (click's documented lazy-loading pattern)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(_COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in _COMMANDS:
+            return None
+        module, _, name = _COMMANDS[cmd_name].partition(":")
+        command: click.Command = getattr(importlib.import_module(module), name)
+        return command
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        try:
+            return super().resolve_command(ctx, args)
+        except click.exceptions.NoSuchCommand as exc:  # "did you mean": among all names, not the loaded ones
+            raise click.exceptions.NoSuchCommand(exc.command_name, possibilities=_COMMANDS, ctx=ctx) from None
 
 
 def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
@@ -41,7 +74,9 @@ def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> 
     ctx.exit()
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]}, epilog=(__doc__ or "").split("\n\n")[1])
+@click.group(
+    cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]}, epilog=(__doc__ or "").split("\n\n")[1]
+)
 @click.option(
     "--version",
     is_flag=True,
@@ -81,7 +116,3 @@ def _exit(code: object) -> NoReturn:
     except OSError:  # a full disk or a closed pipe: what was written may be short
         code = code or EXIT_ERROR
     os._exit(code)
-
-
-for command in (check, baseline, config_group, permissions, render, list_rules, explain, quickcreate, audit, merge):
-    main.add_command(command)

@@ -14,7 +14,7 @@ import gc
 from typing import TYPE_CHECKING, Any
 
 from bglint.errors import InputError
-from bglint.evaluate.engine import fingerprint
+from bglint.evaluate.engine import identity
 from bglint.findings import CFN_LINT_PREFIX, AppliesTo, Finding, Rule, When
 from bglint.model import Document, Location
 
@@ -83,7 +83,7 @@ def _finding(doc: Document, match: Match) -> Finding:
         Location(doc.path, match.linenumber, match.columnnumber, logical),
         doc.path,
         role,
-        fingerprint(rule.id, doc, role, logical),
+        identity(rule.id, doc, role, logical),
     )
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import sys
 from collections.abc import Iterator
 
@@ -111,7 +110,7 @@ def _finding(rule: Rule, severity: str, doc: Document, role: Role | None, hit: H
         "fix": hit.fix,
     }
     message = rule.message.format_map(values)
-    # Independent of a role's position in its file (its name is in the fingerprint).
+    # Independent of a role's position in its file (its name is in the identity).
     key = _ROLE_INDEX.sub("", hit.key)
     # A run's findings repeat a few fixes and details thousands of times (7 distinct fixes in
     # 12,876 findings of the bench): one shared copy of each (5000 templates: ~11 MB less).
@@ -123,15 +122,14 @@ def _finding(rule: Rule, severity: str, doc: Document, role: Role | None, hit: H
         hit.loc,
         doc.path,
         values["role"],
-        fingerprint(rule.id, doc, values["role"], key),
+        identity(rule.id, doc, values["role"], key),
         detail=sys.intern(hit.detail),
     )
 
 
-def fingerprint(rule_id: str, doc: Document, role: str, key: str) -> str:
-    """A finding's identity for baselines and SARIF: line-independent (`key` is a logical path)."""
-    identity = "\x00".join((rule_id, doc.identity or doc.path, role, key))
-    return hashlib.sha256(identity.encode()).hexdigest()[:32]
+def identity(rule_id: str, doc: Document, role: str, key: str) -> tuple[str, str, str, str]:
+    """A finding's identity, what its fingerprint hashes: line-independent (`key` is a logical path)."""
+    return (rule_id, doc.identity or doc.path, role, key)
 
 
 def _ran_in_cfn_lint(rule_id: str, cfn_lint: bool) -> bool:
