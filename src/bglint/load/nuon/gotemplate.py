@@ -9,9 +9,7 @@ result a lower bound, never a guess.
 
 from __future__ import annotations
 
-import hashlib
 import re
-import shlex
 import zlib
 from base64 import b64encode
 from collections.abc import Callable
@@ -46,6 +44,12 @@ def _substr(start: str, end: str, text: str) -> str:
     return text[int(start) : int(end)]
 
 
+def _digest(algorithm: str, text: str) -> str:
+    import hashlib  # OpenSSL costs ~11 M instructions to load; few templates hash anything
+
+    return hashlib.new(algorithm, text.encode(), usedforsecurity=False).hexdigest()
+
+
 def _camel(text: str) -> str:
     return "".join(part[:1].upper() + part[1:] for part in re.split(r"[_\-\s]+", text))
 
@@ -67,8 +71,8 @@ _FUNCTIONS: dict[str, Callable[..., str]] = {
     "kebabcase": lambda text: re.sub(r"[_\s]+", "-", text).lower(),
     "snakecase": lambda text: re.sub(r"[-\s]+", "_", text).lower(),
     "camelcase": _camel,
-    "sha256sum": lambda text: hashlib.sha256(text.encode()).hexdigest(),
-    "sha1sum": lambda text: hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest(),
+    "sha256sum": lambda text: _digest("sha256", text),
+    "sha1sum": lambda text: _digest("sha1", text),
     "adler32sum": lambda text: str(zlib.adler32(text.encode())),
     "b64enc": lambda text: b64encode(text.encode()).decode(),
     "printf": lambda fmt, *args: re.sub(r"%[-+ #0-9.]*[svdq]", lambda _m: str(args[0]) if args else "", fmt, count=1),
@@ -93,6 +97,8 @@ def render(value: str) -> Rendered:
 
 
 def _pipeline(source: str) -> str:
+    import shlex  # only values that mention .nuon get here
+
     result: str | None = None
     for command in source.split("|"):
         words = shlex.split(command.strip())
