@@ -11,7 +11,6 @@ Convention the messages rely on: each `oneOf`/`anyOf` in the schemas is a list o
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import functools
 import json
 from collections.abc import Iterable, Iterator
@@ -124,6 +123,8 @@ def _unknown_keys(error: ValidationError, path: str) -> Iterator[ConfigWarning]:
         if key in known:
             continue
         line, col = table.key_pos.get(key, pos_of(table)) if isinstance(table, Mapping) else (0, 0)
+        import difflib  # only for an unknown key
+
         close = difflib.get_close_matches(key, known, n=1)
         hint = f" (did you mean '{close[0]}'?)" if close else ""
         message = _prefixed(where, f"unknown key '{key}'{hint}")
