@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 from bglint.errors import InputError, shown
@@ -45,16 +44,16 @@ _ALARMS = ("AWS::Events::Rule", "AWS::CloudWatch::Alarm")  # what `alarms.read_a
 _GENERATED = "${{AWS::StackName}}-{id}-GENERATEDSUFFIX"
 
 
-@dataclass
 class _Template:
-    path: str
-    resources: dict[str, Any]
-    renderer: Renderer
-    reader: PolicyReader
-    # policy resources of the template, by logical id, parsed once
-    policies: dict[str, Policy] = field(default_factory=dict)
-    # what `Roles` of those resources name -> the attachments, each located at its entry
-    attached: dict[str, list[Policy]] = field(default_factory=dict)
+    def __init__(self, path: str, resources: dict[str, Any], renderer: Renderer, reader: PolicyReader) -> None:
+        self.path = path
+        self.resources = resources
+        self.renderer = renderer
+        self.reader = reader
+        # policy resources of the template, by logical id, parsed once
+        self.policies: dict[str, Policy] = {}
+        # what `Roles` of those resources name -> the attachments, each located at its entry
+        self.attached: dict[str, list[Policy]] = {}
 
     def locate(self, pos: Pos, logical: str) -> Location:
         return Location(self.path, pos[0], pos[1], logical)
