@@ -4,7 +4,6 @@ Loaders build these; rules read them; nothing here opens a file or judges.
 """
 
 import datetime as dt
-from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, NamedTuple
 
@@ -95,34 +94,78 @@ class CloudGrant(NamedTuple):
         return self.locs[index] if index < len(self.locs) else self.locs[-1]
 
 
-@dataclass
 class Policy:
-    name: str
-    origin: PolicyOrigin
-    loc: Location
-    statements: tuple[Statement, ...] = ()
-    # False when bglint has no document for it (unknown managed policy, external ARN).
-    document_known: bool = True
-    arn: str = ""
-    source: str = ""  # the file the document was read from, when it is not `loc.path`
-    conditional: bool = False  # attached only under a CloudFormation condition (Fn::If)
-    # The name and path IAM gives a policy of this template (ManagedPolicyName, or the name
-    # CloudFormation generates), for the ARN its own role may target.
-    deployed_name: str = ""
-    # Nuon config facts, kept so integrity rules can judge them.
-    managed_policy_name: str = ""
-    has_contents: bool = False
-    grants: tuple[CloudGrant, ...] = ()  # GCP and Azure entries: what they bind (they carry no IAM document)
-    statement_count: int = -1  # kept when the statements are dropped (see Document.strip_for_report)
-    # The stack Nuon generates: a named policy is a managed policy of its own (a managed attachment,
-    # as AWS-managed ones are); an inline one is an AWS::IAM::Policy with this logical id.
-    customer_managed: bool = False
-    logical_id: str = ""
-    rendered_name: str = ""  # the IAM policy name for an example install ("" when not a Nuon name)
+    """A policy as a role holds it. A plain class (mutable: loaders fill facts in after making
+    it), not a dataclass, as are Role and Document: defining a dataclass costs start-up time."""
 
-    def __post_init__(self) -> None:
-        if self.statement_count < 0:
-            self.statement_count = len(self.statements)
+    __slots__ = (
+        "arn",
+        "conditional",
+        "customer_managed",
+        "deployed_name",
+        "document_known",
+        "grants",
+        "has_contents",
+        "loc",
+        "logical_id",
+        "managed_policy_name",
+        "name",
+        "origin",
+        "rendered_name",
+        "source",
+        "statement_count",
+        "statements",
+    )
+
+    def __init__(
+        self,
+        name: str,
+        origin: PolicyOrigin,
+        loc: Location,
+        statements: tuple[Statement, ...] = (),
+        *,
+        # False when bglint has no document for it (unknown managed policy, external ARN).
+        document_known: bool = True,
+        arn: str = "",
+        source: str = "",  # the file the document was read from, when it is not `loc.path`
+        conditional: bool = False,  # attached only under a CloudFormation condition (Fn::If)
+        # The name and path IAM gives a policy of this template (ManagedPolicyName, or the name
+        # CloudFormation generates), for the ARN its own role may target.
+        deployed_name: str = "",
+        # Nuon config facts, kept so integrity rules can judge them.
+        managed_policy_name: str = "",
+        has_contents: bool = False,
+        grants: tuple[CloudGrant, ...] = (),  # GCP and Azure entries: what they bind (they carry no IAM document)
+        # The stack Nuon generates: a named policy is a managed policy of its own (a managed attachment,
+        # as AWS-managed ones are); an inline one is an AWS::IAM::Policy with this logical id.
+        customer_managed: bool = False,
+        logical_id: str = "",
+        rendered_name: str = "",  # the IAM policy name for an example install ("" when not a Nuon name)
+    ) -> None:
+        self.name = name
+        self.origin = origin
+        self.loc = loc
+        self.statements = statements
+        self.document_known = document_known
+        self.arn = arn
+        self.source = source
+        self.conditional = conditional
+        self.deployed_name = deployed_name
+        self.managed_policy_name = managed_policy_name
+        self.has_contents = has_contents
+        self.grants = grants
+        self.statement_count = len(statements)  # kept when the statements are dropped (Document.strip_for_report)
+        self.customer_managed = customer_managed
+        self.logical_id = logical_id
+        self.rendered_name = rendered_name
+
+    def attached_at(self, loc: Location, conditional: bool) -> "Policy":
+        """The same policy as another attachment names it: at `loc`, under a condition or not."""
+        attached = Policy.__new__(Policy)
+        for name in Policy.__slots__:
+            setattr(attached, name, getattr(self, name))
+        attached.loc, attached.conditional = loc, conditional
+        return attached
 
 
 class BoundaryState(StrEnum):
@@ -132,8 +175,7 @@ class BoundaryState(StrEnum):
     UNUSABLE = "unusable"  # set to what Nuon cannot use as a document (an ARN): nothing bounds the role
 
 
-@dataclass
-class Boundary:
+class Boundary(NamedTuple):
     state: BoundaryState
     loc: Location
     policies: tuple[Policy, ...] = ()  # several when a Fn::If picks between boundaries
@@ -157,41 +199,99 @@ class SourceKind(StrEnum):
     AWS_ACCOUNT = "aws-account"  # read from a live account (`bglint audit`)
 
 
-@dataclass
 class Role:
-    name: str  # logical id in a template, the `name` in an app config
-    loc: Location
-    source_kind: SourceKind
-    platform: str = "aws"  # aws | gcp | azure
-    break_glass: bool = False
-    break_glass_reason: str = ""
-    level: str = ""  # network | sandbox | runner | component, when declared
-    level_source: str = ""
-    policies: list[Policy] = field(default_factory=list)
-    boundary: Boundary | None = None
-    trust: tuple[Statement, ...] = ()
-    gate_condition: str = ""  # the CloudFormation Condition that gates the role
-    deletion_policy: str = ""
-    role_name: str = ""  # IAM RoleName as written (may hold templates)
-    role_path: str = "/"  # IAM Path
-    suppressions: "tuple[Suppression, ...]" = ()  # written on the role (Metadata, a TOML comment)
-    # Break-glass workflow facts (templates only): how long a session lasts, what a replacement keeps.
-    max_session_duration: int | None = None  # seconds; None when not set (AWS default: 3600) or not a number
-    max_session_loc: Location | None = None
-    # A placeholder MaxSessionDuration may render to (`${Duration}` for a parameter with no Default,
-    # `${Fn::ImportValue}`): whoever installs the stack, or another stack, decides it.
-    max_session_placeholder: str = ""
-    update_replace_policy: str = ""
-    # Why the role exists before anyone breaks the glass ("" when it is created only on demand).
-    standing: str = ""
-    logical_id: str = ""  # in the stack that creates it (Nuon's generated stack, for app configs)
-    # The IAM role name for an example install; `rendered_exact` is False when parts of it could
-    # not be rendered (they count as nothing, so the real name is longer).
-    rendered_name: str = ""
-    rendered_exact: bool = True
-    # bglint audit only: how the deployed role differs from its definition, and what IAM says of it.
-    drift: "tuple[Drift, ...]" = ()
-    deployed: "Deployed | None" = None
+    __slots__ = (
+        "boundary",
+        "break_glass",
+        "break_glass_reason",
+        "deletion_policy",
+        "deployed",
+        "drift",
+        "gate_condition",
+        "level",
+        "level_source",
+        "loc",
+        "logical_id",
+        "max_session_duration",
+        "max_session_loc",
+        "max_session_placeholder",
+        "name",
+        "platform",
+        "policies",
+        "rendered_exact",
+        "rendered_name",
+        "role_name",
+        "role_path",
+        "source_kind",
+        "standing",
+        "suppressions",
+        "trust",
+        "update_replace_policy",
+    )
+
+    def __init__(
+        self,
+        name: str,  # logical id in a template, the `name` in an app config
+        loc: Location,
+        source_kind: SourceKind,
+        *,
+        platform: str = "aws",  # aws | gcp | azure
+        break_glass: bool = False,
+        break_glass_reason: str = "",
+        level: str = "",  # network | sandbox | runner | component, when declared
+        level_source: str = "",
+        policies: list[Policy] | None = None,
+        boundary: Boundary | None = None,
+        trust: tuple[Statement, ...] = (),
+        gate_condition: str = "",  # the CloudFormation Condition that gates the role
+        deletion_policy: str = "",
+        role_name: str = "",  # IAM RoleName as written (may hold templates)
+        role_path: str = "/",  # IAM Path
+        suppressions: "tuple[Suppression, ...]" = (),  # written on the role (Metadata, a TOML comment)
+        # Break-glass workflow facts (templates only): how long a session lasts, what a replacement keeps.
+        max_session_duration: int | None = None,  # seconds; None when not set (AWS default: 3600) or not a number
+        max_session_loc: Location | None = None,
+        # A placeholder MaxSessionDuration may render to (`${Duration}` for a parameter with no Default,
+        # `${Fn::ImportValue}`): whoever installs the stack, or another stack, decides it.
+        max_session_placeholder: str = "",
+        update_replace_policy: str = "",
+        # Why the role exists before anyone breaks the glass ("" when it is created only on demand).
+        standing: str = "",
+        logical_id: str = "",  # in the stack that creates it (Nuon's generated stack, for app configs)
+        # The IAM role name for an example install; `rendered_exact` is False when parts of it could
+        # not be rendered (they count as nothing, so the real name is longer).
+        rendered_name: str = "",
+        rendered_exact: bool = True,
+        # bglint audit only: how the deployed role differs from its definition, and what IAM says of it.
+        drift: "tuple[Drift, ...]" = (),
+        deployed: "Deployed | None" = None,
+    ) -> None:
+        self.name = name
+        self.loc = loc
+        self.source_kind = source_kind
+        self.platform = platform
+        self.break_glass = break_glass
+        self.break_glass_reason = break_glass_reason
+        self.level = level
+        self.level_source = level_source
+        self.policies = [] if policies is None else policies
+        self.boundary = boundary
+        self.trust = trust
+        self.gate_condition = gate_condition
+        self.deletion_policy = deletion_policy
+        self.role_name = role_name
+        self.role_path = role_path
+        self.suppressions = suppressions
+        self.max_session_duration = max_session_duration
+        self.max_session_loc = max_session_loc
+        self.max_session_placeholder = max_session_placeholder
+        self.update_replace_policy = update_replace_policy
+        self.standing = standing
+        self.logical_id = logical_id
+        self.rendered_name = rendered_name
+        self.rendered_exact = rendered_exact
+        self.drift = drift
+        self.deployed = deployed
 
 
 class Drift(NamedTuple):
@@ -307,34 +407,74 @@ class ControlLayer(NamedTuple):
     policies: tuple[Policy, ...]
 
 
-@dataclass
 class Document:
     """One unit of checking: a template file or an app config directory."""
 
-    path: str
-    kind: DocumentKind
-    roles: list[Role] = field(default_factory=list)
-    network: NetworkContext = _NO_SIGNAL
-    role_references: list[RoleReference] = field(default_factory=list)
-    notes: list[ConfigNote] = field(default_factory=list)
-    references: list[tuple[str, str]] = field(default_factory=list)  # (as written, file used)
-    # The break-glass workflow around the roles: the app's runbook and the Quick-create links it
-    # shares (apps), the template's parameters and every resource of the stack (templates).
-    runbook: "Runbook | None" = None
-    # where an app's runbook was looked for; () for templates, and when it was found but unreadable
-    runbook_searched: tuple[str, ...] = ()
-    quickcreate_links: "list[QuickCreateLink]" = field(default_factory=list)
-    parameters: "tuple[Parameter, ...]" = ()
-    stack_resources: "tuple[StackResource, ...]" = ()
-    # The path relative to the enclosing git work tree: fingerprints must not depend on the
-    # directory bglint runs from or on how the path was typed.
-    identity: str = ""
-    # bglint audit --organization: the SCPs and RCPs on the account's path, root first.
-    controls: tuple[ControlLayer, ...] = ()
-    alerting: Alerting | None = None  # bglint audit: the account's trail and EventBridge rules
-    stack_alarms: tuple[AlertRule, ...] = ()  # templates: the stack's EventBridge rules and metric-filter alarms
-    # Apps: the CloudFormation Nuon generates for the roles (`bglint render`); rules read the roles.
-    generated_stack: dict[str, Any] | None = None
+    __slots__ = (
+        "alerting",
+        "controls",
+        "generated_stack",
+        "identity",
+        "kind",
+        "network",
+        "notes",
+        "parameters",
+        "path",
+        "quickcreate_links",
+        "references",
+        "role_references",
+        "roles",
+        "runbook",
+        "runbook_searched",
+        "stack_alarms",
+        "stack_resources",
+    )
+
+    def __init__(
+        self,
+        path: str,
+        kind: DocumentKind,
+        *,
+        roles: list[Role] | None = None,
+        network: NetworkContext = _NO_SIGNAL,
+        role_references: list[RoleReference] | None = None,
+        notes: list[ConfigNote] | None = None,
+        references: list[tuple[str, str]] | None = None,  # (as written, file used)
+        # The break-glass workflow around the roles: the app's runbook and the Quick-create links it
+        # shares (apps), the template's parameters and every resource of the stack (templates).
+        runbook: "Runbook | None" = None,
+        # where an app's runbook was looked for; () for templates, and when it was found but unreadable
+        runbook_searched: tuple[str, ...] = (),
+        quickcreate_links: "list[QuickCreateLink] | None" = None,
+        parameters: "tuple[Parameter, ...]" = (),
+        stack_resources: "tuple[StackResource, ...]" = (),
+        # The path relative to the enclosing git work tree: fingerprints must not depend on the
+        # directory bglint runs from or on how the path was typed.
+        identity: str = "",
+        # bglint audit --organization: the SCPs and RCPs on the account's path, root first.
+        controls: tuple[ControlLayer, ...] = (),
+        alerting: Alerting | None = None,  # bglint audit: the account's trail and EventBridge rules
+        stack_alarms: tuple[AlertRule, ...] = (),  # templates: the stack's EventBridge rules and metric-filter alarms
+        # Apps: the CloudFormation Nuon generates for the roles (`bglint render`); rules read the roles.
+        generated_stack: dict[str, Any] | None = None,
+    ) -> None:
+        self.path = path
+        self.kind = kind
+        self.roles = [] if roles is None else roles
+        self.network = network
+        self.role_references = [] if role_references is None else role_references
+        self.notes = [] if notes is None else notes
+        self.references = [] if references is None else references
+        self.runbook = runbook
+        self.runbook_searched = runbook_searched
+        self.quickcreate_links = [] if quickcreate_links is None else quickcreate_links
+        self.parameters = parameters
+        self.stack_resources = stack_resources
+        self.identity = identity
+        self.controls = controls
+        self.alerting = alerting
+        self.stack_alarms = stack_alarms
+        self.generated_stack = generated_stack
 
     def strip_for_report(self) -> None:
         """Drop, in place, what only evaluation reads: policy statements (reports show the

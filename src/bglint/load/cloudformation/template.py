@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -321,7 +320,7 @@ def _policy_by_reference(tpl: _Template, text: str, loc: Location, conditional: 
     """A policy named by ARN or `!Ref`: a policy of this template, AWS-managed, or external."""
     local = _own_policy(tpl, text)
     if local is not None:
-        return dataclasses.replace(local, loc=loc, conditional=conditional)
+        return local.attached_at(loc, conditional)
     managed = _AWS_MANAGED_ARN.match(text)
     if managed:
         statements = aws_managed_statements(text.replace("${AWS::Partition}", "aws"))
@@ -360,7 +359,7 @@ def _attachments(tpl: _Template) -> dict[str, list[Policy]]:
             continue
         for index, rendered in enumerate(tpl.renderer.items(roles, pos_in(props, key))):
             loc = tpl.locate(rendered.pos, f"Resources/{pid}/Properties/{key}[{index}]")
-            attachment = dataclasses.replace(policy, loc=loc, conditional=rendered.conditional)
+            attachment = policy.attached_at(loc, rendered.conditional)
             attached.setdefault(rendered.text, []).append(attachment)
     return attached
 
