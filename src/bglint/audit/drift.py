@@ -27,7 +27,6 @@ from bglint.model import (
     BoundaryState,
     Condition,
     Document,
-    Drift,
     Location,
     Policy,
     PolicyOrigin,
@@ -35,6 +34,7 @@ from bglint.model import (
     SourceKind,
     Statement,
 )
+from bglint.model.audit import Drift
 
 _PLACEHOLDER = re.compile(PLACEHOLDER)
 _ACCOUNT_ID = re.compile(r"^\d{12}$")

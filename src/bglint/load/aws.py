@@ -25,11 +25,8 @@ from bglint.errors import InputError
 from bglint.load.policy import PolicyReader
 from bglint.load.selection import Selection
 from bglint.model import (
-    Alerting,
     Boundary,
     BoundaryState,
-    ControlLayer,
-    Deployed,
     Document,
     DocumentKind,
     Location,
@@ -40,6 +37,7 @@ from bglint.model import (
     SourceKind,
     Statement,
 )
+from bglint.model.audit import Alerting, ControlLayer, Deployed
 
 AWS_MANAGED = re.compile(r"^arn:aws(?:-[a-z]+)*:iam::aws:policy/")
 

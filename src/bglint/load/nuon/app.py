@@ -28,8 +28,6 @@ from bglint.load.suppressions import from_comments
 from bglint.model import (
     Boundary,
     BoundaryState,
-    CloudGrant,
-    ConfigNote,
     Document,
     DocumentKind,
     Location,
@@ -37,10 +35,10 @@ from bglint.model import (
     Policy,
     PolicyOrigin,
     Role,
-    RoleReference,
     SourceKind,
     Statement,
 )
+from bglint.model.nuon import CloudGrant, ConfigNote, RoleReference
 from bglint.parse.files import outside, read_text, resolved
 from bglint.parse.json_pos import load_json
 from bglint.parse.nodes import UNKNOWN, Mapping, Pos, pos_in, pos_of, text_in

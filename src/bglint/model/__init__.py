@@ -5,7 +5,11 @@ Loaders build these; rules read them; nothing here opens a file or judges.
 
 import datetime as dt
 from enum import StrEnum
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+if TYPE_CHECKING:
+    from bglint.model.audit import Alerting, ControlLayer, Deployed, Drift
+    from bglint.model.nuon import CloudGrant, ConfigNote, QuickCreateLink, RoleReference, Runbook
 
 
 class NetworkKind(StrEnum):
@@ -82,18 +86,6 @@ class PolicyOrigin(StrEnum):
     EXTERNAL = "external"  # a customer-managed ARN, a parameter: its document is not here
 
 
-class CloudGrant(NamedTuple):
-    """A GCP or Azure policy entry: the roles or permissions it binds. Nuon binds them to the
-    role's identity on the whole project (GCP) or resource group (Azure), with no condition."""
-
-    kind: str  # gcp_predefined_role | gcp_permissions | azure_built_in_roles | azure_actions (the Nuon key)
-    names: tuple[str, ...]  # role names, permissions or actions, as written
-    locs: tuple[Location, ...]  # where each name is written
-
-    def loc_of(self, index: int) -> Location:
-        return self.locs[index] if index < len(self.locs) else self.locs[-1]
-
-
 class Policy:
     """A policy as a role holds it. A plain class (mutable: loaders fill facts in after making
     it), not a dataclass, as are Role and Document: defining a dataclass costs start-up time."""
@@ -135,7 +127,7 @@ class Policy:
         # Nuon config facts, kept so integrity rules can judge them.
         managed_policy_name: str = "",
         has_contents: bool = False,
-        grants: tuple[CloudGrant, ...] = (),  # GCP and Azure entries: what they bind (they carry no IAM document)
+        grants: "tuple[CloudGrant, ...]" = (),  # GCP and Azure entries: what they bind (they carry no IAM document)
         # The stack Nuon generates: a named policy is a managed policy of its own (a managed attachment,
         # as AWS-managed ones are); an inline one is an AWS::IAM::Policy with this logical id.
         customer_managed: bool = False,
@@ -294,27 +286,6 @@ class Role:
         self.deployed = deployed
 
 
-class Drift(NamedTuple):
-    """One way a deployed role differs from its definition in an app config or template."""
-
-    kind: str  # policy-added | policy-missing | policy-changed | boundary-* | trust-widened | not-defined
-    subject: str  # the policy, boundary or principal concerned
-    detail: str  # in words, for the finding
-    definition: Location | None = None  # where the role is defined, when it is
-
-
-class Deployed(NamedTuple):
-    """What IAM says of a role in a live account (bglint audit); credentials are never kept."""
-
-    arn: str
-    account: str
-    path: str = "/"
-    tags: tuple[tuple[str, str], ...] = ()
-    created: str = ""  # ISO 8601
-    last_used: str = ""  # ISO 8601; "" when IAM has no record
-    last_used_region: str = ""
-
-
 class SuppressionSource(StrEnum):
     """Where a suppression is written."""
 
@@ -352,23 +323,6 @@ class NetworkContext(NamedTuple):
 _NO_SIGNAL = NetworkContext(NetworkKind.UNKNOWN, "no signal found")
 
 
-class RoleReference(NamedTuple):
-    """A place that names a role by name: an action's `role` or `break_glass_role`."""
-
-    name: str
-    loc: Location
-    key: str = "break_glass_role"  # role | break_glass_role
-    triggers: tuple[tuple[str, Location], ...] = ()  # the action's trigger types, where written
-
-
-class ConfigNote(NamedTuple):
-    """Something the loader noticed but that is not an error, e.g. an unknown key."""
-
-    message: str
-    loc: Location
-    kind: str  # unknown-key | ambiguous-reference
-
-
 class DocumentKind(StrEnum):
     TEMPLATE = "template"
     APP = "app"
@@ -389,22 +343,6 @@ class AlertRule(NamedTuple):
     enabled: bool
     kind: str = "event-pattern"  # or METRIC_FILTER
     bus: str = "default"  # the event bus a template's rule is on, as written
-
-
-class Alerting(NamedTuple):
-    """What would tell someone that a break-glass role was used (bglint audit)."""
-
-    multi_region_trail: bool  # a CloudTrail trail of every region (an organisation trail counts)
-    rules: tuple[AlertRule, ...] = ()
-
-
-class ControlLayer(NamedTuple):
-    """The organisation policies attached at one level of an account's path (root, an OU, the
-    account): an action must be allowed by one policy of every level, and denied by none."""
-
-    target: str  # r-xxxx, ou-xxxx-yyyyyyyy or the account id
-    kind: str  # "scp" (limits the account's principals) | "rcp" (limits its resources)
-    policies: tuple[Policy, ...]
 
 
 class Document:
@@ -437,8 +375,8 @@ class Document:
         *,
         roles: list[Role] | None = None,
         network: NetworkContext = _NO_SIGNAL,
-        role_references: list[RoleReference] | None = None,
-        notes: list[ConfigNote] | None = None,
+        role_references: "list[RoleReference] | None" = None,
+        notes: "list[ConfigNote] | None" = None,
         references: list[tuple[str, str]] | None = None,  # (as written, file used)
         # The break-glass workflow around the roles: the app's runbook and the Quick-create links it
         # shares (apps), the template's parameters and every resource of the stack (templates).
@@ -452,8 +390,8 @@ class Document:
         # directory bglint runs from or on how the path was typed.
         identity: str = "",
         # bglint audit --organization: the SCPs and RCPs on the account's path, root first.
-        controls: tuple[ControlLayer, ...] = (),
-        alerting: Alerting | None = None,  # bglint audit: the account's trail and EventBridge rules
+        controls: "tuple[ControlLayer, ...]" = (),
+        alerting: "Alerting | None" = None,  # bglint audit: the account's trail and EventBridge rules
         stack_alarms: tuple[AlertRule, ...] = (),  # templates: the stack's EventBridge rules and metric-filter alarms
         # Apps: the CloudFormation Nuon generates for the roles (`bglint render`); rules read the roles.
         generated_stack: dict[str, Any] | None = None,
@@ -495,30 +433,6 @@ class Document:
         self.generated_stack = None
 
 
-class RunbookLink(NamedTuple):
-    url: str
-    text: str  # the link text; "" for a bare URL
-    loc: Location
-
-
-class RunbookSection(NamedTuple):
-    """A heading and the lines under it, up to the next heading of the same or a higher level."""
-
-    title: str  # "" for the text before the first heading
-    level: int  # 1-6; 0 for the text before the first heading
-    loc: Location
-    lines: tuple[tuple[int, str], ...] = ()  # (line number, text), subsections included
-
-
-class Runbook(NamedTuple):
-    """A Markdown runbook, reduced to what rules read: headings with their lines, and links."""
-
-    path: str
-    lines: tuple[str, ...]  # the text, comments and front matter blanked; lines[0] is line 1
-    sections: tuple[RunbookSection, ...] = ()
-    links: tuple[RunbookLink, ...] = ()
-
-
 class Parameter(NamedTuple):
     """A CloudFormation template parameter."""
 
@@ -530,15 +444,6 @@ class Parameter(NamedTuple):
     allowed_values: tuple[str, ...] = ()
     allowed_pattern: str = ""  # AllowedPattern: a Java regex the whole value must match; "" for none
     max_value: float | None = None  # MaxValue: the largest a Number parameter accepts
-
-
-class QuickCreateLink(NamedTuple):
-    """A CloudFormation console Quick-create link found in a runbook or app config."""
-
-    url: str
-    loc: Location
-    template: str = ""  # the local template whose file name the link's templateURL ends with
-    parameters: tuple[Parameter, ...] | None = None  # that template's parameters; None when unknown
 
 
 class StackResource(NamedTuple):
