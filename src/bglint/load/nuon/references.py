@@ -12,8 +12,8 @@ references are never fetched.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from bglint.errors import InputError
 from bglint.parse.files import outside, read_bytes
@@ -26,16 +26,14 @@ def is_reference(value: str) -> bool:
     return value.startswith(_FETCHED) and not value.startswith("./nuon")
 
 
-@dataclass(frozen=True)
-class Tree:
+class Tree(NamedTuple):
     """What references may reach: the git work tree, else the directory bglint was given."""
 
     root: Path
     name: str  # "the repository" | "the checked directory"
 
 
-@dataclass(frozen=True)
-class Resolved:
+class Resolved(NamedTuple):
     path: Path | None  # the file to read, when one was found
     problem: str = ""  # why there is none
     remote: bool = False  # a remote reference: not an error, but its document is unknown

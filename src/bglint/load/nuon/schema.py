@@ -16,8 +16,7 @@ import functools
 import json
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from bglint.errors import InputError
 from bglint.parse.conforms import surely_conforms
@@ -59,8 +58,7 @@ _MAX_MESSAGE = 200
 _TABLE_KEYWORDS = ("required", "oneOf", "anyOf", "not")
 
 
-@dataclass(frozen=True)
-class ConfigWarning:
+class ConfigWarning(NamedTuple):
     """An unknown key; `key` is its dotted path, e.g. `role[0].policies[1].foo`."""
 
     path: str
