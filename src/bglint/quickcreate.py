@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from typing import NamedTuple
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from bglint.model import Parameter
@@ -42,8 +42,7 @@ MAX_STACK_NAME = 128
 MAX_TEMPLATE_URL = 1024
 
 
-@dataclass(frozen=True)
-class Link:
+class Link(NamedTuple):
     """A Quick-create link taken apart. Values are percent-decoded."""
 
     url: str
@@ -56,8 +55,7 @@ class Link:
     other_keys: tuple[str, ...]  # query names that are none of the above
 
 
-@dataclass(frozen=True)
-class Problem:
+class Problem(NamedTuple):
     key: str  # what distinguishes it among a link's problems (stable, for fingerprints)
     message: str  # what is wrong and why it matters, one sentence without a final period
     fix: str
