@@ -160,7 +160,8 @@ CASES = {
 
 def _layers(levels: list[list[dict[str, Any]]]) -> tuple[Any, ...]:
     from bglint.load.policy import PolicyReader
-    from bglint.model import ControlLayer, Location, Policy, PolicyOrigin
+    from bglint.model import Location, Policy, PolicyOrigin
+    from bglint.model.audit import ControlLayer
 
     layers = []
     for number, policies in enumerate(levels):

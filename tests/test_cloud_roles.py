@@ -31,7 +31,8 @@ from bglint.clouds.roles import (
     unpack,
 )
 from bglint.iam.glob import glob_regex
-from bglint.model import CloudGrant, Location, Policy, PolicyOrigin, Role
+from bglint.model import Location, Policy, PolicyOrigin, Role
+from bglint.model.nuon import CloudGrant
 
 ROOT = Path(__file__).resolve().parent.parent
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")

@@ -12,7 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from bglint.iam.events import fires_on_assume_role
-from bglint.model import Alerting, AlertRule
+from bglint.model import AlertRule
+from bglint.model.audit import Alerting
 
 
 def read_alerting(cloudtrail: Any, events: Any) -> Alerting:

@@ -27,7 +27,6 @@ from bglint.model import (
     BoundaryState,
     Condition,
     Document,
-    Drift,
     Location,
     Policy,
     PolicyOrigin,
@@ -35,6 +34,7 @@ from bglint.model import (
     SourceKind,
     Statement,
 )
+from bglint.model.audit import Drift
 from bglint.regex import Regex
 
 _PLACEHOLDER = Regex(PLACEHOLDER)

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bglint.load.policy import PolicyReader
-from bglint.model import ControlLayer, Location, Policy, PolicyOrigin
+from bglint.model import Location, Policy, PolicyOrigin
+from bglint.model.audit import ControlLayer
 
 _KINDS = (("scp", "SERVICE_CONTROL_POLICY"), ("rcp", "RESOURCE_CONTROL_POLICY"))
 _NOT_ENABLED = {

@@ -28,7 +28,8 @@ from bglint.errors import InputError
 from bglint.findings import Finding
 from bglint.load.aws import AccountReader, Documents, RawRole, account_document, account_path, build_role
 from bglint.load.aws_details import collect, raw_roles
-from bglint.model import Alerting, ControlLayer, Document, Location, NetworkContext, NetworkKind, Role
+from bglint.model import Document, Location, NetworkContext, NetworkKind, Role
+from bglint.model.audit import Alerting, ControlLayer
 
 DEFAULT_JOBS = 8
 

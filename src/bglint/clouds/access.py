@@ -16,7 +16,8 @@ from typing import NamedTuple
 
 from bglint.clouds.roles import AzureBlock, azure_roles, gcp_roles
 from bglint.iam.glob import glob_regex
-from bglint.model import CloudGrant, Location, Policy, Role
+from bglint.model import Location, Policy, Role
+from bglint.model.nuon import CloudGrant
 from bglint.regex import Regex
 
 # A GCP permission is service.resource.verb; partner services write domain/resource.verb.

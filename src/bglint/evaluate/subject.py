@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, NamedTuple
 
 from bglint.iam.catalog import Catalog, load_catalog
@@ -27,14 +26,21 @@ class Settings(NamedTuple):
     alarm_in_stack: bool = False  # `alerts: {in-stack: required}`: break-glass stacks must ship an alarm (BG035)
 
 
-@dataclass
 class Subject:
-    document: Document
-    role: Role | None
-    settings: Settings = field(default_factory=Settings)
-    # For the suppression rules only: every suppression, with whether a finding used it.
-    suppressions: tuple[tuple[Suppression, bool], ...] = ()
-    today: dt.date = field(default_factory=dt.date.today)
+    def __init__(
+        self,
+        document: Document,
+        role: Role | None,
+        settings: Settings,
+        # For the suppression rules only: every suppression, with whether a finding used it.
+        suppressions: tuple[tuple[Suppression, bool], ...] = (),
+        today: dt.date | None = None,  # None: today
+    ) -> None:
+        self.document = document
+        self.role = role
+        self.settings = settings
+        self.suppressions = suppressions
+        self.today = dt.date.today() if today is None else today
 
     @property
     def catalog(self) -> Catalog:

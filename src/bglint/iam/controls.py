@@ -12,9 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from bglint.iam.glob import glob_regex
-from bglint.model import Condition, ControlLayer, Role, Statement
+from bglint.model import Condition, Role, Statement
+
+if TYPE_CHECKING:
+    from bglint.model.audit import ControlLayer
 
 
 class Control(StrEnum):

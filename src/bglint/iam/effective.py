@@ -24,8 +24,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Final, NamedTuple
 
 from bglint.iam.catalog import Catalog
 from bglint.iam.conditions import (
@@ -56,18 +55,29 @@ _PER_ACTION = Regex(r"aws:(?:tagkeys$|requesttag/)")
 _NEEDS_NO_PERMISSION = frozenset({"sts:getcalleridentity"})
 
 
-@dataclass(frozen=True)
 class Scope:
-    """One statement with its actions expanded against the catalog and narrowed to what it can reach."""
+    """One statement with its actions expanded against the catalog and narrowed to what it can reach.
 
-    statement: Statement
-    policy: Policy
-    bits: int  # actions the statement can apply to, on some resource, for some request
-    # (pattern, location) of Action entries that match no known action
-    unknown: tuple[tuple[str, Location], ...] = ()
-    catalog: Catalog | None = field(default=None, compare=False, repr=False)
-    # Per condition of the statement: the actions of `bits` for which it always holds.
-    always: tuple[int, ...] = ()
+    A plain class (attributes `Final`: set once), not a dataclass: one is made per statement,
+    and defining a dataclass costs start-up time."""
+
+    def __init__(
+        self,
+        statement: Statement,
+        policy: Policy,
+        bits: int,  # actions the statement can apply to, on some resource, for some request
+        # (pattern, location) of Action entries that match no known action
+        unknown: tuple[tuple[str, Location], ...] = (),
+        catalog: Catalog | None = None,
+        # Per condition of the statement: the actions of `bits` for which it always holds.
+        always: tuple[int, ...] = (),
+    ) -> None:
+        self.statement: Final = statement
+        self.policy: Final = policy
+        self.bits: Final = bits
+        self.unknown: Final = unknown
+        self.catalog: Final = catalog
+        self.always: Final = always
 
     @functools.cached_property
     def actions(self) -> frozenset[str]:
@@ -148,15 +158,26 @@ class Decision(NamedTuple):
         return self.allowed and not self.conditions
 
 
-@dataclass(frozen=True)
 class Permissions:
-    role: Role
-    catalog: Catalog
-    allows: tuple[Scope, ...]
-    denies: tuple[Scope, ...]
-    boundary_allows: tuple[Scope, ...] | None  # None: no boundary document applies
-    boundary_denies: tuple[Scope, ...]
-    unknown_policies: tuple[Policy, ...]  # documents bglint does not have: never assumed harmless
+    """A role's statements, expanded; what it holds is computed on demand (and kept)."""
+
+    def __init__(
+        self,
+        role: Role,
+        catalog: Catalog,
+        allows: tuple[Scope, ...],
+        denies: tuple[Scope, ...],
+        boundary_allows: tuple[Scope, ...] | None,  # None: no boundary document applies
+        boundary_denies: tuple[Scope, ...],
+        unknown_policies: tuple[Policy, ...],  # documents bglint does not have: never assumed harmless
+    ) -> None:
+        self.role: Final = role
+        self.catalog: Final = catalog
+        self.allows: Final = allows
+        self.denies: Final = denies
+        self.boundary_allows: Final = boundary_allows
+        self.boundary_denies: Final = boundary_denies
+        self.unknown_policies: Final = unknown_policies
 
     @functools.cached_property
     def denied_bits(self) -> int:

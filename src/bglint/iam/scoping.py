@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from typing import Final
 
 from bglint.iam.conditions import accepts_any_value, matches_when_absent, parse
 from bglint.iam.effective import Permissions, Scope
@@ -94,14 +94,19 @@ def names_install_exceptions(scope: Scope) -> bool:
     return bool(resources) and scope.statement.not_resource and all(_INSTALL_SPECIFIC.search(r) for r in resources)
 
 
-@dataclass(frozen=True)
 class Scoping:
     """Decides, for one role, which actions granted by a statement are scoped."""
 
-    perms: Permissions
-    statement_scoped: Callable[[Scope], bool]  # the statement itself carries the scoping
-    # Of a certain Deny's actions, those it removes everywhere outside the scoping.
-    deny_covers: Callable[[Scope], int]
+    def __init__(
+        self,
+        perms: Permissions,
+        statement_scoped: Callable[[Scope], bool],  # the statement itself carries the scoping
+        # Of a certain Deny's actions, those it removes everywhere outside the scoping.
+        deny_covers: Callable[[Scope], int],
+    ) -> None:
+        self.perms: Final = perms
+        self.statement_scoped: Final = statement_scoped
+        self.deny_covers: Final = deny_covers
 
     def loose(self, scope: Scope, candidates: int) -> int:
         """Which of `candidates` (an action bitset), granted by `scope`, are not scoped at all."""

@@ -24,11 +24,8 @@ from bglint.errors import InputError
 from bglint.load.policy import PolicyReader
 from bglint.load.selection import Selection
 from bglint.model import (
-    Alerting,
     Boundary,
     BoundaryState,
-    ControlLayer,
-    Deployed,
     Document,
     DocumentKind,
     Location,
@@ -39,6 +36,7 @@ from bglint.model import (
     SourceKind,
     Statement,
 )
+from bglint.model.audit import Alerting, ControlLayer, Deployed
 from bglint.regex import Regex
 
 AWS_MANAGED = Regex(r"^arn:aws(?:-[a-z]+)*:iam::aws:policy/")

@@ -13,7 +13,6 @@ import os
 import stat
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
@@ -36,13 +35,15 @@ _SKIP_DIRS = {".git", "node_modules", ".venv", "__pycache__", ".terraform"}
 T = TypeVar("T")
 
 
-@dataclass
 class Loaded:
-    documents: list[Document] = field(default_factory=list)
-    errors: list[InputError] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)  # files given that are neither template nor config
-    passed_over: list[tuple[str, str]] = field(default_factory=list)  # (path, why) a scan did not check
-    spent: dict[str, float] = field(default_factory=dict)  # document path -> seconds its loading took
+    def __init__(
+        self, errors: list[InputError] | None = None, passed_over: list[tuple[str, str]] | None = None
+    ) -> None:
+        self.documents: list[Document] = []
+        self.errors = errors or []
+        self.skipped: list[str] = []  # files given that are neither template nor config
+        self.passed_over = passed_over or []  # (path, why) a scan did not check
+        self.spent: dict[str, float] = {}  # document path -> seconds its loading took
 
     def evaluate_each(self, work: Callable[[Document], list[T]]) -> list[T]:
         """`work(doc)` for every document, each within what its loading left of its time budget.
@@ -73,16 +74,21 @@ class LoadOptions(NamedTuple):
     context: NetworkContext | None = None  # the --app-config directory's, once loaded (settle_context)
 
 
-@dataclass
 class Plan:
     """What the paths given name: app directories and templates, before anything is parsed."""
 
-    apps: dict[Path, str] = field(default_factory=dict)  # resolved root -> shown
-    templates: dict[Path, tuple[str, bool]] = field(default_factory=dict)  # path -> (shown, given explicitly)
-    errors: list[InputError] = field(default_factory=list)
-    passed_over: list[tuple[str, str]] = field(default_factory=list)  # (path, why)
-    # resolved app root -> what its references may reach: its repository, else the path given
-    trees: dict[Path, Tree] = field(default_factory=dict)
+    def __init__(
+        self,
+        apps: dict[Path, str] | None = None,  # resolved root -> shown
+        templates: dict[Path, tuple[str, bool]] | None = None,  # path -> (shown, given explicitly)
+        # resolved app root -> what its references may reach: its repository, else the path given
+        trees: dict[Path, Tree] | None = None,
+    ) -> None:
+        self.apps = apps or {}
+        self.templates = templates or {}
+        self.errors: list[InputError] = []
+        self.passed_over: list[tuple[str, str]] = []  # (path, why)
+        self.trees = trees or {}
 
     def split(self, parts: int) -> list[Plan]:
         """Independent pieces: each app with its own templates, and the other templates in chunks."""

@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from bglint.evaluate.registry import predicate
 from bglint.evaluate.subject import Subject
 from bglint.findings import Hit
-from bglint.model import ACCESS_LEVELS, NUON_TEMPLATE, DocumentKind, Location, Role, Runbook, RunbookSection, SourceKind
+from bglint.model import ACCESS_LEVELS, NUON_TEMPLATE, DocumentKind, Location, Role, SourceKind
 from bglint.regex import Regex
+
+if TYPE_CHECKING:
+    from bglint.model.nuon import Runbook, RunbookSection
 
 _TEMPLATE = Regex(NUON_TEMPLATE)
 _GENERIC_NAME = Regex(r"^(?:break[-_ ]?glass|bg|role|access|[-_ ])+$", re.IGNORECASE)

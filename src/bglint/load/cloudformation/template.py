@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 from bglint.errors import InputError, shown
@@ -45,16 +43,16 @@ _ALARMS = ("AWS::Events::Rule", "AWS::CloudWatch::Alarm")  # what `alarms.read_a
 _GENERATED = "${{AWS::StackName}}-{id}-GENERATEDSUFFIX"
 
 
-@dataclass
 class _Template:
-    path: str
-    resources: dict[str, Any]
-    renderer: Renderer
-    reader: PolicyReader
-    # policy resources of the template, by logical id, parsed once
-    policies: dict[str, Policy] = field(default_factory=dict)
-    # what `Roles` of those resources name -> the attachments, each located at its entry
-    attached: dict[str, list[Policy]] = field(default_factory=dict)
+    def __init__(self, path: str, resources: dict[str, Any], renderer: Renderer, reader: PolicyReader) -> None:
+        self.path = path
+        self.resources = resources
+        self.renderer = renderer
+        self.reader = reader
+        # policy resources of the template, by logical id, parsed once
+        self.policies: dict[str, Policy] = {}
+        # what `Roles` of those resources name -> the attachments, each located at its entry
+        self.attached: dict[str, list[Policy]] = {}
 
     def locate(self, pos: Pos, logical: str) -> Location:
         return Location(self.path, pos[0], pos[1], logical)
@@ -322,7 +320,7 @@ def _policy_by_reference(tpl: _Template, text: str, loc: Location, conditional: 
     """A policy named by ARN or `!Ref`: a policy of this template, AWS-managed, or external."""
     local = _own_policy(tpl, text)
     if local is not None:
-        return dataclasses.replace(local, loc=loc, conditional=conditional)
+        return local.attached_at(loc, conditional)
     managed = _AWS_MANAGED_ARN.match(text)
     if managed:
         statements = aws_managed_statements(text.replace("${AWS::Partition}", "aws"))
@@ -361,7 +359,7 @@ def _attachments(tpl: _Template) -> dict[str, list[Policy]]:
             continue
         for index, rendered in enumerate(tpl.renderer.items(roles, pos_in(props, key))):
             loc = tpl.locate(rendered.pos, f"Resources/{pid}/Properties/{key}[{index}]")
-            attachment = dataclasses.replace(policy, loc=loc, conditional=rendered.conditional)
+            attachment = policy.attached_at(loc, rendered.conditional)
             attached.setdefault(rendered.text, []).append(attachment)
     return attached
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +27,6 @@ from bglint.load.suppressions import from_comments
 from bglint.model import (
     Boundary,
     BoundaryState,
-    CloudGrant,
-    ConfigNote,
     Document,
     DocumentKind,
     Location,
@@ -37,10 +34,10 @@ from bglint.model import (
     Policy,
     PolicyOrigin,
     Role,
-    RoleReference,
     SourceKind,
     Statement,
 )
+from bglint.model.nuon import CloudGrant, ConfigNote, RoleReference
 from bglint.parse.files import outside, read_text, resolved
 from bglint.parse.json_pos import load_json
 from bglint.parse.nodes import UNKNOWN, Mapping, Pos, pos_in, pos_of, text_in
@@ -49,19 +46,19 @@ from bglint.parse.toml_pos import load_toml, string_body_pos
 _LEGACY_ROLES = {"provision_role": "provision", "maintenance_role": "maintenance", "deprovision_role": "deprovision"}
 
 
-@dataclass
 class _App:
-    root: Path
-    display_root: str
-    selection: Selection
-    doc: Document
-    tree: Tree
-    errors: list[InputError] = field(default_factory=list)
-    named: dict[str, tuple[dict[str, Any], str, Path]] = field(default_factory=dict)  # name -> (entry, file, folder)
-    named_documents: dict[str, Any] = field(default_factory=dict)  # name -> its document, for the stack
-    specs: list[RoleSpec] = field(default_factory=list)
-    platform: str = "aws"  # the app's cloud, the default for its roles
-    texts: dict[str, str] = field(default_factory=dict)  # file shown -> text, for suppression comments
+    def __init__(self, root: Path, display_root: str, selection: Selection, doc: Document, tree: Tree) -> None:
+        self.root = root
+        self.display_root = display_root
+        self.selection = selection
+        self.doc = doc
+        self.tree = tree
+        self.errors: list[InputError] = []
+        self.named: dict[str, tuple[dict[str, Any], str, Path]] = {}  # name -> (entry, file, folder)
+        self.named_documents: dict[str, Any] = {}  # name -> its document, for the stack
+        self.specs: list[RoleSpec] = []
+        self.platform = "aws"  # the app's cloud, the default for its roles
+        self.texts: dict[str, str] = {}  # file shown -> text, for suppression comments
 
     def display(self, path: Path) -> str:
         return os.path.normpath(Path(self.display_root) / os.path.relpath(path, self.root))

@@ -19,7 +19,8 @@ from urllib.parse import unquote, urlsplit
 from bglint.errors import InputError
 from bglint.load.cloudformation.detect import is_template, load_template_text
 from bglint.load.cloudformation.stackfacts import read_parameters
-from bglint.model import Document, Location, Parameter, QuickCreateLink, Runbook, RunbookLink, RunbookSection
+from bglint.model import Document, Location, Parameter
+from bglint.model.nuon import QuickCreateLink, Runbook, RunbookLink, RunbookSection
 from bglint.parse.files import read_text
 from bglint.quickcreate import is_quickcreate, parse
 from bglint.regex import Regex

@@ -11,7 +11,6 @@ later resource with the id of an earlier one replaces it, as in Nuon's generator
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from bglint.model import Principal, Role, Statement
@@ -59,18 +58,24 @@ def named_policy_logical_id(name: str) -> str:
     return "NamedPolicy" + (camel(_NOT_ALNUM.sub(" ", _TEMPLATE.sub(" ", name))) or "Policy")
 
 
-@dataclass
 class RoleSpec:
     """A role as the generator sees it: the model role plus the raw values it writes out."""
 
-    role: Role
-    kind: str  # breakglass | provision | maintenance | deprovision | custom
-    description: str = ""
-    enabled_in_stack: bool | None = None
-    managed: list[str] = field(default_factory=list)
-    named: list[str] = field(default_factory=list)
-    inline: list[tuple[str, Any]] = field(default_factory=list)  # (policy name, document)
-    boundary: Any = None  # the document, when there is one Nuon can use
+    def __init__(
+        self,
+        role: Role,
+        kind: str,  # breakglass | provision | maintenance | deprovision | custom
+        description: str = "",
+        enabled_in_stack: bool | None = None,
+    ) -> None:
+        self.role = role
+        self.kind = kind
+        self.description = description
+        self.enabled_in_stack = enabled_in_stack
+        self.managed: list[str] = []
+        self.named: list[str] = []
+        self.inline: list[tuple[str, Any]] = []  # (policy name, document)
+        self.boundary: Any = None  # the document, when there is one Nuon can use
 
 
 def generate(specs: list[RoleSpec], named: dict[str, Any], in_use: set[str]) -> dict[str, Any]:
