@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import pkgutil
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +12,7 @@ import jsonschema
 import pytest
 import yaml
 
-from bglint.evaluate.registry import registered
+from bglint.evaluate.registry import module_names, registered
 from bglint.evaluate.rules import load_rules, parsed_rules, shipped_rules_dir
 from bglint.paths import data_path
 
@@ -42,6 +43,15 @@ def test_every_rule_names_a_registered_predicate_and_each_predicate_is_used() ->
     predicates = set(registered())
     assert {r.predicate for r in rules} <= predicates
     assert predicates <= {r.predicate for r in rules}, "a predicate no rule uses is dead code"
+
+
+def test_predicate_modules_are_the_python_modules_pkgutil_lists(tmp_path: Path) -> None:
+    for name in ("roles.py", "trust.py", "__init__.py", "notes.txt", "roles.py~", "roles.tmp.py"):
+        (tmp_path / name).write_text("")
+    (tmp_path / ".#roles.py").symlink_to("dev@host.4242:1700000000")  # Emacs's lock on an edited roles.py
+    (tmp_path / "__pycache__").mkdir()
+    assert module_names(str(tmp_path)) == ["roles", "trust"]
+    assert module_names(str(tmp_path)) == sorted(m.name for m in pkgutil.iter_modules([str(tmp_path)]))
 
 
 def test_every_rule_message_uses_only_known_placeholders() -> None:

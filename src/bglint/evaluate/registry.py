@@ -34,7 +34,14 @@ def registered() -> dict[str, Predicate]:
     # directly: pkgutil's machinery costs a one-file check more than the listing.
     package = importlib.import_module(f"{__package__}.predicates")
     (folder,) = package.__path__
-    for name in sorted(os.listdir(folder)):
-        if name.endswith(".py") and name != "__init__.py":
-            importlib.import_module(f"{package.__name__}.{name.removesuffix('.py')}")
+    for name in module_names(folder):
+        importlib.import_module(f"{package.__name__}.{name}")
     return PREDICATES
+
+
+def module_names(folder: str) -> list[str]:
+    """The modules of a package folder's .py files, sorted, as pkgutil names them: a name with
+    another dot is no module (an editor's `.#roles.py` lock, a `roles.tmp.py`), and importing it
+    would fail every check."""
+    names = (n.removesuffix(".py") for n in os.listdir(folder) if n.endswith(".py"))
+    return sorted(n for n in names if n != "__init__" and "." not in n)
