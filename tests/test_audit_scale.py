@@ -205,12 +205,14 @@ def test_a_bad_dump_is_one_error_and_the_others_are_judged(moto: MotoServer, tmp
     (dumps / f"{ACCOUNTS[0]}.json").write_text(json.dumps(_dump(moto.endpoint, ACCOUNTS[0])))
     (dumps / f"{ACCOUNTS[1]}.json").write_text('{"RoleDetailList": [\n  {"RoleName": "x",}\n]}')
     (dumps / "notes.json").write_text('{"hello": 1}')
+    (dumps / "deep.json").write_text('{"RoleDetailList": ' + "[" * 100_000 + "]" * 100_000 + "}")
     proc = audit("http://127.0.0.1:9", "--from", dumps, "--format", "json", cwd=tmp_path)
     assert proc.returncode == 2
     report = _json(proc)
     assert [d["path"] for d in report["documents"]] == [f"aws://{ACCOUNTS[0]}"]
     assert re.search(rf"dumps/{ACCOUNTS[1]}\.json:2:\d+: error: not JSON", proc.stderr), proc.stderr
     assert "notes.json: error: not a get-account-authorization-details dump" in proc.stderr
+    assert "deep.json: error: not a dump: JSON nested too deeply" in proc.stderr
     assert "Traceback" not in proc.stderr
 
 

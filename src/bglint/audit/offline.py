@@ -78,6 +78,9 @@ def _read(path: Path, errors: list[InputError]) -> dict[str, Any] | None:
     except (OSError, UnicodeDecodeError) as exc:
         errors.append(InputError(str(path), f"cannot read: {exc}"))
         return None
+    except RecursionError:  # json's decoder recurses once per level
+        errors.append(InputError(str(path), "not a dump: JSON nested too deeply"))
+        return None
     if not isinstance(data, dict) or not isinstance(data.get("RoleDetailList"), list):
         errors.append(InputError(str(path), "not a get-account-authorization-details dump (no RoleDetailList list)"))
         return None
