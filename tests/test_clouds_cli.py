@@ -7,6 +7,7 @@ role holds) and Nuon's binding: a project- or resource-group-wide binding with n
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -390,3 +391,22 @@ def test_many_misspelled_permissions_are_all_reported_and_the_first_twenty_get_a
     unknown = [f["message"] for f in report["findings"] if f["rule"] == "BG008"]
     assert len(unknown) == 30
     assert sum("did you mean" in message for message in unknown) == 20
+
+
+def test_permissions_that_differ_only_by_case_are_listed_in_one_order(tmp_path: Path) -> None:
+    """GCP has such pairs (networkservices.httpFilters.create, .httpfilters.create); a set's order varies by run."""
+    pair = ["networkservices.httpfilters.create", "networkservices.httpFilters.create"]
+    write_tree(tmp_path, gcp_app("gcp_permissions = " + strings(pair)))
+    outputs = set()
+    for seed in range(6):
+        done = subprocess.run(
+            [sys.executable, "-m", "bglint", "permissions", str(tmp_path), "--format", "json"],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "PYTHONHASHSEED": str(seed)},
+        )
+        outputs.add(done.stdout)
+    (output,) = outputs
+    (role,) = json.loads(output)
+    assert [held["action"] for held in role["services"]["networkservices"]] == sorted(pair)

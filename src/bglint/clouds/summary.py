@@ -50,7 +50,7 @@ def summarise_cloud(role: Role) -> CloudSummary:
         actions = tuple(a for block in unit.blocks for a in block.actions)
         summary.bound.append(Bound(source, actions, tuple(n for block in unit.blocks for n in block.not_actions)))
         held.update((a, not a.lower().endswith("/read")) for a in actions)
-    for name in sorted(held, key=str.lower):
+    for name in sorted(held, key=lambda n: (n.lower(), n)):  # GCP has names that differ only by case
         summary.services.setdefault(_service(access, name), []).append(Held(name, held[name]))
     return summary
 
