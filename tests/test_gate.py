@@ -426,6 +426,67 @@ def test_metadata_suppression_suppresses_exactly_its_rule_on_its_role(tmp_path: 
     assert lines(shown.stdout)[-1].endswith("; 1 suppressed.")
 
 
+TOP_LEVEL_IGNORE = {"bglint": {"ignore": [{"rule": "BG002", "reason": "the boundary ships with v2"}]}}
+
+
+def _top_level_metadata_template(kind: str, metadata: dict[str, Any]) -> tuple[str, str]:
+    """(file name, text) of an unbounded break-glass role's template with `metadata` at its top."""
+    body = yaml.safe_load(template(cfn_role("BreakglassOps", bounded=False)))
+    data = {"AWSTemplateFormatVersion": body.pop("AWSTemplateFormatVersion"), "Metadata": metadata, **body}
+    if kind == "json":
+        return "ops.json", json.dumps(data, indent=2) + "\n"
+    return "ops.yaml", yaml.safe_dump(data, sort_keys=False)
+
+
+def _key_position(text: str, key: str) -> tuple[int, int]:
+    """Line and column (1-based) where `key` is first written as a YAML or JSON key."""
+    for number, line in enumerate(lines(text), start=1):
+        stripped = line.lstrip()
+        if stripped.startswith((f"{key}:", f'"{key}":')):
+            return number, len(line) - len(stripped) + 1
+    raise AssertionError(f"no key {key!r} in\n{text}")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["yaml", "json"])
+def test_suppression_in_a_templates_top_level_metadata_is_an_input_error_and_suppresses_nothing(
+    tmp_path: Path, kind: str
+) -> None:
+    """cfn-lint reads its own `Metadata: cfn-lint: config` at the template's top; bglint keeps
+    each suppression on the role it excuses, so one written at the top is named, never obeyed."""
+    name, text = _top_level_metadata_template(kind, TOP_LEVEL_IGNORE)
+    write_tree(tmp_path, {name: text})
+    result = run_bglint("check", "--format", "json", "--network", "customer-managed", name, cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    line, col = _key_position(text, "ignore")
+    error = assert_one_error_line(result, "`Metadata: bglint: ignore` at the top of a template suppresses nothing")
+    assert error.startswith(f"{name}:{line}:{col}: error: "), error
+    assert "under that role's `Metadata: bglint: ignore`" in error and "`.bglint.yaml` `ignore:`" in error
+    data = json.loads(result.stdout)
+    assert ("BG002", "BreakglassOps", False) in facts(data)  # still reported, still counts
+    assert data["summary"]["suppressed"] == 0
+
+    # The text report says the same on stderr, under the findings it left standing.
+    shown = run_bglint("check", "--network", "customer-managed", name, cwd=tmp_path)
+    assert [ln for ln in lines(shown.stdout) if " BG002 " in ln and "'BreakglassOps'" in ln]
+    assert assert_one_error_line(shown) == error
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["yaml", "json"])
+def test_other_top_level_metadata_is_not_an_error(tmp_path: Path, kind: str) -> None:
+    """cfn-lint's own config and the console's parameter groups are not bglint's to judge."""
+    metadata = {
+        "cfn-lint": {"config": {"ignore_checks": ["E3002"]}},
+        "AWS::CloudFormation::Interface": {"ParameterGroups": []},
+    }
+    name, text = _top_level_metadata_template(kind, metadata)
+    write_tree(tmp_path, {name: text})
+    result, data = check_json(tmp_path, "--network", "customer-managed", name)
+    assert result.stderr == "" and result.returncode == 1
+    assert ("BG002", "BreakglassOps", False) in facts(data)
+
+
 @pytest.mark.slow
 def test_toml_comment_suppressions_inside_a_table_and_right_above_a_header(tmp_path: Path) -> None:
     inside = f'# bglint: ignore BG003 reason="bucket cleanup is this role\'s job" owner=alice until={NEXT_YEAR}\n'
