@@ -377,6 +377,67 @@ def test_config_show_names_the_file_for_set_keys_and_default_for_the_rest(tmp_pa
     assert any(row.startswith("fail-on: error") for row in rows)
 
 
+CONFIG_SCHEMA = json.loads((REPO / "schemas" / "config.schema.json").read_text(encoding="utf-8"))
+
+
+def _config_rows(cwd: Path) -> tuple[str, dict[str, str]]:
+    """`bglint config show` run in `cwd`: its header line and its rows by key."""
+    result = run_bglint("config", "show", cwd=cwd)
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+    head, *rows = lines(result.stdout)
+    return head, {row.split(":", 1)[0]: row for row in rows}
+
+
+@pytest.mark.slow
+def test_config_show_prints_every_key_the_schema_accepts_with_its_default(tmp_path: Path) -> None:
+    """The rows are the schema's keys, so a key added to the schema and not to `config show` fails
+    here. Defaults are the ones the schema documents."""
+    head, by_key = _config_rows(write_tree(tmp_path, {"ops.yaml": template(cfn_role("BreakglassOps"))}))
+    assert head == "# config file: no config file found"
+    assert set(by_key) == set(CONFIG_SCHEMA["properties"])
+    assert all(row.endswith("    # from default") for row in by_key.values()), by_key
+    assert by_key["standing-access-days"].startswith("standing-access-days: 30    #")
+    assert "'in-stack': 'optional'" in by_key["alerts"]
+    assert "not judged" in by_key["drills"]
+    limits = ("'max-file-bytes': 10485760", "'max-values': 200000", "'max-depth': 1000", "'max-statements': 1000")
+    assert all(limit in by_key["limits"] for limit in (*limits, "'max-seconds': 2")), by_key["limits"]
+    assert "RUNBOOK.md" in by_key["runbook"] and ".bglint-baseline.json" in by_key["baseline"]
+
+
+@pytest.mark.slow
+def test_config_show_prints_the_values_a_config_sets_for_every_key(tmp_path: Path) -> None:
+    config = """\
+alerts: {in-stack: required}
+drills:
+  interval-days: 90
+  incidents: [{start: 2026-01-02, end: "2026-01-03T12:00:00Z"}]
+standing-access-days: 14
+limits: {max-seconds: 5}
+runbook: docs/incident.md
+baseline: ci/bglint-baseline.json
+apps: {apps/demo: {network: vendor-managed, runbook: RUNBOOK-demo.md}}
+"""
+    root = write_tree(tmp_path, {".bglint.yaml": config, "ops.yaml": template(cfn_role("BreakglassOps"))})
+    head, by_key = _config_rows(root)
+    assert head == "# config file: .bglint.yaml"
+    assert set(by_key) == set(CONFIG_SCHEMA["properties"])
+    written = set(yaml.safe_load(config))
+    for key, row in by_key.items():
+        assert row.endswith("    # from .bglint.yaml" if key in written else "    # from default"), row
+    # An object key's row names every key the schema accepts inside it.
+    for key in written:
+        for inner in CONFIG_SCHEMA["properties"][key].get("properties", ()):
+            assert f"'{inner}'" in by_key[key], (inner, by_key[key])
+    assert by_key["standing-access-days"].startswith("standing-access-days: 14    #")
+    assert "'in-stack': 'required'" in by_key["alerts"]
+    assert "'interval-days': 90" in by_key["drills"]
+    assert "'start': '2026-01-02', 'end': '2026-01-03T12:00:00Z'" in by_key["drills"]
+    assert re.search(r"'max-seconds': 5[,}]", by_key["limits"]) and "'max-depth': 1000" in by_key["limits"]
+    assert by_key["runbook"].startswith("runbook: docs/incident.md    #")
+    assert str(Path("ci") / "bglint-baseline.json") in by_key["baseline"]
+    assert "'network': 'vendor-managed', 'runbook': 'RUNBOOK-demo.md'" in by_key["apps"]
+
+
 # == governed suppressions =====================================================================
 
 
