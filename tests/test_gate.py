@@ -377,6 +377,67 @@ def test_config_show_names_the_file_for_set_keys_and_default_for_the_rest(tmp_pa
     assert any(row.startswith("fail-on: error") for row in rows)
 
 
+CONFIG_SCHEMA = json.loads((REPO / "schemas" / "config.schema.json").read_text(encoding="utf-8"))
+
+
+def _config_rows(cwd: Path) -> tuple[str, dict[str, str]]:
+    """`bglint config show` run in `cwd`: its header line and its rows by key."""
+    result = run_bglint("config", "show", cwd=cwd)
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+    head, *rows = lines(result.stdout)
+    return head, {row.split(":", 1)[0]: row for row in rows}
+
+
+@pytest.mark.slow
+def test_config_show_prints_every_key_the_schema_accepts_with_its_default(tmp_path: Path) -> None:
+    """The rows are the schema's keys, so a key added to the schema and not to `config show` fails
+    here. Defaults are the ones the schema documents."""
+    head, by_key = _config_rows(write_tree(tmp_path, {"ops.yaml": template(cfn_role("BreakglassOps"))}))
+    assert head == "# config file: no config file found"
+    assert set(by_key) == set(CONFIG_SCHEMA["properties"])
+    assert all(row.endswith("    # from default") for row in by_key.values()), by_key
+    assert by_key["standing-access-days"].startswith("standing-access-days: 30    #")
+    assert "'in-stack': 'optional'" in by_key["alerts"]
+    assert "not judged" in by_key["drills"]
+    limits = ("'max-file-bytes': 10485760", "'max-values': 200000", "'max-depth': 1000", "'max-statements': 1000")
+    assert all(limit in by_key["limits"] for limit in (*limits, "'max-seconds': 2")), by_key["limits"]
+    assert "RUNBOOK.md" in by_key["runbook"] and ".bglint-baseline.json" in by_key["baseline"]
+
+
+@pytest.mark.slow
+def test_config_show_prints_the_values_a_config_sets_for_every_key(tmp_path: Path) -> None:
+    config = """\
+alerts: {in-stack: required}
+drills:
+  interval-days: 90
+  incidents: [{start: 2026-01-02, end: "2026-01-03T12:00:00Z"}]
+standing-access-days: 14
+limits: {max-seconds: 5}
+runbook: docs/incident.md
+baseline: ci/bglint-baseline.json
+apps: {apps/demo: {network: vendor-managed, runbook: RUNBOOK-demo.md}}
+"""
+    root = write_tree(tmp_path, {".bglint.yaml": config, "ops.yaml": template(cfn_role("BreakglassOps"))})
+    head, by_key = _config_rows(root)
+    assert head == "# config file: .bglint.yaml"
+    assert set(by_key) == set(CONFIG_SCHEMA["properties"])
+    written = set(yaml.safe_load(config))
+    for key, row in by_key.items():
+        assert row.endswith("    # from .bglint.yaml" if key in written else "    # from default"), row
+    # An object key's row names every key the schema accepts inside it.
+    for key in written:
+        for inner in CONFIG_SCHEMA["properties"][key].get("properties", ()):
+            assert f"'{inner}'" in by_key[key], (inner, by_key[key])
+    assert by_key["standing-access-days"].startswith("standing-access-days: 14    #")
+    assert "'in-stack': 'required'" in by_key["alerts"]
+    assert "'interval-days': 90" in by_key["drills"]
+    assert "'start': '2026-01-02', 'end': '2026-01-03T12:00:00Z'" in by_key["drills"]
+    assert re.search(r"'max-seconds': 5[,}]", by_key["limits"]) and "'max-depth': 1000" in by_key["limits"]
+    assert by_key["runbook"].startswith("runbook: docs/incident.md    #")
+    assert str(Path("ci") / "bglint-baseline.json") in by_key["baseline"]
+    assert "'network': 'vendor-managed', 'runbook': 'RUNBOOK-demo.md'" in by_key["apps"]
+
+
 # == governed suppressions =====================================================================
 
 
@@ -424,6 +485,67 @@ def test_metadata_suppression_suppresses_exactly_its_rule_on_its_role(tmp_path: 
     assert not [ln for ln in lines(shown.stdout) if " BG002 " in ln and "'BreakglassA'" in ln]
     assert [ln for ln in lines(shown.stdout) if " BG002 " in ln and "'BreakglassB'" in ln]
     assert lines(shown.stdout)[-1].endswith("; 1 suppressed.")
+
+
+TOP_LEVEL_IGNORE = {"bglint": {"ignore": [{"rule": "BG002", "reason": "the boundary ships with v2"}]}}
+
+
+def _top_level_metadata_template(kind: str, metadata: dict[str, Any]) -> tuple[str, str]:
+    """(file name, text) of an unbounded break-glass role's template with `metadata` at its top."""
+    body = yaml.safe_load(template(cfn_role("BreakglassOps", bounded=False)))
+    data = {"AWSTemplateFormatVersion": body.pop("AWSTemplateFormatVersion"), "Metadata": metadata, **body}
+    if kind == "json":
+        return "ops.json", json.dumps(data, indent=2) + "\n"
+    return "ops.yaml", yaml.safe_dump(data, sort_keys=False)
+
+
+def _key_position(text: str, key: str) -> tuple[int, int]:
+    """Line and column (1-based) where `key` is first written as a YAML or JSON key."""
+    for number, line in enumerate(lines(text), start=1):
+        stripped = line.lstrip()
+        if stripped.startswith((f"{key}:", f'"{key}":')):
+            return number, len(line) - len(stripped) + 1
+    raise AssertionError(f"no key {key!r} in\n{text}")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["yaml", "json"])
+def test_suppression_in_a_templates_top_level_metadata_is_an_input_error_and_suppresses_nothing(
+    tmp_path: Path, kind: str
+) -> None:
+    """cfn-lint reads its own `Metadata: cfn-lint: config` at the template's top; bglint keeps
+    each suppression on the role it excuses, so one written at the top is named, never obeyed."""
+    name, text = _top_level_metadata_template(kind, TOP_LEVEL_IGNORE)
+    write_tree(tmp_path, {name: text})
+    result = run_bglint("check", "--format", "json", "--network", "customer-managed", name, cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    line, col = _key_position(text, "ignore")
+    error = assert_one_error_line(result, "`Metadata: bglint: ignore` at the top of a template suppresses nothing")
+    assert error.startswith(f"{name}:{line}:{col}: error: "), error
+    assert "under that role's `Metadata: bglint: ignore`" in error and "`.bglint.yaml` `ignore:`" in error
+    data = json.loads(result.stdout)
+    assert ("BG002", "BreakglassOps", False) in facts(data)  # still reported, still counts
+    assert data["summary"]["suppressed"] == 0
+
+    # The text report says the same on stderr, under the findings it left standing.
+    shown = run_bglint("check", "--network", "customer-managed", name, cwd=tmp_path)
+    assert [ln for ln in lines(shown.stdout) if " BG002 " in ln and "'BreakglassOps'" in ln]
+    assert assert_one_error_line(shown) == error
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["yaml", "json"])
+def test_other_top_level_metadata_is_not_an_error(tmp_path: Path, kind: str) -> None:
+    """cfn-lint's own config and the console's parameter groups are not bglint's to judge."""
+    metadata = {
+        "cfn-lint": {"config": {"ignore_checks": ["E3002"]}},
+        "AWS::CloudFormation::Interface": {"ParameterGroups": []},
+    }
+    name, text = _top_level_metadata_template(kind, metadata)
+    write_tree(tmp_path, {name: text})
+    result, data = check_json(tmp_path, "--network", "customer-managed", name)
+    assert result.stderr == "" and result.returncode == 1
+    assert ("BG002", "BreakglassOps", False) in facts(data)
 
 
 @pytest.mark.slow

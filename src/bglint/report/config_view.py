@@ -10,11 +10,15 @@ from bglint.report.escape import for_terminal
 if TYPE_CHECKING:  # the data it shows; loading the config is the command's job
     from bglint.load.config import Config
 
+# What bglint does when the key is unset (load/nuon/runbook.py, pipeline/check.py).
+_CONVENTIONAL_RUNBOOK = "(found in each app: RUNBOOK.md, BREAK_GLASS.md, docs/break-glass*.md, docs/runbook*.md)"
+_BASELINE_IN_CWD = "(.bglint-baseline.json in the working directory, when it exists)"
+
 
 def render_config(config: Config) -> str:
     values: list[tuple[str, object]] = [
         ("network", config.network or "(inferred per app: stack.toml, sandbox.toml)"),
-        ("apps", {k: {"network": v} for k, v in config.apps.items()}),
+        ("apps", {k: {"network": v, **_runbook_of(config, k)} for k, v in config.apps.items()}),
         ("tag-keys", list(config.tag_keys or DEFAULT_TAG_KEYS)),
         ("subnet-ids", list(config.subnet_ids)),
         ("vpc-ids", list(config.vpc_ids)),
@@ -25,6 +29,12 @@ def render_config(config: Config) -> str:
         ("severity", config.severity),
         ("fail-on", config.fail_on or "error"),
         ("ignore", [_suppression(s) for s in config.ignore]),
+        ("runbook", config.runbook or _CONVENTIONAL_RUNBOOK),
+        ("baseline", str(config.baseline) if config.baseline else _BASELINE_IN_CWD),
+        ("alerts", {"in-stack": "required" if config.alarm_in_stack else "optional"}),
+        ("drills", _drills(config)),
+        ("standing-access-days", config.standing_days),
+        ("limits", {name.replace("_", "-"): value for name, value in config.limits._asdict().items()}),
     ]
     origin = config.path or "no config file found"
     lines = [f"# config file: {for_terminal(origin)}"]
@@ -40,3 +50,14 @@ def _suppression(suppression: Suppression) -> str:
     extra = [f"{key} {value}" for key, value in (("owner", suppression.owner), ("until", suppression.until)) if value]
     details = "; ".join(scope + extra)
     return f"{suppression.rule}: {suppression.reason}" + (f" ({details})" if details else "")
+
+
+def _runbook_of(config: Config, app: str) -> dict[str, str]:
+    return {"runbook": config.app_runbooks[app]} if app in config.app_runbooks else {}
+
+
+def _drills(config: Config) -> dict[str, object] | str:
+    if not config.drill_interval_days and not config.incident_windows:
+        return "(none: drills are not judged)"
+    windows = [{"start": start, "end": end} for start, end in config.incident_windows]
+    return {"interval-days": config.drill_interval_days or "(none)", "incidents": windows}
