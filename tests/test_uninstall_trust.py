@@ -594,3 +594,55 @@ def test_deeply_nested_custom_resource_properties_do_not_crash(tmp_path: Path) -
     result = run_bglint("check", "--format", "json", "stack.yaml", cwd=tmp_path)
     assert "Traceback" not in result.stderr
     assert json.loads(result.stdout)["errors"] == []
+
+
+# IAM User Guide, IAM JSON policy elements: Principal: a whole Principal element is "*" or a map
+# of principal kinds (AWS, Service, Federated, CanonicalUser); CloudFormation's create fails on
+# any other text. A parameter may be "*" and stays judged by BG023 as its widest value.
+REFUSED_PRINCIPALS = {
+    "plain-arn": "Principal: 'arn:aws:iam::111122223333:root'",
+    "sub-arn": "Principal: !Sub 'arn:aws:iam::${AWS::AccountId}:root'",
+    "if-branch-arn": f"Principal: !If [Pinned, {{AWS: {VENDOR}}}, '{VENDOR}']",
+}
+
+
+@pytest.mark.slow
+def test_a_whole_principal_text_iam_refuses_is_an_input_error(tmp_path: Path) -> None:
+    head = "Conditions:\n  Pinned: !Equals [!Ref 'AWS::Region', us-east-1]\n"
+    texts = {
+        f"{name}.yaml": stack(f"- Effect: Allow\n  {principal}\n  Action: sts:AssumeRole\n", head=head)
+        for name, principal in REFUSED_PRINCIPALS.items()
+    }
+    texts["star.yaml"] = stack("- Effect: Allow\n  Principal: '*'\n  Action: sts:AssumeRole\n")
+    write_tree(tmp_path, texts)
+    result = run_bglint("check", *texts, cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    errors = sorted(line for line in result.stderr.splitlines() if ": error: " in line)
+    wanted = []
+    for name, principal in sorted(REFUSED_PRINCIPALS.items()):
+        text = texts[f"{name}.yaml"]
+        line = line_of(text, principal)
+        column = text.splitlines()[line - 1].index(principal.split(": ", 1)[1]) + 1
+        wanted.append(f"{name}.yaml:{line}:{column}: error: ")
+    assert [error[: len(prefix)] for error, prefix in zip(errors, wanted, strict=True)] == wanted
+    assert all('IAM accepts only "*" or a map' in error for error in errors)
+    # The other file is still checked: its "*" trust is BG023's.
+    assert "star.yaml:" in result.stdout and "BG023" in result.stdout
+
+
+@pytest.mark.slow
+def test_valid_whole_principals_are_no_input_error(tmp_path: Path) -> None:
+    texts = {
+        "star.yaml": stack("- Effect: Allow\n  Principal: '*'\n  Action: sts:AssumeRole\n"),
+        "map.yaml": stack(),
+        "parameter.yaml": stack(
+            "- Effect: Allow\n  Principal: !Ref VendorPrincipal\n  Action: sts:AssumeRole\n",
+            head="Parameters:\n  VendorPrincipal: {Type: String}\n",
+        ),
+    }
+    write_tree(tmp_path, texts)
+    data = json.loads(run_bglint("check", "--format", "json", *texts, cwd=tmp_path).stdout)
+    assert data["errors"] == []
+    trusted = sorted(f["path"] for f in data["findings"] if f["rule"] == "BG023")
+    assert trusted == ["parameter.yaml", "star.yaml"]
