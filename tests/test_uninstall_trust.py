@@ -40,7 +40,6 @@ def stack(
     return text + indent(dedent(resources), "  ")
 
 
-ROLE_LINE = "  BreakglassSupportRole:"
 BOUNDARY = """\
 Boundary:
   Type: AWS::IAM::ManagedPolicy
@@ -69,24 +68,56 @@ PatcherRole:
 # name -> (template, [(rule, text on the finding's line, piece of its message)], rules that must not appear)
 CASES: dict[str, tuple[str, list[tuple[str, str, str]], tuple[str, ...]]] = {
     # BG022 ------------------------------------------------------------------------------
+    # The finding points at the attribute that keeps the resource: the line to change
+    # (CloudFormation User Guide, DeletionPolicy and UpdateReplacePolicy attributes).
     "role-retain": (
         stack(role_head="DeletionPolicy: Retain\n"),
-        [("BG022", ROLE_LINE, "has DeletionPolicy: Retain: deleting (or replacing) the stack leaves the role")],
+        [
+            (
+                "BG022",
+                "DeletionPolicy: Retain",
+                "has DeletionPolicy: Retain: deleting (or replacing) the stack leaves the role",
+            )
+        ],
         (),
     ),
     "role-retain-except-on-create": (
         stack(role_head="DeletionPolicy: RetainExceptOnCreate\n"),
-        [("BG022", ROLE_LINE, "DeletionPolicy: RetainExceptOnCreate")],
+        [("BG022", "DeletionPolicy: RetainExceptOnCreate", "DeletionPolicy: RetainExceptOnCreate")],
         (),
     ),
     "role-replace-retain": (
         stack(role_head="UpdateReplacePolicy: Retain\n"),
-        [("BG022", ROLE_LINE, "UpdateReplacePolicy: Retain")],
+        [("BG022", "UpdateReplacePolicy: Retain", "UpdateReplacePolicy: Retain")],
+        (),
+    ),
+    "role-delete-but-replace-retain": (
+        stack(role_head="DeletionPolicy: Delete\nUpdateReplacePolicy: Retain\n"),
+        [("BG022", "UpdateReplacePolicy: Retain", "has UpdateReplacePolicy: Retain:")],
+        (),
+    ),
+    "role-retain-both": (
+        stack(role_head="UpdateReplacePolicy: Retain\nDeletionPolicy: Retain\n"),
+        [("BG022", "DeletionPolicy: Retain", "has DeletionPolicy: Retain and UpdateReplacePolicy: Retain")],
+        (),
+    ),
+    "role-retain-from-a-parameter": (
+        stack(
+            head="Transform: AWS::LanguageExtensions\nParameters:\n  Keep: {Type: String}\n",
+            role_head="DeletionPolicy: !Ref Keep\n",
+        ),
+        [("BG022", "DeletionPolicy: !Ref Keep", "DeletionPolicy: Retain (parameter Keep may be Retain)")],
         (),
     ),
     "boundary-retain": (
         stack(props="PermissionsBoundary: !Ref Boundary\n", resources=BOUNDARY),
-        [("BG022", "  Boundary:", "permissions boundary 'Boundary' of break-glass role 'BreakglassSupportRole'")],
+        [
+            (
+                "BG022",
+                "DeletionPolicy: Retain",
+                "permissions boundary 'Boundary' of break-glass role 'BreakglassSupportRole'",
+            )
+        ],
         (),
     ),
     "policy-retain": (
@@ -101,7 +132,13 @@ CASES: dict[str, tuple[str, list[tuple[str, str, str]], tuple[str, ...]]] = {
                 PolicyDocument: {Version: "2012-10-17", Statement: [{Effect: Allow, Action: "s3:GetObject", Resource: "*"}]}
             """
         ),
-        [("BG022", "  Extra:", "policy 'Extra' of break-glass role 'BreakglassSupportRole' has UpdateReplacePolicy")],
+        [
+            (
+                "BG022",
+                "UpdateReplacePolicy: Retain",
+                "policy 'Extra' of break-glass role 'BreakglassSupportRole' has UpdateReplacePolicy",
+            )
+        ],
         (),
     ),
     "user-and-access-key": (
@@ -195,7 +232,7 @@ CASES: dict[str, tuple[str, list[tuple[str, str, str]], tuple[str, ...]]] = {
                 AssumeRolePolicyDocument: {Version: "2012-10-17", Statement: [{Effect: Allow, Principal: {Service: ec2.amazonaws.com}, Action: "sts:AssumeRole"}]}
             """
         ),
-        [("BG022", "  OtherRole:", "AWS::IAM::Role 'OtherRole' has DeletionPolicy: Retain")],
+        [("BG022", "DeletionPolicy: Retain", "AWS::IAM::Role 'OtherRole' has DeletionPolicy: Retain")],
         (),
     ),
     "clean-stack": (
@@ -227,7 +264,7 @@ CASES: dict[str, tuple[str, list[tuple[str, str, str]], tuple[str, ...]]] = {
         stack(role="AppRole", role_head="DeletionPolicy: Retain\n", resources="U:\n  Type: AWS::IAM::User\n"),
         [
             ("BG022", "  U:", "creates IAM user 'U'"),
-            ("BG022", "  AppRole:", "AWS::IAM::Role 'AppRole' has DeletionPolicy: Retain"),
+            ("BG022", "DeletionPolicy: Retain", "AWS::IAM::Role 'AppRole' has DeletionPolicy: Retain"),
         ],
         ("BG023",),
     ),

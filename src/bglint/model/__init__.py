@@ -197,6 +197,7 @@ class Role:
         "break_glass",
         "break_glass_reason",
         "deletion_policy",
+        "deletion_policy_loc",
         "deployed",
         "drift",
         "gate_condition",
@@ -219,6 +220,7 @@ class Role:
         "suppressions",
         "trust",
         "update_replace_policy",
+        "update_replace_policy_loc",
     )
 
     def __init__(
@@ -247,6 +249,9 @@ class Role:
         # `${Fn::ImportValue}`): whoever installs the stack, or another stack, decides it.
         max_session_placeholder: str = "",
         update_replace_policy: str = "",
+        # Where the two are written (None when absent): a finding about them points there.
+        deletion_policy_loc: Location | None = None,
+        update_replace_policy_loc: Location | None = None,
         # Why the role exists before anyone breaks the glass ("" when it is created only on demand).
         standing: str = "",
         logical_id: str = "",  # in the stack that creates it (Nuon's generated stack, for app configs)
@@ -278,6 +283,8 @@ class Role:
         self.max_session_loc = max_session_loc
         self.max_session_placeholder = max_session_placeholder
         self.update_replace_policy = update_replace_policy
+        self.deletion_policy_loc = deletion_policy_loc
+        self.update_replace_policy_loc = update_replace_policy_loc
         self.standing = standing
         self.logical_id = logical_id
         self.rendered_name = rendered_name
@@ -454,6 +461,8 @@ class StackResource(NamedTuple):
     loc: Location
     deletion_policy: str = ""
     update_replace_policy: str = ""
+    deletion_policy_loc: Location | None = None  # where each is written (None when absent)
+    update_replace_policy_loc: Location | None = None
     # IAM policies: the principals they attach to, as rendered (`${Rid}` for a resource of this stack)
     attaches_to: tuple[tuple[str, str], ...] = ()  # (Roles | Users | Groups | RoleName..., name)
     # Custom resources and Lambda functions with inline code: what suggests they manage IAM
