@@ -102,6 +102,7 @@ class Policy:
         "logical_id",
         "managed_policy_name",
         "name",
+        "name_loc",
         "origin",
         "rendered_name",
         "source",
@@ -133,6 +134,7 @@ class Policy:
         customer_managed: bool = False,
         logical_id: str = "",
         rendered_name: str = "",  # the IAM policy name for an example install ("" when not a Nuon name)
+        name_loc: Location | None = None,  # where its name is written, when apart from `loc` (Nuon configs)
     ) -> None:
         self.name = name
         self.origin = origin
@@ -150,6 +152,7 @@ class Policy:
         self.customer_managed = customer_managed
         self.logical_id = logical_id
         self.rendered_name = rendered_name
+        self.name_loc = name_loc
 
     def attached_at(self, loc: Location, conditional: bool) -> "Policy":
         """The same policy as another attachment names it: at `loc`, under a condition or not."""
@@ -209,6 +212,7 @@ class Role:
         "max_session_loc",
         "max_session_placeholder",
         "name",
+        "name_loc",
         "platform",
         "policies",
         "rendered_exact",
@@ -259,6 +263,7 @@ class Role:
         # not be rendered (they count as nothing, so the real name is longer).
         rendered_name: str = "",
         rendered_exact: bool = True,
+        name_loc: Location | None = None,  # where its name is written, when apart from `loc` (Nuon configs)
         # bglint audit only: how the deployed role differs from its definition, and what IAM says of it.
         drift: "tuple[Drift, ...]" = (),
         deployed: "Deployed | None" = None,
@@ -289,6 +294,7 @@ class Role:
         self.logical_id = logical_id
         self.rendered_name = rendered_name
         self.rendered_exact = rendered_exact
+        self.name_loc = name_loc
         self.drift = drift
         self.deployed = deployed
 
