@@ -14,6 +14,7 @@ import json
 from pathlib import Path
 
 from conftest import run_bglint, write_tree
+from test_uninstall_trust import stack
 
 DENY = '{"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "secretsmanager:*", "Resource": "*"}]}'
 APP = """\
@@ -36,23 +37,8 @@ contents = "./deny.json"
 name     = "deny-params"
 contents = "./deny.json"
 """
-TEMPLATE = """\
-AWSTemplateFormatVersion: "2010-09-09"
-Resources:
-  BreakglassSupportRole:
-    Type: AWS::IAM::Role
-    DeletionPolicy: Retain
-    Properties:
-      AssumeRolePolicyDocument:
-        Version: "2012-10-17"
-        Statement:
-          - Effect: Allow
-            Principal: {AWS: arn:aws:iam::111122223333:role/vendor-support}
-            Action: sts:AssumeRole
-      ManagedPolicyArns: [arn:aws:iam::aws:policy/ReadOnlyAccess]
-  SupportUser:
-    Type: AWS::IAM::User
-"""
+# A break-glass role kept by DeletionPolicy, and an IAM user (long-term credentials).
+TEMPLATE = stack(role_head="DeletionPolicy: Retain\n", resources="SupportUser:\n  Type: AWS::IAM::User\n")
 
 
 def place(text: str, needle: str, value: str) -> tuple[int, int]:
