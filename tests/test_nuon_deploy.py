@@ -172,8 +172,8 @@ CASES: list[Case] = [
             managed=("ReadOnlyAccess",),
             more_roles=inline("deny-secrets", deny("secretsmanager:*")) + inline("deny_secrets", deny("ssm:*")),
         ),
-        # An inline policy is placed at its contents.
-        want=(Want("BG027", "error", "break_glass.toml", "ssm:*", ("DenySecrets", "replaces")),),
+        # The name makes the logical id: the finding is placed at the later one's name.
+        want=(Want("BG027", "error", "break_glass.toml", 'name = "deny_secrets"', ("DenySecrets", "replaces")),),
     ),
     Case(
         "BG027-different-names-do-not-collide",
@@ -189,7 +189,7 @@ CASES: list[Case] = [
         app(
             network=VENDOR,
             managed=("ReadOnlyAccess",),
-            more_roles=f'\n[[role]]  # the second\nname = "{ROLE}"\ndescription = "again"\n\n[[role.policies]]\nmanaged_policy_name = "ReadOnlyAccess"\n',
+            more_roles=f'\n[[role]]\nname = "{ROLE}"  # the second\ndescription = "again"\n\n[[role.policies]]\nmanaged_policy_name = "ReadOnlyAccess"\n',
         ),
         want=(Want("BG027", "error", "break_glass.toml", "the second", ("role '",)),),
     ),
@@ -217,7 +217,8 @@ CASES: list[Case] = [
     Case(
         "BG029-policy-name-with-a-space",
         app(network=VENDOR, more_roles=inline("deny secrets", deny("secretsmanager:*")), managed=("ReadOnlyAccess",)),
-        want=(Want("BG029", "error", "break_glass.toml", "secretsmanager:*", ("' '",)),),
+        # The name is what IAM refuses: the finding is placed at it, not at the contents.
+        want=(Want("BG029", "error", "break_glass.toml", 'name = "deny secrets"', ("' '",)),),
     ),
     Case(
         "BG029-policy-name-over-128-characters",
@@ -226,7 +227,27 @@ CASES: list[Case] = [
             more_roles=inline("{{.nuon.install.id}}-" + "x" * 110, deny("ssm:*")),
             managed=("ReadOnlyAccess",),
         ),
-        want=(Want("BG029", "error", "break_glass.toml", "ssm:*", ("137 characters",)),),
+        want=(Want("BG029", "error", "break_glass.toml", "-" + "x" * 110, ("137 characters",)),),
+    ),
+    Case(
+        "BG029-role-name-with-a-space",
+        app(
+            network=VENDOR,
+            managed=("ReadOnlyAccess",),
+            more_roles='\n[[role]]\nname = "ops break glass"\ndescription = "d"\n\n[[role.policies]]\n'
+            'managed_policy_name = "ReadOnlyAccess"\n',
+        ),
+        want=(Want("BG029", "error", "break_glass.toml", 'name = "ops break glass"', ("role names (' ')",)),),
+    ),
+    Case(
+        "BG029-named-policy-name-with-a-space",
+        app(
+            network=VENDOR,
+            managed=("ReadOnlyAccess",),
+            more_roles='\n[[role.named_policies]]\nname = "deny secrets"\n',
+            files={"permissions/policies/deny.toml": NAMED.format(name="deny secrets", statement=deny("ssm:*"))},
+        ),
+        want=(Want("BG029", "error", "permissions/policies/deny.toml", 'name = "deny secrets"', ("named policy",)),),
     ),
     Case(
         "BG029-valid-names",

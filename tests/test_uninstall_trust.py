@@ -40,7 +40,6 @@ def stack(
     return text + indent(dedent(resources), "  ")
 
 
-ROLE_LINE = "  BreakglassSupportRole:"
 BOUNDARY = """\
 Boundary:
   Type: AWS::IAM::ManagedPolicy
@@ -69,24 +68,56 @@ PatcherRole:
 # name -> (template, [(rule, text on the finding's line, piece of its message)], rules that must not appear)
 CASES: dict[str, tuple[str, list[tuple[str, str, str]], tuple[str, ...]]] = {
     # BG022 ------------------------------------------------------------------------------
+    # The finding points at the attribute that keeps the resource: the line to change
+    # (CloudFormation User Guide, DeletionPolicy and UpdateReplacePolicy attributes).
     "role-retain": (
         stack(role_head="DeletionPolicy: Retain\n"),
-        [("BG022", ROLE_LINE, "has DeletionPolicy: Retain: deleting (or replacing) the stack leaves the role")],
+        [
+            (
+                "BG022",
+                "DeletionPolicy: Retain",
+                "has DeletionPolicy: Retain: deleting (or replacing) the stack leaves the role",
+            )
+        ],
         (),
     ),
     "role-retain-except-on-create": (
         stack(role_head="DeletionPolicy: RetainExceptOnCreate\n"),
-        [("BG022", ROLE_LINE, "DeletionPolicy: RetainExceptOnCreate")],
+        [("BG022", "DeletionPolicy: RetainExceptOnCreate", "DeletionPolicy: RetainExceptOnCreate")],
         (),
     ),
     "role-replace-retain": (
         stack(role_head="UpdateReplacePolicy: Retain\n"),
-        [("BG022", ROLE_LINE, "UpdateReplacePolicy: Retain")],
+        [("BG022", "UpdateReplacePolicy: Retain", "UpdateReplacePolicy: Retain")],
+        (),
+    ),
+    "role-delete-but-replace-retain": (
+        stack(role_head="DeletionPolicy: Delete\nUpdateReplacePolicy: Retain\n"),
+        [("BG022", "UpdateReplacePolicy: Retain", "has UpdateReplacePolicy: Retain:")],
+        (),
+    ),
+    "role-retain-both": (
+        stack(role_head="UpdateReplacePolicy: Retain\nDeletionPolicy: Retain\n"),
+        [("BG022", "DeletionPolicy: Retain", "has DeletionPolicy: Retain and UpdateReplacePolicy: Retain")],
+        (),
+    ),
+    "role-retain-from-a-parameter": (
+        stack(
+            head="Transform: AWS::LanguageExtensions\nParameters:\n  Keep: {Type: String}\n",
+            role_head="DeletionPolicy: !Ref Keep\n",
+        ),
+        [("BG022", "DeletionPolicy: !Ref Keep", "DeletionPolicy: Retain (parameter Keep may be Retain)")],
         (),
     ),
     "boundary-retain": (
         stack(props="PermissionsBoundary: !Ref Boundary\n", resources=BOUNDARY),
-        [("BG022", "  Boundary:", "permissions boundary 'Boundary' of break-glass role 'BreakglassSupportRole'")],
+        [
+            (
+                "BG022",
+                "DeletionPolicy: Retain",
+                "permissions boundary 'Boundary' of break-glass role 'BreakglassSupportRole'",
+            )
+        ],
         (),
     ),
     "policy-retain": (
@@ -101,7 +132,13 @@ CASES: dict[str, tuple[str, list[tuple[str, str, str]], tuple[str, ...]]] = {
                 PolicyDocument: {Version: "2012-10-17", Statement: [{Effect: Allow, Action: "s3:GetObject", Resource: "*"}]}
             """
         ),
-        [("BG022", "  Extra:", "policy 'Extra' of break-glass role 'BreakglassSupportRole' has UpdateReplacePolicy")],
+        [
+            (
+                "BG022",
+                "UpdateReplacePolicy: Retain",
+                "policy 'Extra' of break-glass role 'BreakglassSupportRole' has UpdateReplacePolicy",
+            )
+        ],
         (),
     ),
     "user-and-access-key": (
@@ -195,7 +232,7 @@ CASES: dict[str, tuple[str, list[tuple[str, str, str]], tuple[str, ...]]] = {
                 AssumeRolePolicyDocument: {Version: "2012-10-17", Statement: [{Effect: Allow, Principal: {Service: ec2.amazonaws.com}, Action: "sts:AssumeRole"}]}
             """
         ),
-        [("BG022", "  OtherRole:", "AWS::IAM::Role 'OtherRole' has DeletionPolicy: Retain")],
+        [("BG022", "DeletionPolicy: Retain", "AWS::IAM::Role 'OtherRole' has DeletionPolicy: Retain")],
         (),
     ),
     "clean-stack": (
@@ -227,7 +264,7 @@ CASES: dict[str, tuple[str, list[tuple[str, str, str]], tuple[str, ...]]] = {
         stack(role="AppRole", role_head="DeletionPolicy: Retain\n", resources="U:\n  Type: AWS::IAM::User\n"),
         [
             ("BG022", "  U:", "creates IAM user 'U'"),
-            ("BG022", "  AppRole:", "AWS::IAM::Role 'AppRole' has DeletionPolicy: Retain"),
+            ("BG022", "DeletionPolicy: Retain", "AWS::IAM::Role 'AppRole' has DeletionPolicy: Retain"),
         ],
         ("BG023",),
     ),
@@ -594,3 +631,55 @@ def test_deeply_nested_custom_resource_properties_do_not_crash(tmp_path: Path) -
     result = run_bglint("check", "--format", "json", "stack.yaml", cwd=tmp_path)
     assert "Traceback" not in result.stderr
     assert json.loads(result.stdout)["errors"] == []
+
+
+# IAM User Guide, IAM JSON policy elements: Principal: a whole Principal element is "*" or a map
+# of principal kinds (AWS, Service, Federated, CanonicalUser); CloudFormation's create fails on
+# any other text. A parameter may be "*" and stays judged by BG023 as its widest value.
+REFUSED_PRINCIPALS = {
+    "plain-arn": "Principal: 'arn:aws:iam::111122223333:root'",
+    "sub-arn": "Principal: !Sub 'arn:aws:iam::${AWS::AccountId}:root'",
+    "if-branch-arn": f"Principal: !If [Pinned, {{AWS: {VENDOR}}}, '{VENDOR}']",
+}
+
+
+@pytest.mark.slow
+def test_a_whole_principal_text_iam_refuses_is_an_input_error(tmp_path: Path) -> None:
+    head = "Conditions:\n  Pinned: !Equals [!Ref 'AWS::Region', us-east-1]\n"
+    texts = {
+        f"{name}.yaml": stack(f"- Effect: Allow\n  {principal}\n  Action: sts:AssumeRole\n", head=head)
+        for name, principal in REFUSED_PRINCIPALS.items()
+    }
+    texts["star.yaml"] = stack("- Effect: Allow\n  Principal: '*'\n  Action: sts:AssumeRole\n")
+    write_tree(tmp_path, texts)
+    result = run_bglint("check", *texts, cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    errors = sorted(line for line in result.stderr.splitlines() if ": error: " in line)
+    wanted = []
+    for name, principal in sorted(REFUSED_PRINCIPALS.items()):
+        text = texts[f"{name}.yaml"]
+        line = line_of(text, principal)
+        column = text.splitlines()[line - 1].index(principal.split(": ", 1)[1]) + 1
+        wanted.append(f"{name}.yaml:{line}:{column}: error: ")
+    assert [error[: len(prefix)] for error, prefix in zip(errors, wanted, strict=True)] == wanted
+    assert all('IAM accepts only "*" or a map' in error for error in errors)
+    # The other file is still checked: its "*" trust is BG023's.
+    assert "star.yaml:" in result.stdout and "BG023" in result.stdout
+
+
+@pytest.mark.slow
+def test_valid_whole_principals_are_no_input_error(tmp_path: Path) -> None:
+    texts = {
+        "star.yaml": stack("- Effect: Allow\n  Principal: '*'\n  Action: sts:AssumeRole\n"),
+        "map.yaml": stack(),
+        "parameter.yaml": stack(
+            "- Effect: Allow\n  Principal: !Ref VendorPrincipal\n  Action: sts:AssumeRole\n",
+            head="Parameters:\n  VendorPrincipal: {Type: String}\n",
+        ),
+    }
+    write_tree(tmp_path, texts)
+    data = json.loads(run_bglint("check", "--format", "json", *texts, cwd=tmp_path).stdout)
+    assert data["errors"] == []
+    trusted = sorted(f["path"] for f in data["findings"] if f["rule"] == "BG023")
+    assert trusted == ["parameter.yaml", "star.yaml"]

@@ -18,11 +18,14 @@ from bglint.iam.managed import managed_policy
 from bglint.load.intrinsics import Renderer, is_intrinsic
 from bglint.model import Condition, Location, Principal, Statement
 from bglint.parse.nodes import UNKNOWN, Pos, Sequence, pos_in, pos_of, text_in
+from bglint.regex import Regex
 
 Locate = Callable[[Pos, str], Location]
 """Turns a position inside the document and a logical path into a file Location."""
 
 _PRINCIPAL_KINDS = ("AWS", "Service", "Federated", "CanonicalUser")
+# `${...}` a parameter or function fills in: a whole-Principal text made only of them may be "*".
+_PLACEHOLDERS = Regex(r"\$\{[^}]*\}")
 _MAX_WRAPPING = 64  # Fn::If around documents and statements; real templates nest a few
 
 
@@ -162,7 +165,7 @@ class PolicyReader:
             not_action=action_key == "NotAction",
             not_resource=resource_key == "NotResource",
             conditions=self._conditions(item.get("Condition"), logical, unresolved),
-            principals=self._principals(item.get(principal_key), unresolved),
+            principals=self._principals(item, principal_key, logical, unresolved),
             not_principal=principal_key == "NotPrincipal",
             sid=text_in(item, "Sid"),
             action_locs=tuple(self.locate(pos, f"{logical}/{action_key}[{i}]") for i, pos in enumerate(action_pos))
@@ -215,15 +218,18 @@ class PolicyReader:
                 result.append(Condition(str(operator), str(key), texts))
         return tuple(result)
 
-    def _principals(self, raw: Any, unresolved: list[str]) -> tuple[Principal, ...]:
+    def _principals(self, item: dict[str, Any], key: str, logical: str, unresolved: list[str]) -> tuple[Principal, ...]:
         """Each principal of a `Principal` element: `"*"`, a map of kinds, or a function giving
         the whole element (`Fn::If` between maps, or a text that only `"*"` can validly be)."""
         result: list[Principal] = []
-        for value, _ in _branches(raw):
+        for value, _ in _branches(item.get(key)):
             if isinstance(value, str):
-                result.append(Principal("*", value))
+                if value == "*":
+                    result.append(Principal("*", value))
+                else:
+                    self._refused_principal(pos_in(item, key), f"{logical}/{key}", value)
             elif is_intrinsic(value):
-                result += self._whole_principal(value, unresolved)
+                result += self._whole_principal(value, pos_in(item, key), f"{logical}/{key}", unresolved)
             elif isinstance(value, dict):
                 found = [
                     (kind, rendered)
@@ -235,14 +241,25 @@ class PolicyReader:
                 result += (Principal(kind, rendered.text) for kind, rendered in found)
         return tuple(result)
 
-    def _whole_principal(self, raw: Any, unresolved: list[str]) -> Iterator[Principal]:
+    def _whole_principal(self, raw: Any, pos: Pos, logical: str, unresolved: list[str]) -> Iterator[Principal]:
         """A function that gives the whole element (`!Ref P`, `!ImportValue`): it yields text, and
         the only text IAM takes there is `"*"`; a placeholder may be it (the trust rule judges
-        it as its widest value), any other text is refused by IAM and grants nothing."""
+        it as its widest value), any other text is refused by IAM."""
         for rendered in self.renderer.texts(raw):
-            if rendered.text == "*" or "${" in rendered.text:
+            if _PLACEHOLDERS.sub("", rendered.text) in ("", "*"):
                 unresolved += [rendered.unresolved] if rendered.unresolved else []
                 yield Principal("*", rendered.text)
+            else:
+                self._refused_principal(pos, logical, rendered.text)
+
+    def _refused_principal(self, pos: Pos, logical: str, text: str) -> None:
+        """IAM's policy grammar takes a whole Principal (or NotPrincipal) element only as "*" or
+        a map of principal kinds: CloudFormation's create fails on any other text."""
+        self._error(
+            pos,
+            f'{logical}: IAM accepts only "*" or a map such as {{AWS: ...}} here, not the text {shown(text)}; '
+            "put an ARN or account under AWS",
+        )
 
     def _error(self, pos: Pos, message: str) -> None:
         loc = self.locate(pos, "")

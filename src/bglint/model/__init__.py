@@ -102,6 +102,7 @@ class Policy:
         "logical_id",
         "managed_policy_name",
         "name",
+        "name_loc",
         "origin",
         "rendered_name",
         "source",
@@ -133,6 +134,7 @@ class Policy:
         customer_managed: bool = False,
         logical_id: str = "",
         rendered_name: str = "",  # the IAM policy name for an example install ("" when not a Nuon name)
+        name_loc: Location | None = None,  # where its name is written, when apart from `loc` (Nuon configs)
     ) -> None:
         self.name = name
         self.origin = origin
@@ -150,6 +152,7 @@ class Policy:
         self.customer_managed = customer_managed
         self.logical_id = logical_id
         self.rendered_name = rendered_name
+        self.name_loc = name_loc
 
     def attached_at(self, loc: Location, conditional: bool) -> "Policy":
         """The same policy as another attachment names it: at `loc`, under a condition or not."""
@@ -197,6 +200,7 @@ class Role:
         "break_glass",
         "break_glass_reason",
         "deletion_policy",
+        "deletion_policy_loc",
         "deployed",
         "drift",
         "gate_condition",
@@ -208,6 +212,7 @@ class Role:
         "max_session_loc",
         "max_session_placeholder",
         "name",
+        "name_loc",
         "platform",
         "policies",
         "rendered_exact",
@@ -219,6 +224,7 @@ class Role:
         "suppressions",
         "trust",
         "update_replace_policy",
+        "update_replace_policy_loc",
     )
 
     def __init__(
@@ -247,6 +253,9 @@ class Role:
         # `${Fn::ImportValue}`): whoever installs the stack, or another stack, decides it.
         max_session_placeholder: str = "",
         update_replace_policy: str = "",
+        # Where the two are written (None when absent): a finding about them points there.
+        deletion_policy_loc: Location | None = None,
+        update_replace_policy_loc: Location | None = None,
         # Why the role exists before anyone breaks the glass ("" when it is created only on demand).
         standing: str = "",
         logical_id: str = "",  # in the stack that creates it (Nuon's generated stack, for app configs)
@@ -254,6 +263,7 @@ class Role:
         # not be rendered (they count as nothing, so the real name is longer).
         rendered_name: str = "",
         rendered_exact: bool = True,
+        name_loc: Location | None = None,  # where its name is written, when apart from `loc` (Nuon configs)
         # bglint audit only: how the deployed role differs from its definition, and what IAM says of it.
         drift: "tuple[Drift, ...]" = (),
         deployed: "Deployed | None" = None,
@@ -278,10 +288,13 @@ class Role:
         self.max_session_loc = max_session_loc
         self.max_session_placeholder = max_session_placeholder
         self.update_replace_policy = update_replace_policy
+        self.deletion_policy_loc = deletion_policy_loc
+        self.update_replace_policy_loc = update_replace_policy_loc
         self.standing = standing
         self.logical_id = logical_id
         self.rendered_name = rendered_name
         self.rendered_exact = rendered_exact
+        self.name_loc = name_loc
         self.drift = drift
         self.deployed = deployed
 
@@ -454,6 +467,8 @@ class StackResource(NamedTuple):
     loc: Location
     deletion_policy: str = ""
     update_replace_policy: str = ""
+    deletion_policy_loc: Location | None = None  # where each is written (None when absent)
+    update_replace_policy_loc: Location | None = None
     # IAM policies: the principals they attach to, as rendered (`${Rid}` for a resource of this stack)
     attaches_to: tuple[tuple[str, str], ...] = ()  # (Roles | Users | Groups | RoleName..., name)
     # Custom resources and Lambda functions with inline code: what suggests they manage IAM

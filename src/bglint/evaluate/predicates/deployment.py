@@ -71,12 +71,14 @@ def shares_logical_id(subject: Subject, params: dict[str, Any]) -> Iterator[Hit]
             logical = item.logical_id
             if not logical:
                 continue
+            # The name makes the logical id: its line is the one to change.
+            named_at = item.name_loc or item.loc
             if logical not in first:
-                first[logical] = (what, item.loc)
+                first[logical] = (what, named_at)
                 continue
             earlier, where = first[logical]
             yield Hit(
-                item.loc,
+                named_at,
                 f"{what} becomes logical id '{logical}' in the stack Nuon generates, as {earlier} "
                 f"({where.path}:{where.line}) does: the later one silently replaces the earlier",
                 "rename one of them so their CamelCased names differ",
@@ -116,7 +118,7 @@ def has_name_iam_refuses(subject: Subject, params: dict[str, Any]) -> Iterator[H
         bad = _bad_characters(role.rendered_name)
         if bad:
             yield Hit(
-                role.loc,
+                role.name_loc or role.loc,
                 f"has a name with characters IAM refuses in role names ({bad}); only letters, digits and +=,.@_- are allowed",
                 "remove or replace those characters",
                 "role-name",
@@ -127,11 +129,12 @@ def has_name_iam_refuses(subject: Subject, params: dict[str, Any]) -> Iterator[H
 
 
 def _policy_name_problems(policy: Policy) -> Iterator[Hit]:
+    at = policy.name_loc or policy.loc  # the name (or, with none, the entry): the line to change
     name = policy.rendered_name
     kind = "named policy" if policy.customer_managed else "inline policy"
     if not name and not _TEMPLATE.search(policy.name):
         yield Hit(
-            policy.loc,
+            at,
             f"has an {kind} with no name; IAM needs 1 to {_POLICY_NAME_MAX} characters",
             "give it a name",
             f"policy-name:{policy.loc.logical}",
@@ -140,7 +143,7 @@ def _policy_name_problems(policy: Policy) -> Iterator[Hit]:
     bad = _bad_characters(name)
     if bad:
         yield Hit(
-            policy.loc,
+            at,
             f"has {kind} '{policy.name}' whose name has characters IAM refuses ({bad}); "
             "only letters, digits and +=,.@_- are allowed, so the stack fails when the role is enabled",
             "replace them, e.g. spaces with -",
@@ -148,7 +151,7 @@ def _policy_name_problems(policy: Policy) -> Iterator[Hit]:
         )
     if len(name) > _POLICY_NAME_MAX:
         yield Hit(
-            policy.loc,
+            at,
             f"has {kind} '{policy.name}' whose name renders to {len(name)} characters, over IAM's {_POLICY_NAME_MAX}",
             f"shorten it by {len(name) - _POLICY_NAME_MAX} characters",
             f"policy-length:{policy.loc.logical}",

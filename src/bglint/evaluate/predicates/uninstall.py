@@ -12,7 +12,7 @@ from typing import Any
 from bglint.evaluate.registry import predicate
 from bglint.evaluate.subject import Subject
 from bglint.findings import Hit
-from bglint.model import DocumentKind, PolicyOrigin, Role, StackResource
+from bglint.model import DocumentKind, Location, PolicyOrigin, Role, StackResource
 
 _KEEPING = {"Retain", "RetainExceptOnCreate"}
 # IAM resources that are, or grant, access; one of them kept after the stack is access left behind.
@@ -60,6 +60,18 @@ def _kept(deletion: str, replace: str) -> str:
     return " and ".join(kept)
 
 
+def _kept_at(deletion: str, deletion_loc: Location | None, replace_loc: Location | None, owner: Location) -> Location:
+    """The line that keeps a resource (DeletionPolicy when it does, else UpdateReplacePolicy): the one to edit."""
+    keeps_on_delete = deletion.split(" ")[0] in _KEEPING
+    return (deletion_loc if keeps_on_delete else replace_loc) or owner
+
+
+def _resource_kept_at(resource: StackResource) -> Location:
+    return _kept_at(
+        resource.deletion_policy, resource.deletion_policy_loc, resource.update_replace_policy_loc, resource.loc
+    )
+
+
 @predicate
 def access_outlives_stack(subject: Subject, params: dict[str, Any]) -> Iterator[Hit]:
     """Anything in a break-glass stack that keeps access after the stack is deleted, or grants it
@@ -77,7 +89,7 @@ def access_outlives_stack(subject: Subject, params: dict[str, Any]) -> Iterator[
         if kept:
             reported.add(role.name)
             yield Hit(
-                role.loc,
+                _kept_at(role.deletion_policy, role.deletion_policy_loc, role.update_replace_policy_loc, role.loc),
                 f"break-glass role '{role.name}' has {kept}: deleting (or replacing) the stack leaves the role, its "
                 "policies and its trust in the customer's account, so the vendor keeps access after the incident",
                 f"remove {kept} from {role.name} (the default, Delete, removes it with the stack)",
@@ -88,7 +100,7 @@ def access_outlives_stack(subject: Subject, params: dict[str, Any]) -> Iterator[
             if kept and resource.logical_id not in reported:
                 reported.add(resource.logical_id)
                 yield Hit(
-                    resource.loc,
+                    _resource_kept_at(resource),
                     f"{what} '{resource.logical_id}' of break-glass role '{role.name}' has {kept}: it stays in the "
                     "account after the uninstall, holding break-glass permissions that can be attached again",
                     f"remove {kept} from {resource.logical_id}",
@@ -112,7 +124,7 @@ def _resource_hits(resource: StackResource, resources: dict[str, StackResource],
     kept = _kept(resource.deletion_policy, resource.update_replace_policy)
     if kept and (resource.type in _ACCESS_TYPES or resource.grants_outside) and rid not in reported:
         yield Hit(
-            resource.loc,
+            _resource_kept_at(resource),
             f"{resource.type} '{rid}' has {kept}: deleting the stack leaves it, with the access it grants"
             + (f" to {', '.join(resource.grants_outside)}" if resource.grants_outside else ""),
             f"remove {kept} from {rid}",

@@ -139,6 +139,8 @@ def read_resources(resources: dict[str, Any], path: str, renderer: Renderer) -> 
                 loc=Location(path, *key_pos_in(resources, rid), f"Resources/{rid}"),
                 deletion_policy=keeping_policy(body.get("DeletionPolicy"), renderer),
                 update_replace_policy=keeping_policy(body.get("UpdateReplacePolicy"), renderer),
+                deletion_policy_loc=written_at(body, "DeletionPolicy", path, rid),
+                update_replace_policy_loc=written_at(body, "UpdateReplacePolicy", path, rid),
                 attaches_to=_attaches_to(kind, props, renderer),
                 iam_mentions=_iam_mentions(kind, props, renderer),
                 grants_outside=_grants_outside(kind, props, renderer),
@@ -242,6 +244,11 @@ def keeping_policy(raw: Any, renderer: Renderer) -> str:
         why = f"{next(iter(raw), 'an intrinsic')} may choose it"
     kept = next((value for value in _KEEP if value in options), "")
     return f"{kept} ({why})" if kept else next(iter(options), "")
+
+
+def written_at(body: dict[str, Any], key: str, path: str, rid: str) -> Location | None:
+    """Where a resource attribute (DeletionPolicy...) is written; None when it is not."""
+    return Location(path, *pos_in(body, key), f"Resources/{rid}/{key}") if key in body else None
 
 
 def session_duration(

@@ -7,7 +7,13 @@ from typing import Any
 
 from bglint.errors import InputError, shown
 from bglint.load.cloudformation.foreach import expand_for_each
-from bglint.load.cloudformation.stackfacts import keeping_policy, read_parameters, read_resources, session_duration
+from bglint.load.cloudformation.stackfacts import (
+    keeping_policy,
+    read_parameters,
+    read_resources,
+    session_duration,
+    written_at,
+)
 from bglint.load.cloudformation.standing import standing_access
 from bglint.load.intrinsics import Renderer, is_intrinsic
 from bglint.load.policy import PolicyReader, aws_managed_statements
@@ -197,6 +203,8 @@ def _new_role(
         gate_condition=text_in(body, "Condition"),
         deletion_policy=keeping_policy(body.get("DeletionPolicy"), tpl.renderer),
         update_replace_policy=keeping_policy(body.get("UpdateReplacePolicy"), tpl.renderer),
+        deletion_policy_loc=written_at(body, "DeletionPolicy", tpl.path, rid),
+        update_replace_policy_loc=written_at(body, "UpdateReplacePolicy", tpl.path, rid),
     )
 
 

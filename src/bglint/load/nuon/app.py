@@ -271,6 +271,7 @@ def _role(app: _App, entry: dict[str, Any], path: Path, logical: str, kind: str)
         role_name=name,
         rendered_name=rendered.text,
         rendered_exact=rendered.exact,
+        name_loc=Location(shown, *pos_in(entry, "name"), f"{prefix}name"),
     )
     enabled = entry.get("enabled_in_stack")
     spec = RoleSpec(role, kind, text_in(entry, "description"), enabled if isinstance(enabled, bool) else None)
@@ -318,6 +319,8 @@ def _policy(app: _App, spec: RoleSpec, item: dict[str, Any], shown: str, logical
     if isinstance(contents, str) and contents:
         policy, document = _document_policy(app, item, "contents", shown, logical, name or logical, app.policy_base())
         policy.rendered_name, policy.logical_id = render(name).text, camel(name)
+        # Its name, or the entry when it has none: what BG027 and BG029 ask to change.
+        policy.name_loc = Location(shown, *pos_in(item, "name"), f"{logical}.name")
         policy.grants = grants
         spec.inline.append((name, document))
         yield policy
@@ -361,6 +364,7 @@ def _named_policy(app: _App, spec: RoleSpec, item: dict[str, Any], shown: str, l
         # Its `contents` resolves next to its own file.
         policy, document = _document_policy(app, entry, "contents", entry_file, "", name, folder)
         policy.customer_managed, policy.rendered_name = True, render(name).text
+        policy.name_loc = Location(entry_file, *pos_in(entry, "name"), "name")
         app.named_documents.setdefault(name, document)
         yield policy
 
