@@ -66,6 +66,7 @@ def organization(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Mot
         server.stop()
 
 
+@pytest.mark.slow
 def test_scps_on_the_accounts_path_block_a_role_and_expose_a_claimable_exemption(
     organization: tuple[MotoServer, dict[str, str]], tmp_path: Path
 ) -> None:
@@ -173,6 +174,7 @@ def _layers(levels: list[list[dict[str, Any]]]) -> tuple[Any, ...]:
     return tuple(layers)
 
 
+@pytest.mark.slow
 def test_control_policy_semantics_agree_with_iam_simulate() -> None:
     from bglint.iam.controls import Control, control_decision
 

@@ -124,6 +124,7 @@ def _json(proc: Any) -> dict[str, Any]:
 # -- bulk reads ---------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_an_account_is_read_in_a_few_calls_whatever_its_number_of_roles(
     proxy: tuple[FaultProxy, str], tmp_path: Path
 ) -> None:
@@ -140,6 +141,7 @@ def test_an_account_is_read_in_a_few_calls_whatever_its_number_of_roles(
     assert set(by_role(_json(proc))) == {"admin-break-glass", "ops-support", "read-break-glass"}
 
 
+@pytest.mark.slow
 def test_bulk_reads_give_the_same_roles_as_reading_role_by_role(moto: MotoServer, tmp_path: Path) -> None:
     """--role-arn reads each role with GetRole & co.: the model and the findings must be the same."""
     account = ACCOUNTS[1]
@@ -174,6 +176,7 @@ def _dump(endpoint: str, account: str) -> dict[str, Any]:
     return json.loads(json.dumps(found, default=str))
 
 
+@pytest.mark.slow
 def test_saved_dumps_are_judged_offline_as_the_live_accounts(moto: MotoServer, tmp_path: Path) -> None:
     dumps = tmp_path / "dumps"
     dumps.mkdir()
@@ -199,6 +202,7 @@ def test_saved_dumps_are_judged_offline_as_the_live_accounts(moto: MotoServer, t
     assert _judged_from_iam(offline, "MaxSessionDuration") == _judged_from_iam(live, "MaxSessionDuration")
 
 
+@pytest.mark.slow
 def test_a_bad_dump_is_one_error_and_the_others_are_judged(moto: MotoServer, tmp_path: Path) -> None:
     dumps = tmp_path / "dumps"
     dumps.mkdir()
@@ -216,6 +220,7 @@ def test_a_bad_dump_is_one_error_and_the_others_are_judged(moto: MotoServer, tmp
     assert "Traceback" not in proc.stderr
 
 
+@pytest.mark.slow
 def test_the_sarif_snapshots_are_dumps_that_judge_the_same(moto: MotoServer, tmp_path: Path) -> None:
     out = tmp_path / "out"
     accounts = ("--accounts", ",".join(ACCOUNTS[:2]), "--assume-role", AUDITOR)
@@ -245,6 +250,7 @@ def _run(endpoint: str, cwd: Path, fmt: str, out: Path, *extra: str) -> Any:
     return audit(endpoint, *args, cwd=cwd)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fmt", ["json", "sarif"])
 def test_merged_shards_are_the_unsharded_report(proxy: tuple[FaultProxy, str], tmp_path: Path, fmt: str) -> None:
     _, endpoint = proxy
@@ -262,6 +268,7 @@ def test_merged_shards_are_the_unsharded_report(proxy: tuple[FaultProxy, str], t
     assert proc.returncode == 2 and f"no result for 1 accounts: {DENIED}" in proc.stderr, proc.stderr
 
 
+@pytest.mark.slow
 def test_a_missing_shard_leaves_a_partial_report_naming_its_accounts(
     proxy: tuple[FaultProxy, str], tmp_path: Path
 ) -> None:
@@ -367,6 +374,7 @@ def test_drills_report_untested_glass_and_undeclared_use(tmp_path: Path) -> None
     }
 
 
+@pytest.mark.slow
 def test_use_of_a_break_glass_role_without_trail_and_rule_raises_no_alarm(moto: MotoServer, tmp_path: Path) -> None:
     accounts = ("--accounts", f"{ACCOUNTS[0]},{ALARMED},{BROAD}", "--assume-role", AUDITOR, "--format", "json")
     report = _json(audit(moto.endpoint, *accounts, cwd=tmp_path))

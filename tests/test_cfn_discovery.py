@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from tests.conftest import run_bglint, write_tree
 
@@ -54,6 +55,7 @@ def test_a_scan_finds_templates_whatever_their_extension_case_folder_or_header(t
     assert admin == found
 
 
+@pytest.mark.slow
 def test_what_a_scan_passes_over_is_listed_with_the_reason(tmp_path: Path) -> None:
     write_tree(
         tmp_path,

@@ -328,6 +328,7 @@ def test_declared_sandbox_level_with_network_writes(tmp_path: Path) -> None:
     assert "compute.networks.use" not in finding["message"]  # attaching is not changing the network
 
 
+@pytest.mark.slow
 def test_permissions_command_lists_gcp_and_azure_roles(tmp_path: Path) -> None:
     write_tree(tmp_path / "g", dict(APPS["gcp-observability"]))
     write_tree(tmp_path / "a", dict(APPS["azure-contributor"]))
@@ -393,6 +394,7 @@ def test_many_misspelled_permissions_are_all_reported_and_the_first_twenty_get_a
     assert sum("did you mean" in message for message in unknown) == 20
 
 
+@pytest.mark.slow
 def test_permissions_that_differ_only_by_case_are_listed_in_one_order(tmp_path: Path) -> None:
     """GCP has such pairs (networkservices.httpFilters.create, .httpfilters.create); a set's order varies by run."""
     pair = ["networkservices.httpfilters.create", "networkservices.httpFilters.create"]

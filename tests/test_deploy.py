@@ -74,6 +74,7 @@ def test_the_workflow_is_a_valid_github_workflow() -> None:
     assert f"/{len(shards)}" in run and shards == list(range(1, len(shards) + 1))
 
 
+@pytest.mark.slow
 def test_the_state_machine_is_valid_amazon_states_language() -> None:
     machine = json.loads((DEPLOY / "stepfunctions" / "collect.asl.json").read_text())
     assert _errors(_states_schema(), machine) == []
@@ -84,6 +85,7 @@ def test_the_state_machine_is_valid_amazon_states_language() -> None:
     assert _errors(_states_schema(), broken)
 
 
+@pytest.mark.slow
 def test_the_stackset_template_passes_cfn_lint_and_bglint_and_matches_the_auditor_policy(tmp_path: Path) -> None:
     template = DEPLOY / "auditor-stackset.yaml"
     lint = subprocess.run(["cfn-lint", str(template)], capture_output=True, text=True, check=False)
@@ -122,6 +124,7 @@ def moto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotoServer]:
         yield server
 
 
+@pytest.mark.slow
 def test_the_handler_collects_a_dump_that_bglint_judges_offline(moto: MotoServer, tmp_path: Path) -> None:
     member = "444455556666"
     iam = client(into_account(moto.endpoint, member), "iam", moto.endpoint)

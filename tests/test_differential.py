@@ -25,6 +25,10 @@ ROLES = 50
 PER_ROLE = 40
 
 
+# Every test here runs the IAM simulator (node) in a subprocess.
+pytestmark = pytest.mark.slow
+
+
 @pytest.fixture(scope="module")
 def simulator() -> Path:
     if not (SIMULATOR / "package.json").is_file():

@@ -13,6 +13,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from conftest import run_bglint, write_tree
 from test_uninstall_trust import stack
 
@@ -67,6 +69,7 @@ def located(tmp_path: Path, target: str, rule: str) -> tuple[list[tuple[int, int
     return sorted(in_text), sorted(in_sarif)
 
 
+@pytest.mark.slow
 def test_policy_name_findings_point_at_the_name(tmp_path: Path) -> None:
     write_tree(tmp_path / "app", {"metadata.toml": 'version = "v1"\n', "break_glass.toml": APP, "deny.json": DENY})
     refused = place(APP, 'name     = "deny secrets"', '"deny secrets"')
@@ -80,6 +83,7 @@ def test_policy_name_findings_point_at_the_name(tmp_path: Path) -> None:
     assert f"as policy 'deny_params' (app/break_glass.toml:{earlier_line})" in bg027["message"]
 
 
+@pytest.mark.slow
 def test_valid_policy_names_have_no_name_findings(tmp_path: Path) -> None:
     fixed = APP.replace('"deny secrets"', '"deny-secrets"').replace('"deny_params"', '"deny-ssm"')
     write_tree(tmp_path / "app", {"metadata.toml": 'version = "v1"\n', "break_glass.toml": fixed, "deny.json": DENY})
@@ -87,6 +91,7 @@ def test_valid_policy_names_have_no_name_findings(tmp_path: Path) -> None:
     assert located(tmp_path, "app", "BG027") == ([], [])
 
 
+@pytest.mark.slow
 def test_retention_points_at_the_attribute_and_a_user_at_the_resource(tmp_path: Path) -> None:
     write_tree(tmp_path, {"stack.yaml": TEMPLATE})
     retained = place(TEMPLATE, "DeletionPolicy: Retain", "Retain")

@@ -117,6 +117,7 @@ def test_yaml_text_only_ever_raises_input_error(text: str) -> None:
         load_yaml(text, "t.yaml")
 
 
+@pytest.mark.slow
 @budget(60)
 @given(st.lists(JSON_PIECES, max_size=60).map("".join) | st.text(max_size=200))
 def test_json_text_only_ever_raises_input_error(text: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -33,6 +34,7 @@ def with_lazy_lists(draw: st.DrawFn) -> tuple[Any, Any]:
     return lazify(plain), plain
 
 
+@pytest.mark.slow
 @given(with_lazy_lists())
 def test_pieces_join_to_what_json_dumps_writes(case: tuple[Any, Any]) -> None:
     import json

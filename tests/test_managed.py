@@ -146,6 +146,7 @@ def test_build_is_deterministic(monkeypatch: pytest.MonkeyPatch) -> None:
     assert ManagedPolicies(first).provenance["built"] == "2023-11-14"
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(importlib.util.find_spec("moto") is None, reason="needs moto")
 def test_the_shipped_file_is_every_policy_of_the_installed_moto() -> None:
     """The shipped file holds every policy moto bundles, with its path, version and document."""

@@ -283,6 +283,7 @@ def git_init(path: Path) -> None:
     subprocess.run(["git", "init", "-q", str(path)], check=True)
 
 
+@pytest.mark.slow
 def test_a_shared_folder_of_the_repository_is_followed(tmp_path: Path) -> None:
     git_init(tmp_path)
     # Resolved against permissions/ (it exists): up to the app, to apps/, to the repository.
@@ -294,6 +295,7 @@ def test_a_shared_folder_of_the_repository_is_followed(tmp_path: Path) -> None:
     assert report["documents"][0]["references"] == [{"reference": reference, "file": "../shared/p.json"}]
 
 
+@pytest.mark.slow
 def test_outside_git_the_directory_given_bounds_references(tmp_path: Path) -> None:
     make_app(
         tmp_path / "apps" / "a", {"break_glass.toml": inline_role("../../shared/p.json"), "permissions/x.json": S3_GET}

@@ -75,6 +75,7 @@ def ids_on(line: str) -> list[str]:
 # -- the terminal ------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_shipped_examples_fit_a_120_column_terminal_one_line_per_cause() -> None:
     result = bglint("check", "examples", cwd=REPO)
     assert result.returncode == 1, result.stderr
@@ -101,6 +102,7 @@ def test_show_fixes_gives_every_folded_finding_its_why_and_fix() -> None:
         assert "Fix:" in block, (rule, block)
 
 
+@pytest.mark.slow
 def test_colour_on_force_color_never_with_no_color_nor_in_files(tmp_path: Path) -> None:
     forced = bglint("check", "examples/templates", cwd=REPO, env={"FORCE_COLOR": "1"})
     assert ANSI in forced.stdout
@@ -114,6 +116,7 @@ def test_colour_on_force_color_never_with_no_color_nor_in_files(tmp_path: Path) 
     assert ANSI not in json_out
 
 
+@pytest.mark.slow
 def test_statistics_and_quiet() -> None:
     every = findings("examples", cwd=REPO)
     stats = bglint("check", "--statistics", "examples", cwd=REPO).stdout.splitlines()
@@ -125,6 +128,7 @@ def test_statistics_and_quiet() -> None:
     assert quiet.returncode == 1 and not any(line.startswith("Found ") for line in quiet.stdout.splitlines())
 
 
+@pytest.mark.slow
 def test_select_and_ignore_by_id_or_prefix_keep_suppressions_working(tmp_path: Path) -> None:
     ignore = '    Metadata:\n      bglint:\n        ignore:\n          - {rule: BG003, reason: "scoped in v2"}\n'
     write_tree(tmp_path, {"ops.yaml": admin_template(ignore)})
@@ -152,6 +156,7 @@ def test_summary_on_stderr_when_every_report_goes_to_a_file(tmp_path: Path) -> N
 # -- configs: the nearest one per path, errors with a line and a did-you-mean -------------------
 
 
+@pytest.mark.slow
 def test_the_order_of_the_paths_never_changes_the_result(tmp_path: Path) -> None:
     write_tree(
         tmp_path,
@@ -196,6 +201,7 @@ def test_a_valid_config_key_is_no_error(tmp_path: Path) -> None:
 # -- baselines ----------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_baseline_is_read_by_itself_unchecked_files_stay_and_prune_drops_the_fixed(tmp_path: Path) -> None:
     write_tree(tmp_path, {"a/ops.yaml": admin_template(), "b/ops.yaml": admin_template()})
     created = bglint("baseline", "create", "a", "b", cwd=tmp_path)
@@ -217,6 +223,7 @@ def test_baseline_is_read_by_itself_unchecked_files_stay_and_prune_drops_the_fix
     assert " 0 fixed since" in bglint("check", "a", "b", cwd=tmp_path).stdout
 
 
+@pytest.mark.slow
 def test_baseline_key_in_the_config(tmp_path: Path) -> None:
     write_tree(tmp_path, {".bglint.yaml": "baseline: ci/known.json\n", "ops.yaml": admin_template()})
     (tmp_path / "ci").mkdir()
@@ -239,6 +246,7 @@ def many(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+@pytest.mark.slow
 def test_annotations_stay_within_github_limits_worst_first_with_a_note(many: Path) -> None:
     every = findings(".", cwd=many)
     out = bglint("check", "--format", "github", ".", cwd=many).stdout.splitlines()
@@ -252,6 +260,7 @@ def test_annotations_stay_within_github_limits_worst_first_with_a_note(many: Pat
     assert annotated + left == len(every)
 
 
+@pytest.mark.slow
 def test_step_summary_is_small_sorted_and_counts_what_it_leaves_out(many: Path) -> None:
     every = findings(".", cwd=many)
     text = bglint("check", "--format", "markdown", ".", cwd=many).stdout
@@ -266,6 +275,7 @@ def test_step_summary_is_small_sorted_and_counts_what_it_leaves_out(many: Path) 
     assert "\\." not in text and "\\-" not in text  # raw text without needless escapes
 
 
+@pytest.mark.slow
 def test_junit_one_case_per_role_and_rule_with_consistent_counts(many: Path, tmp_path: Path) -> None:
     every = findings(".", cwd=many)
     bglint("check", "--format", f"junit:{tmp_path / 'j.xml'}", ".", cwd=many)
@@ -283,6 +293,7 @@ def test_junit_one_case_per_role_and_rule_with_consistent_counts(many: Path, tmp
 # -- bglint permissions -------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_permissions_risk_first_every_action_only_with_all(tmp_path: Path) -> None:
     write_tree(tmp_path, {"ops.yaml": admin_template()})
     text = bglint("permissions", "ops.yaml", cwd=tmp_path).stdout.splitlines()
@@ -298,6 +309,7 @@ def test_permissions_risk_first_every_action_only_with_all(tmp_path: Path) -> No
     assert len(every) > 20000  # AdministratorAccess: every action in the catalog
 
 
+@pytest.mark.slow
 def test_permissions_unknown_role_is_exit_2(tmp_path: Path) -> None:
     write_tree(tmp_path, {"ops.yaml": admin_template()})
     result = bglint("permissions", "--role", "nope", "ops.yaml", cwd=tmp_path)

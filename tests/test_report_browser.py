@@ -131,6 +131,7 @@ def _rows_with(rows: list[bytes], colour: tuple[int, int, int]) -> list[int]:
     return [y for y, row in enumerate(rows) if any(row[i : i + 3] == needle for i in range(0, len(row), 3))]
 
 
+@pytest.mark.slow
 def test_audit_html_shows_summary_and_matrix_first_and_fetches_nothing(moto: MotoServer, tmp_path: Path) -> None:
     proc = audit(moto.endpoint, "--format", "json", "-o", "audit.json", "--report", "audit.html", cwd=tmp_path)
     assert proc.returncode == 1, proc.stderr
@@ -197,6 +198,7 @@ def _page_fetches(seen: list[str]) -> list[str]:
     return [line for line in seen if not host(line).endswith(CHROMIUM_OWN)]
 
 
+@pytest.mark.slow
 def test_audit_markdown_has_the_summary_matrix_and_contents(moto: MotoServer, tmp_path: Path) -> None:
     proc = audit(moto.endpoint, "--format", "markdown", cwd=tmp_path)
     assert proc.returncode == 1, proc.stderr

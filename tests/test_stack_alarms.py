@@ -207,6 +207,7 @@ def test_without_the_opt_in_no_stack_is_judged(tree: Path, config: str) -> None:
     assert findings(json.loads(proc.stdout), "BG035") == {}
 
 
+@pytest.mark.slow
 def test_no_shipped_example_or_fixture_gets_bg035_unless_asked(tmp_path: Path) -> None:
     fixtures = ("examples", "tests/adversarial")
     plain = run_bglint("check", *fixtures, "--format", "json", cwd=ROOT)
