@@ -534,6 +534,23 @@ def test_suppression_in_a_templates_top_level_metadata_is_an_input_error_and_sup
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize(("kind", "key", "value"), [("yaml", "break_glass", True), ("json", "level", "sandbox")])
+def test_a_role_setting_in_a_templates_top_level_metadata_is_an_input_error(
+    tmp_path: Path, kind: str, key: str, value: object
+) -> None:
+    """`break_glass` and `level` are read on each role; at the top they would select or place nothing."""
+    name, text = _top_level_metadata_template(kind, {"bglint": {key: value}})
+    write_tree(tmp_path, {name: text})
+    result = run_bglint("check", "--format", "json", "--network", "customer-managed", name, cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    line, col = _key_position(text, key)
+    error = assert_one_error_line(result, f"`Metadata: bglint: {key}` at the top of a template is not read")
+    assert error.startswith(f"{name}:{line}:{col}: error: "), error
+    assert f"under that role's `Metadata: bglint: {key}`" in error
+    assert ("BG002", "BreakglassOps", False) in facts(json.loads(result.stdout))  # the role is still checked
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["yaml", "json"])
 def test_other_top_level_metadata_is_not_an_error(tmp_path: Path, kind: str) -> None:
     """cfn-lint's own config and the console's parameter groups are not bglint's to judge."""

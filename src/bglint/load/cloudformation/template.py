@@ -92,7 +92,7 @@ def load_template_roles(
             doc.roles.append(role)
         elif body.get("Type") in _SAM_WITH_ROLE and "Role" not in table_in(body, "Properties"):
             doc.roles.append(sam_role(tpl, rid, body, selection))
-    _misplaced_suppressions(tpl, data)
+    _misplaced_settings(tpl, data)
     doc.parameters = read_parameters(data, path)
     doc.stack_resources = read_resources(resources, path, renderer)
     if any(isinstance(body, dict) and body.get("Type") in _ALARMS for body in resources.values()):
@@ -102,17 +102,24 @@ def load_template_roles(
     return doc, tpl.reader.errors
 
 
-def _misplaced_suppressions(tpl: _Template, data: dict[str, Any]) -> None:
-    """Suppressions in the template's own `Metadata` (where cfn-lint reads its own) are not
-    honoured, on purpose: each stays on the role it excuses. Saying so beats ignoring them."""
+def _misplaced_settings(tpl: _Template, data: dict[str, Any]) -> None:
+    """bglint's settings in the template's own `Metadata` (where cfn-lint reads its own) are not
+    honoured, on purpose: each belongs to one role. Saying so beats ignoring them: a top-level
+    `break_glass: true` that selected nothing would hide findings."""
     meta = _bglint_metadata(data)
-    if "ignore" in meta:
-        message = (
-            "`Metadata: bglint: ignore` at the top of a template suppresses nothing: a suppression"
-            " belongs to the role it excuses; move it under that role's `Metadata: bglint: ignore`,"
-            " or into `.bglint.yaml` `ignore:` narrowed with `role:` and `path:`"
-        )
-        tpl.reader.errors.append(InputError(tpl.path, message, *key_pos_in(meta, "ignore")))
+    for key in meta:
+        if key == "ignore":
+            message = (
+                "`Metadata: bglint: ignore` at the top of a template suppresses nothing: a suppression"
+                " belongs to the role it excuses; move it under that role's `Metadata: bglint: ignore`,"
+                " or into `.bglint.yaml` `ignore:` narrowed with `role:` and `path:`"
+            )
+        else:
+            message = (
+                f"`Metadata: bglint: {key}` at the top of a template is not read: bglint reads it on a role;"
+                f" move it under that role's `Metadata: bglint: {key}`"
+            )
+        tpl.reader.errors.append(InputError(tpl.path, message, *key_pos_in(meta, key)))
 
 
 def _locator(path: str) -> Callable[[Pos, str], Location]:
