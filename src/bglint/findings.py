@@ -12,6 +12,7 @@ from typing import Any, NamedTuple
 from bglint.model import Location, Suppression
 
 BASELINE_FORMAT = "bglint-baseline/1"
+DEFAULT_BASELINE = ".bglint-baseline.json"  # what `bglint baseline create` writes by default
 # cfn-lint's rule ids as bglint reports them (`--cfn-lint`): CFNLINT-E3002. A bglint or user
 # rule id is letters then digits, never with a hyphen, so the two can never collide.
 CFN_LINT_PREFIX = "CFNLINT-"

@@ -208,7 +208,7 @@ def _report_per_config(
 )
 def baseline_create(output: Path | None, **inputs: Any) -> None:
     """Write the current findings (suppressed ones excluded) to a baseline file."""
-    from bglint.load.config import DEFAULT_BASELINE
+    from bglint.findings import DEFAULT_BASELINE
     from bglint.report.baseline import render_baseline
 
     config, report = _report_per_config(**inputs)
@@ -230,8 +230,8 @@ def baseline_create(output: Path | None, **inputs: Any) -> None:
 def baseline_prune(baseline_file: Path | None, **inputs: Any) -> None:
     """Drop the entries of checked files that no finding matches any more (fixed ones)."""
     from bglint.evaluate.baseline import fixed
+    from bglint.findings import DEFAULT_BASELINE
     from bglint.load.baseline import baseline_document, entries_of
-    from bglint.load.config import DEFAULT_BASELINE
     from bglint.report import visible
     from bglint.report.baseline import without
 

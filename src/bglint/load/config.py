@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from bglint.errors import InputError
+from bglint.findings import DEFAULT_BASELINE
 from bglint.limits import Limits
 from bglint.load.suppressions import from_list
 from bglint.model import Location, Suppression, SuppressionSource
@@ -24,7 +25,6 @@ from bglint.paths import load_schema
 from bglint.regex import Regex
 
 CONFIG_NAMES = (".bglint.yaml", ".bglint.yml")
-DEFAULT_BASELINE = ".bglint-baseline.json"  # what `bglint baseline create` writes by default
 
 
 class Config(NamedTuple):

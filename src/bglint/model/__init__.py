@@ -19,6 +19,8 @@ class NetworkKind(StrEnum):
 
 
 ACCESS_LEVELS = ("network", "sandbox", "runner", "component")
+# Where an app's runbook is looked for when the config names none (any case), as messages name them.
+RUNBOOK_NAMES = ("RUNBOOK.md", "BREAK_GLASS.md", "BREAK-GLASS.md", "docs/break-glass*.md", "docs/runbook*.md")
 # Values filled in at deploy time, as regular-expression sources to build patterns from: a Nuon
 # template (`{{.nuon.install.id}}`) and a CloudFormation Fn::Sub variable (`${AWS::StackName}`).
 NUON_TEMPLATE = r"\{\{[^}]*\}\}"

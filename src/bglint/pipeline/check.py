@@ -187,7 +187,7 @@ def wrapped(
 
 def _default_baseline() -> Path | None:
     """`bglint baseline create`'s default file in the working directory, when it is there."""
-    from bglint.load.config import DEFAULT_BASELINE
+    from bglint.findings import DEFAULT_BASELINE
 
     default = Path(DEFAULT_BASELINE)
     return default if default.is_file() else None

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bglint.model import DEFAULT_TAG_KEYS, Suppression
+from bglint.findings import DEFAULT_BASELINE
+from bglint.model import DEFAULT_TAG_KEYS, RUNBOOK_NAMES, Suppression
 from bglint.report.escape import for_terminal
 
 if TYPE_CHECKING:  # the data it shows; loading the config is the command's job
     from bglint.load.config import Config
 
-# What bglint does when the key is unset (load/nuon/runbook.py, pipeline/check.py).
-_CONVENTIONAL_RUNBOOK = "(found in each app: RUNBOOK.md, BREAK_GLASS.md, docs/break-glass*.md, docs/runbook*.md)"
-_BASELINE_IN_CWD = "(.bglint-baseline.json in the working directory, when it exists)"
+# What bglint does when the key is unset.
+_CONVENTIONAL_RUNBOOK = f"(found in each app: {', '.join(RUNBOOK_NAMES)})"
+_BASELINE_IN_CWD = f"({DEFAULT_BASELINE} in the working directory, when it exists)"
 
 
 def render_config(config: Config) -> str:

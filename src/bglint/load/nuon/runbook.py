@@ -19,7 +19,7 @@ from urllib.parse import unquote, urlsplit
 from bglint.errors import InputError
 from bglint.load.cloudformation.detect import is_template, load_template_text
 from bglint.load.cloudformation.stackfacts import read_parameters
-from bglint.model import Document, Location, Parameter
+from bglint.model import RUNBOOK_NAMES, Document, Location, Parameter
 from bglint.model.nuon import QuickCreateLink, Runbook, RunbookLink, RunbookSection
 from bglint.parse.files import read_text
 from bglint.quickcreate import is_quickcreate, parse
@@ -34,7 +34,6 @@ RUNBOOK_PATTERNS = (
     "docs/break_glass*.md",
     "docs/runbook*.md",
 )
-SEARCHED = ("RUNBOOK.md", "BREAK_GLASS.md", "BREAK-GLASS.md", "docs/break-glass*.md", "docs/runbook*.md")
 
 # Every pattern here runs on untrusted text and Python's re cannot be interrupted: each one is
 # linear (anchored, or with bounded repeats), and the rest is done with string methods.
@@ -52,7 +51,7 @@ _TEMPLATE_SUFFIXES = (".yaml", ".yml", ".json", ".template", ".cfn")
 def attach_workflow(doc: Document, root: Path, shown_root: str, configured: str = "") -> list[InputError]:
     """Find and read the app's runbook and its Quick-create links into `doc`; input problems returned."""
     errors: list[InputError] = []
-    doc.runbook_searched = (configured,) if configured else SEARCHED
+    doc.runbook_searched = (configured,) if configured else RUNBOOK_NAMES
     path = (root / configured) if configured else find_runbook(root)
     if path is not None and configured and not path.is_file():
         errors.append(InputError(_display(root, shown_root, path), "runbook named in the bglint config not found"))
