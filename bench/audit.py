@@ -114,7 +114,7 @@ def bare_reads(jobs: int) -> Callable[[], int]:
 
 
 def full_audit(jobs: int, output: Path) -> Callable[[], int]:
-    from bglint.cli import main
+    from bglint.cli.main import main
 
     def run() -> int:
         try:

@@ -134,7 +134,7 @@ def test_without_the_option_cfn_lint_is_neither_run_nor_imported(tmp_path: Path)
     write_tree(tmp_path, {"bad.yaml": BAD})
     assert cfn_lint_lines(run_bglint("check", "bad.yaml", cwd=tmp_path).stdout) == []
     program = (
-        "import sys\nfrom bglint.cli import main\n"
+        "import sys\nfrom bglint.cli.main import main\n"
         "try:\n    main(sys.argv[1:], prog_name='bglint')\nexcept SystemExit:\n    pass\n"
         "print('cfnlint' in sys.modules, file=sys.stderr)\n"
     )

@@ -369,7 +369,7 @@ def test_an_aws_app_is_unchanged_by_the_cloud_data(tmp_path: Path) -> None:
         },
     )
     probe = (
-        "import sys, bglint.cli as c\n"
+        "import sys, bglint.cli.main as c\n"
         "try:\n    c.main(['check', sys.argv[1], '--format', 'json', '-o', sys.argv[2]])\n"
         "except SystemExit:\n    pass\n"
         "import bglint.clouds.roles as r\n"

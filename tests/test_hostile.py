@@ -57,7 +57,7 @@ TRUST_JSON = '{"Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:i
 # ru_maxrss survives execve, so it would report the forked pytest process's peak.
 _MEASURED = """\
 import resource, sys
-from bglint.cli import main
+from bglint.cli.main import main
 try:
     main(sys.argv[1:], prog_name="bglint")
 finally:

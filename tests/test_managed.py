@@ -262,7 +262,7 @@ def test_pack_round_trip() -> None:
 # A driver that runs the real CLI in this process, then says what it read of the managed policies.
 _DRIVER = """
 import sys
-from bglint.cli import main
+from bglint.cli.main import main
 from bglint.iam.managed import load_managed
 try:
     main(sys.argv[1:])

@@ -76,7 +76,7 @@ def test_a_one_template_check_compiles_few_of_the_patterns(tmp_path: Path) -> No
         "def record(self, *a, **k):\n"
         "    init(self, *a, **k); made.append(self)\n"
         "r.Regex.__init__ = record\n"
-        "from bglint.cli import main\n"
+        "from bglint.cli.main import main\n"
         "try:\n"
         "    main(['check', sys.argv[1]])\n"
         "except SystemExit:\n"

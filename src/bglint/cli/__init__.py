@@ -1,108 +1,73 @@
-"""Command line: `bglint check`, `bglint permissions`, `bglint render`, `bglint rules`, `bglint explain`.
+"""Command line: `bglint check`, `bglint audit`, `bglint permissions`, `bglint rules`... (`main`).
 
 Exit codes: 0 nothing at or above --fail-on; 1 findings at or above it; 2 usage or
 input errors (the findings for the other files are still written).
+
+`run` is the `bglint` command. `bglint check PATH...` with no option, the pre-commit hook's
+call, skips click: click and the standard modules it imports (inspect, uuid...) are ~74 M of
+the ~395 M instructions a one-template check costs. Any other call goes to click, which parses
+it; the plain call gets exactly what click would give it (tests/test_plain_check.py).
 """
 
 from __future__ import annotations
 
-import importlib
+import codecs
 import os
 import sys
+from pathlib import Path
 from typing import NoReturn
 
-import click
-
-from bglint import __version__
 from bglint.cli.common import EXIT_ERROR
-
-# Each command as "module:attribute", imported when it runs or a help lists it: `bglint check`
-# on one file does not import the other commands or build their options.
-_COMMANDS = {
-    "audit": "bglint.cli.audit:audit",
-    "baseline": "bglint.cli.check:baseline",
-    "check": "bglint.cli.check:check",
-    "config": "bglint.cli.check:config_group",
-    "explain": "bglint.cli.check:explain",
-    "merge": "bglint.cli.merge:merge",
-    "permissions": "bglint.cli.check:permissions",
-    "quickcreate": "bglint.cli.quickcreate:quickcreate",
-    "render": "bglint.cli.render:render",
-    "rules": "bglint.cli.check:list_rules",
-}
-
-
-class _LazyGroup(click.Group):
-    """A group whose commands are imported by name (click's documented lazy-loading pattern)."""
-
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(_COMMANDS)
-
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        if cmd_name not in _COMMANDS:
-            return None
-        module, _, name = _COMMANDS[cmd_name].partition(":")
-        command: click.Command = getattr(importlib.import_module(module), name)
-        return command
-
-    def resolve_command(
-        self, ctx: click.Context, args: list[str]
-    ) -> tuple[str | None, click.Command | None, list[str]]:
-        try:
-            return super().resolve_command(ctx, args)
-        except click.exceptions.NoSuchCommand as exc:  # "did you mean": among all names, not the loaded ones
-            raise click.exceptions.NoSuchCommand(exc.command_name, possibilities=_COMMANDS, ctx=ctx) from None
-
-
-def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
-    if not value or ctx.resilient_parsing:
-        return
-    from bglint.iam.managed import load_managed
-    from bglint.pipeline.common import provenance
-
-    data = provenance()
-    catalog, managed = data["iam_catalog"], data["aws_managed_policies"]
-    gcp, azure = data["gcp_roles"], data["azure_roles"]
-    click.echo(
-        f"bglint {__version__}\n"
-        f"IAM catalog: {catalog.get('source')} {catalog.get('version')} (data {catalog.get('date')})\n"
-        f"AWS-managed policies: {len(load_managed().names()):,} from {managed.get('source')} {managed.get('version')}"
-        f" {managed.get('file')} (data {managed.get('date')}, built {managed.get('built')})\n"
-        f"GCP predefined roles: {gcp.get('source')} {gcp.get('version')} (data {gcp.get('date')})\n"
-        f"Azure built-in roles: {azure.get('source')} {azure.get('version')} (data {azure.get('date')})"
-    )
-    ctx.exit()
-
-
-@click.group(
-    cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]}, epilog=(__doc__ or "").split("\n\n")[1]
-)
-@click.option(
-    "--version",
-    is_flag=True,
-    expose_value=False,
-    is_eager=True,
-    callback=_print_version,
-    help="Show the version and the IAM data it uses.",
-)
-def main() -> None:
-    """bglint: lint break-glass IAM roles in Nuon app configs and CloudFormation templates."""
 
 
 def run() -> NoReturn:
-    """The `bglint` command: `main`, then an exit that skips tearing down the heap.
+    """The `bglint` command, then an exit that skips tearing down the heap.
 
     A check leaves millions of objects that the interpreter would free one by one at exit
     (~13 ms on 1000 templates), only for the process to end. Output is flushed first; bglint
     has no atexit work (thread pools are joined where they are used).
     """
+    _utf8_if_ascii()
+    paths = _plain_check_paths(sys.argv[1:])
     try:
-        main()
+        if paths is None:
+            from bglint.cli.main import main
+
+            main()
+        else:
+            _plain_check(paths)
     except SystemExit as exc:
         # Exits from inside the handler: the traceback keeps the command's frames, and so the
         # report, alive; leaving the handler would free them all, the teardown skipped here.
         _exit(exc.code)
     _exit(0)
+
+
+def _plain_check_paths(args: list[str]) -> list[str] | None:
+    """The paths of `check PATH...` where no argument can be an option, else None."""
+    if len(args) < 2 or args[0] != "check":
+        return None
+    paths = args[1:]
+    return paths if all(path and not path.startswith("-") for path in paths) else None
+
+
+def _plain_check(paths: list[str]) -> NoReturn:
+    from bglint.cli.check_run import check_and_report
+
+    try:
+        check_and_report(tuple(map(Path, paths)))
+    except KeyboardInterrupt:  # as click reports it (a closed stderr ends both ways with exit 1)
+        print("\nAborted!", file=sys.stderr)
+        sys.exit(1)
+
+
+def _utf8_if_ascii() -> None:
+    """An ASCII-only stdout or stderr writes UTF-8, unknown characters replaced, as click's echo
+    does (PYTHONIOENCODING=ascii): a path with an accent is not a crash."""
+    for stream in (sys.stdout, sys.stderr):
+        encoding = getattr(stream, "encoding", None) or "ascii"
+        if codecs.lookup(encoding).name == "ascii" and hasattr(stream, "reconfigure"):
+            stream.reconfigure(encoding="utf-8", errors="replace")
 
 
 def _exit(code: object) -> NoReturn:

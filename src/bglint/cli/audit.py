@@ -1,6 +1,6 @@
 """`bglint audit`: judge the break-glass roles deployed in live AWS accounts with the same rules.
 
-Registered by `bglint.cli`. Importing this module costs nothing beyond click: boto3 and the
+Registered by `bglint.cli.main`. Importing this module costs nothing beyond click: boto3 and the
 audit machinery are imported when the command runs, so `bglint check` never pays for them.
 """
 
@@ -11,7 +11,8 @@ from pathlib import Path
 
 import click
 
-from bglint.cli.common import NETWORKS, fail_on_option, rules_option
+from bglint.cli.common import NETWORKS
+from bglint.cli.options import fail_on_option, rules_option
 
 _FORMATS = ("text", "json", "sarif", "markdown", "html")  # the keys of report.formats.AUDIT_FORMATS
 

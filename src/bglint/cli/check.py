@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import gc
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -15,24 +14,24 @@ from bglint.cli.common import (
     EXIT_CLEAN,
     EXIT_CODES_HELP,
     EXIT_ERROR,
-    EXIT_FINDINGS,
+    configs_for,
+    fail,
+    load_config_for,
+    print_errors,
+    write,
+)
+from bglint.cli.options import (
     all_roles_option,
     app_config_option,
     cfn_lint_option,
     config_option,
-    configs_for,
-    fail,
     fail_on_option,
     ignore_option,
-    load_config_for,
     network_option,
     output_spec,
     paths_argument,
-    print_errors,
     rules_option,
     select_option,
-    wants_colour,
-    write,
 )
 from bglint.errors import InputError
 
@@ -40,7 +39,6 @@ if TYPE_CHECKING:
     from bglint.findings import Rule
     from bglint.load.config import Config
     from bglint.report import Report
-    from bglint.report.text import TextStyle
 
 
 @click.command(epilog=EXIT_CODES_HELP)
@@ -100,57 +98,31 @@ def check(
     show_skipped: bool,
 ) -> None:
     """Check app config directories and CloudFormation templates."""
-    from bglint.parallel import default_jobs
-    from bglint.pipeline.check import checked, merged
-    from bglint.pipeline.common import CheckOptions
-    from bglint.report import at_or_above, visible
-    from bglint.report.text import TextStyle
+    from bglint.cli.check_run import check_and_report
 
-    # Off for the rest of this short-lived process: a check makes millions of objects and no
-    # reference cycles, and once back on, the cyclic collector would walk them all (~40 ms).
-    gc.disable()
-    groups = configs_for(config_file, paths)
-    reports = [
-        checked(
-            group,
-            CheckOptions(
-                config,
-                rules_dirs,
-                all_roles,
-                network or "",
-                app_config,
-                jobs or default_jobs(),
-                select,
-                ignore,
-                cfn_lint=cfn_lint,
-            ),
-            baseline,
-            show_skipped,
-        )
-        for config, group in groups
-    ]
-    report = merged(reports)
     if output is not None:
         if len(formats) > 1:
             raise click.UsageError("--output goes with a single --format; write FORMAT:FILE for several")
         formats = [(formats[0][0], formats[0][1] or output)]
-    for fmt, target in formats:
-        style = TextStyle(target is None and wants_colour(), show_fixes, quiet, statistics)
-        write(_render(report, fmt, style), target)
-    print_errors(report.errors)
-    if not quiet and all(target is not None for _, target in formats):  # nothing on stdout: say how it went
-        from bglint.report.text import summary
-
-        click.echo(summary(report), err=True)
-    if report.errors:
-        sys.exit(EXIT_ERROR)
-    # Each path's own config says what fails it (unless --fail-on does).
-    failing = any(
-        at_or_above(f.severity, fail_on or config.fail_on or "error")
-        for (config, _), part in zip(groups, reports, strict=True)
-        for f in visible(part)
+    check_and_report(
+        paths,
+        formats,
+        fail_on,
+        baseline,
+        config_file,
+        rules_dirs,
+        all_roles,
+        network,
+        app_config,
+        cfn_lint,
+        jobs,
+        select,
+        ignore,
+        show_fixes,
+        statistics,
+        quiet,
+        show_skipped,
     )
-    sys.exit(EXIT_FINDINGS if failing else EXIT_CLEAN)
 
 
 @click.group()
@@ -347,9 +319,3 @@ def _all_rules(config: Config, rules_dirs: tuple[Path, ...]) -> list[Rule]:
     if errors:
         fail(errors[0])
     return rules
-
-
-def _render(report: Report, fmt: str, style: TextStyle | None = None) -> str:
-    from bglint.report.formats import render
-
-    return render(report, fmt, style=style)

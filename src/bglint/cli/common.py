@@ -1,4 +1,7 @@
-"""What the commands share: exit codes, common options, the config lookup and writing output."""
+"""What the commands share, without click: exit codes, the config lookup and writing output.
+
+`bglint check PATH...` runs through here without importing click (see `bglint.cli.run`).
+"""
 
 from __future__ import annotations
 
@@ -7,8 +10,6 @@ import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
-
-import click
 
 from bglint.errors import InputError
 
@@ -48,51 +49,6 @@ def configs_for(config_file: Path | None, paths: tuple[Path, ...]) -> list[tuple
     return [(load_config_for(found, tuple(group)), tuple(group)) for found, group in groups.items()]
 
 
-config_option = click.option(
-    "--config",
-    "config_file",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Config file (default: .bglint.yaml or pyproject.toml [tool.bglint], searched upwards from each checked path).",
-)
-all_roles_option = click.option("--all-roles", is_flag=True, help="Treat every IAM role as a break-glass role.")
-network_option = click.option(
-    "--network", type=click.Choice(NETWORKS), help="State the network kind instead of inferring it."
-)
-app_config_option = click.option(
-    "--app-config",
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="App config directory whose context (network kind) applies to the templates checked.",
-)
-rules_option = click.option(
-    "--rules",
-    "rules_dirs",
-    multiple=True,
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="An extra directory of rule YAML files (repeatable).",
-)
-
-
-def _rule_ids(_ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]) -> tuple[str, ...]:
-    """`BG001,BG003` or repeated: upper-cased ids or id prefixes."""
-    ids = tuple(part.strip().upper() for value in values for part in value.split(",") if part.strip())
-    for rule_id in ids:
-        if not rule_id.startswith("BG"):
-            raise click.BadParameter(f"{rule_id!r} is not a rule id or prefix (BG001, BG00...; see `bglint rules`)")
-    return ids
-
-
-select_option = click.option(
-    "--select",
-    multiple=True,
-    callback=_rule_ids,
-    metavar="IDS",
-    help="Run only these rules: ids or prefixes, comma-separated or repeated (BG001,BG00).",
-)
-ignore_option = click.option(
-    "--ignore", multiple=True, callback=_rule_ids, metavar="IDS", help="Do not run these rules (ids or prefixes)."
-)
-
-
 def wants_colour() -> bool:
     """Colour on a terminal; NO_COLOR (no-color.org) turns it off, FORCE_COLOR on, NO_COLOR first."""
     if os.environ.get("NO_COLOR"):
@@ -100,54 +56,19 @@ def wants_colour() -> bool:
     return bool(os.environ.get("FORCE_COLOR")) or sys.stdout.isatty()
 
 
-fail_on_option = click.option(
-    "--fail-on",
-    type=click.Choice(("error", "warning", "note", "never")),
-    help="Lowest severity that makes the exit code 1 (default: error).",
-)
-
-
-def _cfn_lint_installed(_ctx: click.Context, _param: click.Parameter, wanted: bool) -> bool:
-    """Asked for without cfn-lint installed: one error line and exit 2, before any work."""
-    if wanted:
-        from bglint.evaluate.cfn_lint import require
-
-        try:
-            require()
-        except InputError as exc:
-            fail(exc)
-    return wanted
-
-
-cfn_lint_option = click.option(
-    "--cfn-lint",
-    is_flag=True,
-    callback=_cfn_lint_installed,
-    help="Also run cfn-lint's template validation on the templates (pip install 'bglint[cfn-lint]'); "
-    "its findings are reported as CFNLINT-<cfn-lint id>, e.g. CFNLINT-E3002.",
-)
-# readable=False: an unreadable file is one input error from the loader, not a usage error
-# that stops every other file being checked.
-paths_argument = click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path, readable=False))
-
-
-def output_spec(_ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]) -> list[tuple[str, Path | None]]:
-    from bglint.report.formats import FORMATS
-
-    specs: list[tuple[str, Path | None]] = []
-    for value in values:
-        fmt, _, target = value.partition(":")
-        if fmt not in FORMATS:
-            raise click.BadParameter(f"{fmt!r} is not one of {', '.join(FORMATS)}")
-        specs.append((fmt, Path(target) if target else None))
-    return specs or [("text", None)]
+def echo(text: str, err: bool = False) -> None:
+    """Write to stdout (or stderr) now. Colour was decided already (wants_colour)."""
+    stream = sys.stderr if err else sys.stdout
+    if stream is None:  # no console (pythonw)
+        return
+    stream.write(text)
+    stream.flush()
 
 
 def write(text: str, output: Path | None) -> None:
     if output is None:
         try:
-            click.echo(text, nl=False, color=True)  # colour was decided already (wants_colour)
-            sys.stdout.flush()
+            echo(text)
         except OSError as exc:  # a full disk, a closed pipe (`| head`): the report is cut short
             # Whatever is left in the buffer would fail again at exit: drop it.
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -192,7 +113,7 @@ def print_errors(errors: list[InputError]) -> None:
     from bglint.report.escape import for_terminal_line
 
     for error in errors:
-        click.echo(for_terminal_line(str(error)), err=True)
+        echo(for_terminal_line(str(error)) + "\n", err=True)
 
 
 def fail(error: InputError) -> NoReturn:

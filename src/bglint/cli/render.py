@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 
-from bglint.cli.common import EXIT_CLEAN, EXIT_ERROR, config_option, load_config_for, print_errors
+from bglint.cli.common import EXIT_CLEAN, EXIT_ERROR, load_config_for, print_errors
+from bglint.cli.options import config_option
 
 
 @click.command()
