@@ -3,6 +3,7 @@ exactly as the same call parsed by click does (`bglint check -- PATH...`), in ev
 
 from __future__ import annotations
 
+import ast
 import inspect
 import os
 import subprocess
@@ -170,3 +171,38 @@ def test_the_plain_call_gets_what_click_parses_when_no_option_is_given() -> None
 )
 def test_only_check_and_paths_that_cannot_be_options_skip_click(args: list[str], paths: list[str] | None) -> None:
     assert _plain_check_paths(args) == paths
+
+
+# Run in the process a plain check ran in, at its exit: every NamedTuple class of bglint loaded.
+_NAMED_TUPLES_AT_EXIT = """
+import os, runpy, sys, typing
+def named_tuples(code, exit=os._exit):
+    found = {  # class -> whether an annotation stayed a string (typing makes it a ForwardRef)
+        f"{cls.__module__}.{cls.__name__}": any(isinstance(a, typing.ForwardRef) for a in cls.__annotations__.values())
+        for name, module in list(sys.modules.items()) if name.startswith("bglint")
+        for cls in list(vars(module).values())
+        if isinstance(cls, type) and issubclass(cls, tuple) and hasattr(cls, "_fields") and cls.__module__ == name
+    }
+    print(found, file=sys.stderr)
+    exit(code)
+os._exit = named_tuples
+sys.argv[0] = "bglint"
+runpy.run_module("bglint", run_name="__main__", alter_sys=True)
+"""
+
+
+def test_the_named_tuples_a_plain_check_defines_have_evaluated_annotations() -> None:
+    """typing.NamedTuple compiles each string annotation (~0.1 M instructions a field): a module
+    defining NamedTuples on the check path does not use `from __future__ import annotations`."""
+    proc = subprocess.run(
+        [sys.executable, "-c", _NAMED_TUPLES_AT_EXIT, "check", "templates", "good-app", "bad-customer-network-app"],
+        cwd=EXAMPLES,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 1, proc.stderr
+    found = ast.literal_eval(proc.stderr.splitlines()[-1])
+    assert {"bglint.findings.Finding", "bglint.model.Statement", "bglint.model.nuon.RoleReference"} <= set(found)
+    assert [name for name, strings in found.items() if strings] == []

@@ -4,8 +4,6 @@ A leaf: it imports only the model, so formatters, the baseline and the pipeline 
 findings without importing the engine or the IAM analysis.
 """
 
-from __future__ import annotations
-
 from enum import StrEnum
 from typing import Any, NamedTuple
 

@@ -14,8 +14,6 @@ other than the main one) the value limits alone bound the work. Matching never r
 timer: Python's `re` cannot be interrupted, so IAM wildcards are matched in linear time.
 """
 
-from __future__ import annotations
-
 import contextlib
 import gc
 import os
@@ -41,7 +39,7 @@ class Limits(NamedTuple):
     max_seconds: float = 2.0  # per document, loading and evaluation together; 0: no timer
 
     @classmethod
-    def from_config(cls, raw: Mapping[str, Any]) -> Limits:
+    def from_config(cls, raw: Mapping[str, Any]) -> "Limits":
         """From the config's `limits` table, e.g. {"max-seconds": 5}; absent keys keep defaults."""
         names = set(cls._fields)
         values = {key.replace("-", "_"): value for key, value in raw.items()}
@@ -67,6 +65,9 @@ def too_many_values(limit: int) -> str:
 
 class _Expired(BaseException):
     """Raised by the alarm. A BaseException, so no `except Exception` in the work swallows it."""
+
+
+_Displaced = tuple[Any, float, float]  # the SIGALRM handler and alarm we displaced, and when
 
 
 class _State:
@@ -133,7 +134,6 @@ def paused_gc() -> Iterator[None]:
             gc.enable()
 
 
-_Displaced = tuple[Any, float, float]  # the SIGALRM handler and alarm we displaced, and when
 _SHARED: _Displaced = (None, 0.0, 0.0)  # armed inside shared_alarm(): nothing to give back per document
 
 

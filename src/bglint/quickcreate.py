@@ -14,8 +14,6 @@ a placeholder (`{{.nuon.install.id}}`, `<region>`, `${Region}`) are filled in wh
 used: only their fixed parts are judged.
 """
 
-from __future__ import annotations
-
 import re
 from collections.abc import Iterable
 from typing import NamedTuple

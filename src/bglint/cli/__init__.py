@@ -12,6 +12,7 @@ it; the plain call gets exactly what click would give it (tests/test_plain_check
 from __future__ import annotations
 
 import codecs
+import gc
 import os
 import sys
 from pathlib import Path
@@ -52,6 +53,9 @@ def _plain_check_paths(args: list[str]) -> list[str] | None:
 
 
 def _plain_check(paths: list[str]) -> NoReturn:
+    # The check turns the cyclic collector off (check_and_report); here already before its
+    # imports, whose objects live to the end anyway: ~9 M instructions of collections saved.
+    gc.disable()
     from bglint.cli.check_run import check_and_report
 
     try:

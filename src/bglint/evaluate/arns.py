@@ -6,8 +6,6 @@ generates (`<stack>-<logical id>-<suffix>`); a template's managed policy carries
 `Resource` such as `role/${AWS::StackName}-*` (widened in an Allow) is matched against them.
 """
 
-from __future__ import annotations
-
 from typing import NamedTuple
 
 from bglint.model import NUON_TEMPLATE, SUB_VARIABLE, PolicyOrigin, Role, SourceKind

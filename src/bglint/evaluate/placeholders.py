@@ -13,8 +13,6 @@ length), the largest: of its AllowedValues, its MaxValue (a Number parameter), e
 the field takes.
 """
 
-from __future__ import annotations
-
 import functools
 import itertools
 import re

@@ -1,7 +1,5 @@
 """What a predicate looks at: one role (or document) with its context and settings."""
 
-from __future__ import annotations
-
 import datetime as dt
 import functools
 from typing import TYPE_CHECKING, NamedTuple
@@ -52,7 +50,7 @@ class Subject:
         return analyse(self.role, self.catalog)
 
     @functools.cached_property
-    def cloud(self) -> CloudAccess | None:
+    def cloud(self) -> "CloudAccess | None":
         """What a GCP or Azure role can do; None for an AWS role (and for a document)."""
         if self.role is None or self.role.platform not in ("gcp", "azure"):
             return None

@@ -6,8 +6,6 @@ only; a service's action keys are read when its bits are first needed, and its r
 of its actions is first looked up, so a run that looks at a few services pays only for those.
 """
 
-from __future__ import annotations
-
 import bisect
 import functools
 import json
@@ -44,6 +42,19 @@ class Action(NamedTuple):
     access_level: AccessLevel
     resource_types: tuple[str, ...]
     condition_keys: frozenset[str]  # the action's own keys and those of its resource types
+
+
+class _Rows:
+    """One service's parsed rows."""
+
+    def __init__(self, raw: dict[str, list[Any]]) -> None:
+        self.actions: list[Row] = raw["actions"]
+        self.resources: list[Row] = raw["resources"]
+        self.keysets: list[list[str]] = raw["keysets"]
+
+    @functools.cached_property
+    def resource_rows(self) -> dict[str, Row]:
+        return {row[0].lower(): row for row in self.resources}
 
 
 class _Service:
@@ -84,19 +95,6 @@ class _Service:
 
     def read_rows(self) -> _Rows:
         return _Rows(json.loads(_inflate(self._sections, *self._rows_span)))
-
-
-class _Rows:
-    """One service's parsed rows."""
-
-    def __init__(self, raw: dict[str, list[Any]]) -> None:
-        self.actions: list[Row] = raw["actions"]
-        self.resources: list[Row] = raw["resources"]
-        self.keysets: list[list[str]] = raw["keysets"]
-
-    @functools.cached_property
-    def resource_rows(self) -> dict[str, Row]:
-        return {row[0].lower(): row for row in self.resources}
 
 
 class Catalog:

@@ -19,8 +19,6 @@ Action sets are integers (one bit per catalog action, see `Catalog.to_bits`): th
 sets as action keys, for people and tests.
 """
 
-from __future__ import annotations
-
 import functools
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence

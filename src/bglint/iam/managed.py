@@ -6,8 +6,6 @@ gzip member, the list of names (and paths) another, and a document is inflated w
 dozen neighbours that share its member, so a check pays only for the policies it names.
 """
 
-from __future__ import annotations
-
 import copy
 import functools
 import json

@@ -2,8 +2,6 @@
 not scoped to the install, and where it reaches in the break-glass levels. The facts behind
 `bglint permissions`; computed on action bit sets, never one action at a time."""
 
-from __future__ import annotations
-
 import functools
 import re
 from typing import NamedTuple

@@ -3,8 +3,6 @@
 Discovered from the first checked path upwards; `--config FILE` names one.
 """
 
-from __future__ import annotations
-
 import datetime as dt
 import os
 import re

@@ -6,8 +6,6 @@ by a template-like extension in any case. A file of an app (as a pre-commit hook
 means its whole app directory. Whatever a scan passes over is recorded with the reason.
 """
 
-from __future__ import annotations
-
 import functools
 import os
 import stat
@@ -82,7 +80,7 @@ class Plan:
         apps: dict[Path, str] | None = None,  # resolved root -> shown
         templates: dict[Path, tuple[str, bool]] | None = None,  # path -> (shown, given explicitly)
         # resolved app root -> what its references may reach: its repository, else the path given
-        trees: dict[Path, Tree] | None = None,
+        trees: "dict[Path, Tree] | None" = None,
     ) -> None:
         self.apps = apps or {}
         self.templates = templates or {}
@@ -90,7 +88,7 @@ class Plan:
         self.passed_over: list[tuple[str, str]] = []  # (path, why)
         self.trees = trees or {}
 
-    def split(self, parts: int) -> list[Plan]:
+    def split(self, parts: int) -> "list[Plan]":
         """Independent pieces: each app with its own templates, and the other templates in chunks."""
         pieces = []
         loose = dict(self.templates)
@@ -183,7 +181,7 @@ def settle_context(plan: Plan, options: LoadOptions) -> tuple[LoadOptions, list[
     return options._replace(context=context), [] if root in plan.apps else loaded.errors
 
 
-def _tree(given: Path) -> Tree:
+def _tree(given: Path) -> "Tree":
     """What an app's references may reach: the git work tree around `given`, else `given` itself."""
     from bglint.load.nuon.references import Tree
 

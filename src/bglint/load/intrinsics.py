@@ -9,8 +9,6 @@ yield every value they may take. A function bglint cannot resolve stays a `${...
 placeholder (the widest match in an Allow, nothing in a Deny) and says so in `unresolved`.
 """
 
-from __future__ import annotations
-
 import itertools
 import re
 from collections.abc import Iterable, Iterator

@@ -5,8 +5,6 @@ resource, the user's selectors (config), `--all-roles`, then naming conventions
 (Nuon's generated `Breakglass...` logical ids, a name or tag that says break glass).
 """
 
-from __future__ import annotations
-
 import re
 from collections.abc import Mapping
 from fnmatch import fnmatchcase

@@ -1,7 +1,5 @@
 """The `check` pipeline: load -> model -> evaluate, with the user's configuration applied."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -108,7 +106,7 @@ def _cfn_lint_findings(piece: Plan, loaded: Loaded) -> list[Finding]:
 
 def permission_views(
     documents: list[Document], role_name: str | None, settings: Settings, every_action: bool = False
-) -> list[RoleView]:
+) -> "list[RoleView]":
     """What the break-glass roles (or the one named) can do: for AWS, risk counts, and with
     `every_action` each action with its scoping (the slow part, ~22k actions for `*`); for
     GCP/Azure, the roles and permissions bound."""
@@ -137,7 +135,7 @@ def permission_views(
 
 def checked(
     paths: tuple[Path, ...], options: CheckOptions, baseline: Path | None = None, show_skipped: bool = False
-) -> Report:
+) -> "Report":
     """Run the check pipeline and wrap the result as a report (with the baseline applied:
     `baseline`, else the config's, else the default file when there)."""
     result = run_check(list(paths), options)
@@ -164,7 +162,7 @@ def wrapped(
     baselined: int = 0,
     stale: list[str] | None = None,
     show_skipped: bool = False,
-) -> Report:
+) -> "Report":
     """A check's result as a report; `findings` when a baseline left some out."""
     from bglint import __version__
     from bglint.report import Report
@@ -193,7 +191,7 @@ def _default_baseline() -> Path | None:
     return default if default.is_file() else None
 
 
-def merged(reports: list[Report]) -> Report:
+def merged(reports: "list[Report]") -> "Report":
     """Reports of paths checked under different configs, as one (in the order of a single run)."""
     if len(reports) == 1:
         return reports[0]

@@ -1,8 +1,6 @@
 """What `check` and `audit` share: the user's options, the active rules, the settings rules
 read, the documents loaded, and the provenance of the IAM data a report names."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import NamedTuple
 

@@ -3,8 +3,6 @@
 Formatters only present; they never judge.
 """
 
-from __future__ import annotations
-
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import NamedTuple

@@ -5,8 +5,6 @@ BG004 on the same grant) are one line that names every rule id, the most severe 
 this presentation folds; JSON, SARIF and the baseline keep every finding.
 """
 
-from __future__ import annotations
-
 from collections import Counter
 from typing import NamedTuple
 
@@ -65,6 +63,14 @@ def summary(report: Report, lines: int | None = None) -> str:
     return text + "."
 
 
+class _Paint:
+    def __init__(self, on: bool) -> None:
+        self.on = on
+
+    def __call__(self, text: str, code: str) -> str:
+        return f"\x1b[{code}m{text}\x1b[0m" if self.on else text
+
+
 def _line(group: list[Finding], paint: _Paint) -> str:
     lead = group[0]
     loc = lead.loc
@@ -105,14 +111,6 @@ def _statistics(grouped: list[list[Finding]], paint: _Paint) -> list[str]:
         f"{n:>6}  {paint(rule_id, _COLOUR[severity])} {severity:<7} {for_terminal(title)}"
         for (rule_id, severity, title), n in ordered
     ]
-
-
-class _Paint:
-    def __init__(self, on: bool) -> None:
-        self.on = on
-
-    def __call__(self, text: str, code: str) -> str:
-        return f"\x1b[{code}m{text}\x1b[0m" if self.on else text
 
 
 def _plural(count: int, noun: str) -> str:

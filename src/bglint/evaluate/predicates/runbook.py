@@ -3,8 +3,6 @@
 Like every predicate it reads the model only; the runbook was read by the loaders.
 """
 
-from __future__ import annotations
-
 import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -140,7 +138,7 @@ def runbook_lacks_topic(subject: Subject, params: dict[str, Any]) -> Iterator[Hi
             )
 
 
-def _topic_hit(runbook: Runbook, topic: _Topic, where: Location, extra: str) -> Hit:
+def _topic_hit(runbook: "Runbook", topic: _Topic, where: Location, extra: str) -> Hit:
     why = f": {topic.why}" if topic.why else ""
     fix = topic.fix or f"add a section '## {topic.title[:1].upper()}{topic.title[1:]}'"
     return Hit(
@@ -151,7 +149,7 @@ def _topic_hit(runbook: Runbook, topic: _Topic, where: Location, extra: str) -> 
     )
 
 
-def _section_for(topic: _Topic, runbook: Runbook, headings: set[int]) -> RunbookSection | None:
+def _section_for(topic: _Topic, runbook: "Runbook", headings: set[int]) -> "RunbookSection | None":
     """The first section whose heading matches the topic and that says something."""
     for section in runbook.sections:
         if (
@@ -163,7 +161,7 @@ def _section_for(topic: _Topic, runbook: Runbook, headings: set[int]) -> Runbook
     return None
 
 
-def _says_something(section: RunbookSection, headings: set[int]) -> bool:
+def _says_something(section: "RunbookSection", headings: set[int]) -> bool:
     return any(number not in headings and not _PLACEHOLDER_LINE.match(text) for number, text in section.lines)
 
 
@@ -183,7 +181,7 @@ def _name_pattern(role: Role) -> re.Pattern[str]:
     return re.compile(r"(?<![A-Za-z0-9])" + body + r"(?!-?[A-Za-z0-9])", re.IGNORECASE)
 
 
-def _role_gap(role: Role, roles: list[Role], runbook: Runbook, headings: set[int], levels: tuple[str, ...]) -> str:
+def _role_gap(role: Role, roles: list[Role], runbook: "Runbook", headings: set[int], levels: tuple[str, ...]) -> str:
     """'' when the runbook names the role with its access level, else what is missing."""
     pattern = _name_pattern(role)
     mentions = [n for n, text in enumerate(runbook.lines, start=1) if pattern.search(text)]
@@ -201,7 +199,7 @@ def _role_gap(role: Role, roles: list[Role], runbook: Runbook, headings: set[int
     return f"names break-glass role '{role.name}' but not {what}"
 
 
-def _block(runbook: Runbook, number: int, headings: set[int]) -> str:
+def _block(runbook: "Runbook", number: int, headings: set[int]) -> str:
     """The text that speaks of line `number`: its list item, table row or paragraph; a heading's body."""
     lines = runbook.lines
     if number in headings:

@@ -7,8 +7,6 @@ else (another input, a function bglint does not model) renders as nothing and ma
 result a lower bound, never a guess.
 """
 
-from __future__ import annotations
-
 import re
 import zlib
 from base64 import b64encode

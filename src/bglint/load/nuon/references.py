@@ -9,8 +9,6 @@ outside the tree it checks: the git repository, else the directory given to it. 
 references are never fetched.
 """
 
-from __future__ import annotations
-
 import os
 from pathlib import Path
 from typing import NamedTuple

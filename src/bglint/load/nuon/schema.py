@@ -8,8 +8,6 @@ Convention the messages rely on: each `oneOf`/`anyOf` in the schemas is a list o
 `required` sets, each with a `title` naming the alternative, and each `not` has a `title`.
 """
 
-from __future__ import annotations
-
 import datetime as dt
 import functools
 import json
@@ -98,7 +96,7 @@ def _documents() -> dict[str, dict[str, Any]]:
 
 
 @functools.cache
-def _validator(kind: str) -> Validator:
+def _validator(kind: str) -> "Validator":
     # jsonschema takes ~0.1 s to import: only pay for it when a config is validated.
     from jsonschema import Draft202012Validator
 
@@ -106,7 +104,7 @@ def _validator(kind: str) -> Validator:
 
 
 @functools.cache
-def _registry() -> Registry[Any]:
+def _registry() -> "Registry[Any]":
     """The app-config schemas under their `$id`s, so `$ref`s between files resolve offline."""
     from referencing import Registry, Resource
 
@@ -114,7 +112,7 @@ def _registry() -> Registry[Any]:
     return Registry().with_resources((resource.id() or "", resource) for resource in resources)
 
 
-def _unknown_keys(error: ValidationError, path: str) -> Iterator[ConfigWarning]:
+def _unknown_keys(error: "ValidationError", path: str) -> Iterator[ConfigWarning]:
     table: Any = error.instance
     schema: Any = error.schema
     known = list(schema.get("properties", {}))
@@ -143,7 +141,7 @@ def _position(doc: Mapping, where: list[str | int], keyword: str) -> Pos:
     return pos_in(container, where[-1])
 
 
-def _messages(error: ValidationError) -> list[str]:
+def _messages(error: "ValidationError") -> list[str]:
     where = list(error.absolute_path)
     keyword = error.validator
     expected: Any = error.validator_value
