@@ -5,15 +5,13 @@ not scoped to the install, and where it reaches in the break-glass levels. The f
 from __future__ import annotations
 
 import functools
-import re
 from typing import NamedTuple
 
 from bglint.iam.catalog import Catalog
 from bglint.iam.effective import Permissions, union
 from bglint.iam.scoping import tag_scoping
-from bglint.regex import Regex
 
-_NETWORK_CHANGE = Regex(r"vpc|subnet|route|gateway|securitygroup|networkacl|dhcpoptions|peering", re.I)
+_NETWORK_WORDS = ("vpc", "subnet", "route", "gateway", "securitygroup", "networkacl", "dhcpoptions", "peering")
 # Services that hold the customer's data: their Read actions are data access.
 DATA_SERVICES = frozenset(
     {"s3", "dynamodb", "rds", "rds-data", "secretsmanager", "ssm", "kms", "redshift", "redshift-data", "athena", "es"}
@@ -48,8 +46,8 @@ def change_bits(catalog: Catalog) -> int:
 
 @functools.cache
 def network_change_bits(catalog: Catalog) -> int:
-    """EC2 writes to VPCs, subnets, routes, gateways and security groups."""
-    return catalog.to_bits(k for k in catalog.at_levels("ec2", ["Write"]) if _NETWORK_CHANGE.search(k))
+    """EC2 writes to VPCs, subnets, routes, gateways and security groups (catalog keys are lowercase)."""
+    return catalog.to_bits(k for k in catalog.at_levels("ec2", ["Write"]) if any(w in k for w in _NETWORK_WORDS))
 
 
 @functools.cache
