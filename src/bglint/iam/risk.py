@@ -34,7 +34,8 @@ ADMIN_SHARE = 0.9  # BG001's default: this share of every action on every resour
 
 @functools.cache
 def iam_write_bits(catalog: Catalog) -> int:
-    return catalog.to_bits(catalog.at_levels("iam", ["Write", "Permissions management"]))
+    # From the stored level masks, as `_ec2_write_bits`: IAM's rows stay unread.
+    return catalog.expand_bits("iam:*") & (catalog.level_bits("Write") | catalog.level_bits("Permissions management"))
 
 
 @functools.cache
@@ -47,7 +48,8 @@ def change_bits(catalog: Catalog) -> int:
 @functools.cache
 def network_change_bits(catalog: Catalog) -> int:
     """EC2 writes to VPCs, subnets, routes, gateways and security groups (catalog keys are lowercase)."""
-    return catalog.to_bits(k for k in catalog.at_levels("ec2", ["Write"]) if any(w in k for w in _NETWORK_WORDS))
+    writes = catalog.to_keys(_ec2_write_bits(catalog))
+    return catalog.to_bits(k for k in writes if any(w in k for w in _NETWORK_WORDS))
 
 
 @functools.cache
@@ -69,7 +71,8 @@ def _service_masks(catalog: Catalog) -> dict[str, tuple[tuple[tuple[str, int], .
 
 @functools.cache
 def _ec2_write_bits(catalog: Catalog) -> int:
-    return catalog.to_bits(catalog.at_levels("ec2", ["Write"]))
+    # From the stored level masks: EC2's rows, the largest in the catalog, stay unread.
+    return catalog.expand_bits("ec2:*") & catalog.level_bits("Write")
 
 
 class ServiceReach(NamedTuple):
