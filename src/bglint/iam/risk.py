@@ -3,15 +3,13 @@ not scoped to the install, and where it reaches in the break-glass levels. The f
 `bglint permissions`; computed on action bit sets, never one action at a time."""
 
 import functools
-import re
 from typing import NamedTuple
 
 from bglint.iam.catalog import Catalog
 from bglint.iam.effective import Permissions, union
 from bglint.iam.scoping import tag_scoping
-from bglint.regex import Regex
 
-_NETWORK_CHANGE = Regex(r"vpc|subnet|route|gateway|securitygroup|networkacl|dhcpoptions|peering", re.I)
+_NETWORK_WORDS = ("vpc", "subnet", "route", "gateway", "securitygroup", "networkacl", "dhcpoptions", "peering")
 # Services that hold the customer's data: their Read actions are data access.
 DATA_SERVICES = frozenset(
     {"s3", "dynamodb", "rds", "rds-data", "secretsmanager", "ssm", "kms", "redshift", "redshift-data", "athena", "es"}
@@ -34,7 +32,8 @@ ADMIN_SHARE = 0.9  # BG001's default: this share of every action on every resour
 
 @functools.cache
 def iam_write_bits(catalog: Catalog) -> int:
-    return catalog.to_bits(catalog.at_levels("iam", ["Write", "Permissions management"]))
+    # From the stored level masks, as `_ec2_write_bits`: IAM's rows stay unread.
+    return catalog.expand_bits("iam:*") & (catalog.level_bits("Write") | catalog.level_bits("Permissions management"))
 
 
 @functools.cache
@@ -46,8 +45,9 @@ def change_bits(catalog: Catalog) -> int:
 
 @functools.cache
 def network_change_bits(catalog: Catalog) -> int:
-    """EC2 writes to VPCs, subnets, routes, gateways and security groups."""
-    return catalog.to_bits(k for k in catalog.at_levels("ec2", ["Write"]) if _NETWORK_CHANGE.search(k))
+    """EC2 writes to VPCs, subnets, routes, gateways and security groups (catalog keys are lowercase)."""
+    writes = catalog.to_keys(_ec2_write_bits(catalog))
+    return catalog.to_bits(k for k in writes if any(w in k for w in _NETWORK_WORDS))
 
 
 @functools.cache
@@ -69,7 +69,8 @@ def _service_masks(catalog: Catalog) -> dict[str, tuple[tuple[tuple[str, int], .
 
 @functools.cache
 def _ec2_write_bits(catalog: Catalog) -> int:
-    return catalog.to_bits(catalog.at_levels("ec2", ["Write"]))
+    # From the stored level masks: EC2's rows, the largest in the catalog, stay unread.
+    return catalog.expand_bits("ec2:*") & catalog.level_bits("Write")
 
 
 class ServiceReach(NamedTuple):
