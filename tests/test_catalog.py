@@ -379,3 +379,21 @@ def test_canonical_names_without_reading_rows() -> None:
     assert catalog.canonical("S3:GETOBJECT") == "s3:GetObject"
     assert catalog.canonical("nosuch:thing") == "nosuch:thing"
     assert not catalog._parsed  # messages need no service's rows
+
+
+@pytest.mark.parametrize(
+    "key", ["ec2:subnet", "ec2:vpc", "aws:resourcetag/install.nuon.co/id", "aws:requesttag/team", "s3:prefix"]
+)
+def test_carrying_bits_agree_with_each_actions_own_condition_keys(key: str) -> None:
+    """Over every action of the catalog: an action carries a key when one of its condition keys
+    (its own and its resource types') names it, `${TagKey}`-style parts standing for any text."""
+    cat = load_catalog()
+
+    def names(catalog_key: str) -> bool:
+        parts = re.split(r"\$\{[^}]*\}|<[^>]*>", catalog_key.lower())
+        return re.fullmatch(".+".join(map(re.escape, parts)), key) is not None
+
+    actions = {a: cat.lookup(a) for a in cat.all_actions()}
+    expected = {a for a, action in actions.items() if action and any(names(k) for k in action.condition_keys)}
+    assert expected  # every key above is carried by some action
+    assert cat.to_keys(cat.carrying_bits(key, cat.all_bits)) == expected

@@ -422,7 +422,9 @@ class Catalog:
 
     @staticmethod
     def _carrying(rows: _Rows, key: str) -> Any:
-        wanted = {i for i, keyset in enumerate(rows.keysets) if any(_key_matches(k, key) for k in keyset)}
+        # Each distinct key is matched once: keysets repeat the same few dozen keys.
+        matching = {k for k in {k for keyset in rows.keysets for k in keyset} if _key_matches(k, key)}
+        wanted = {i for i, keyset in enumerate(rows.keysets) if not matching.isdisjoint(keyset)}
         by_resource = {i for i, res in enumerate(rows.resources) if res[2] in wanted}
         return lambda row: row[2] in wanted or not by_resource.isdisjoint(row[1])
 
@@ -558,10 +560,15 @@ _KEY_VARIABLE = Regex(r"\$\{[^}]*\}|<[^>]*>")
 
 def _key_matches(catalog_key: str, key: str) -> bool:
     """`aws:ResourceTag/${TagKey}` (as the catalog writes it) matches `aws:resourcetag/team`."""
-    parts = _KEY_VARIABLE.split(catalog_key.lower())
-    if len(parts) == 1:
-        return parts[0] == key
-    return re.fullmatch(".+".join(map(re.escape, parts)), key) is not None
+    lowered = catalog_key.lower()
+    if "$" not in lowered and "<" not in lowered:  # no variable (most keys): no regex to run
+        return lowered == key
+    return _variable_key(lowered).fullmatch(key) is not None
+
+
+@functools.cache  # the catalog's own keys: a few dozen with variables
+def _variable_key(lowered: str) -> re.Pattern[str]:
+    return re.compile(".+".join(map(re.escape, _KEY_VARIABLE.split(lowered))))
 
 
 def _has_wildcard(text: str) -> bool:
