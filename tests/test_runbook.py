@@ -133,6 +133,7 @@ def test_missing_runbook_is_reported_at_the_app(findings: dict[str, list[dict[st
     assert finding["path"] == "missing/break_glass.toml" and finding["line"] == 1
     assert "no break-glass runbook" in finding["message"]
     assert "RUNBOOK.md" in finding["message"] and "docs/break-glass*.md" in finding["message"]
+    assert f"with a section per topic ({', '.join(BG020_TOPICS)})" in finding["fix"]
 
 
 def test_app_without_break_glass_roles_needs_no_runbook(findings: dict[str, list[dict[str, Any]]]) -> None:
@@ -253,6 +254,20 @@ def test_a_user_rule_with_a_broken_pattern_says_so(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
     (finding,) = [f for f in json.loads(result.stdout)["findings"] if f["rule"] == "ACME020"]
     assert "topics[0].headings[0] is not a valid regular expression" in finding["message"]
+
+
+@pytest.mark.slow
+def test_without_a_runbook_the_rule_reports_it_missing_before_its_patterns(tmp_path: Path) -> None:
+    """The patterns are only compiled (and so checked) to search a runbook: with none, the
+    finding is the missing runbook, its fix naming the rule's topics."""
+    topics = [{"id": "x", "title": "x", "headings": ["(unclosed"]}, {"id": "y", "title": "y"}]
+    write_tree(tmp_path, {"acme/ACME020.yaml": _acme_rule(topics)})
+    write_tree(tmp_path / "one", app())
+    result = run_bglint("check", "--format", "json", "--rules", "acme", "one", cwd=tmp_path)
+    assert "Traceback" not in result.stderr
+    (finding,) = [f for f in json.loads(result.stdout)["findings"] if f["rule"] == "ACME020"]
+    assert "no break-glass runbook" in finding["message"]
+    assert "with a section per topic (x, y)" in finding["fix"]
 
 
 @pytest.mark.slow
