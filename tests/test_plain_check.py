@@ -90,6 +90,17 @@ def test_colour_and_an_ascii_only_terminal_are_handled_the_same(tmp_path: Path) 
     assert shown.startswith("rôle ##\\x5badd-mask]x.yaml:")  # UTF-8, as click writes it, not a crash
 
 
+def _interrupted_both_ways(script: str, cwd: Path) -> list[tuple[int, bytes, bytes]]:
+    """Exit code, stdout and stderr of `script` (which runs bglint, a Ctrl-C arranged) plain and parsed."""
+    ends = []
+    for args in (["check", "role.yaml"], ["check", "--", "role.yaml"]):
+        proc = subprocess.run(
+            [sys.executable, "-c", script, *args], cwd=cwd, capture_output=True, timeout=120, check=False
+        )
+        ends.append((proc.returncode, proc.stdout, proc.stderr))
+    return ends
+
+
 def test_ctrl_c_and_a_closed_stderr_end_the_same(tmp_path: Path) -> None:
     write_tree(tmp_path, {"broken.yaml": "Resources: [unclosed\n", "role.yaml": WILDCARD_ROLE})
     # Ctrl-C while the check runs: the interrupt raised where the check starts, in the real command.
@@ -100,13 +111,7 @@ def test_ctrl_c_and_a_closed_stderr_end_the_same(tmp_path: Path) -> None:
         "sys.argv = ['bglint', *sys.argv[1:]]\n"
         "runpy.run_module('bglint', run_name='__main__')\n"
     )
-    ends = []
-    for args in (["check", "role.yaml"], ["check", "--", "role.yaml"]):
-        proc = subprocess.run(
-            [sys.executable, "-c", interrupted, *args], cwd=tmp_path, capture_output=True, timeout=120, check=False
-        )
-        ends.append((proc.returncode, proc.stdout, proc.stderr))
-    assert ends[0] == ends[1] == (1, b"", b"\nAborted!\n")
+    assert _interrupted_both_ways(interrupted, tmp_path) == [(1, b"", b"\nAborted!\n")] * 2
     # stderr a pipe nobody reads: the input error cannot be written.
     codes = []
     for args in (["check", "broken.yaml", "role.yaml"], ["check", "--", "broken.yaml", "role.yaml"]):
@@ -134,13 +139,7 @@ def test_ctrl_c_while_the_check_command_is_imported_ends_the_same(tmp_path: Path
         "sys.argv = ['bglint', *sys.argv[1:]]\n"
         "runpy.run_module('bglint', run_name='__main__')\n"
     )
-    ends = []
-    for args in (["check", "role.yaml"], ["check", "--", "role.yaml"]):
-        proc = subprocess.run(
-            [sys.executable, "-c", interrupted, *args], cwd=tmp_path, capture_output=True, timeout=120, check=False
-        )
-        ends.append((proc.returncode, proc.stdout, proc.stderr))
-    assert ends[0] == ends[1] == (1, b"", b"\nAborted!\n")
+    assert _interrupted_both_ways(interrupted, tmp_path) == [(1, b"", b"\nAborted!\n")] * 2
 
 
 def test_a_shell_completion_request_is_answered_as_click_answers_it(tmp_path: Path) -> None:
