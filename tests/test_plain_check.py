@@ -90,6 +90,17 @@ def test_colour_and_an_ascii_only_terminal_are_handled_the_same(tmp_path: Path) 
     assert shown.startswith("rôle ##\\x5badd-mask]x.yaml:")  # UTF-8, as click writes it, not a crash
 
 
+def _interrupted_both_ways(script: str, cwd: Path) -> list[tuple[int, bytes, bytes]]:
+    """Exit code, stdout and stderr of `script` (which runs bglint, a Ctrl-C arranged) plain and parsed."""
+    ends = []
+    for args in (["check", "role.yaml"], ["check", "--", "role.yaml"]):
+        proc = subprocess.run(
+            [sys.executable, "-c", script, *args], cwd=cwd, capture_output=True, timeout=120, check=False
+        )
+        ends.append((proc.returncode, proc.stdout, proc.stderr))
+    return ends
+
+
 def test_ctrl_c_and_a_closed_stderr_end_the_same(tmp_path: Path) -> None:
     write_tree(tmp_path, {"broken.yaml": "Resources: [unclosed\n", "role.yaml": WILDCARD_ROLE})
     # Ctrl-C while the check runs: the interrupt raised where the check starts, in the real command.
@@ -100,13 +111,7 @@ def test_ctrl_c_and_a_closed_stderr_end_the_same(tmp_path: Path) -> None:
         "sys.argv = ['bglint', *sys.argv[1:]]\n"
         "runpy.run_module('bglint', run_name='__main__')\n"
     )
-    ends = []
-    for args in (["check", "role.yaml"], ["check", "--", "role.yaml"]):
-        proc = subprocess.run(
-            [sys.executable, "-c", interrupted, *args], cwd=tmp_path, capture_output=True, timeout=120, check=False
-        )
-        ends.append((proc.returncode, proc.stdout, proc.stderr))
-    assert ends[0] == ends[1] == (1, b"", b"\nAborted!\n")
+    assert _interrupted_both_ways(interrupted, tmp_path) == [(1, b"", b"\nAborted!\n")] * 2
     # stderr a pipe nobody reads: the input error cannot be written.
     codes = []
     for args in (["check", "broken.yaml", "role.yaml"], ["check", "--", "broken.yaml", "role.yaml"]):
@@ -119,6 +124,45 @@ def test_ctrl_c_and_a_closed_stderr_end_the_same(tmp_path: Path) -> None:
         codes.append((proc.returncode, proc.stdout))
     assert codes[0] == codes[1]
     assert codes[0][0] == 1 and b"BG001" in codes[0][1]
+
+
+def test_ctrl_c_while_the_check_command_is_imported_ends_the_same(tmp_path: Path) -> None:
+    # click imports the command inside its handler: a Ctrl-C there is "Aborted!", not a traceback.
+    write_tree(tmp_path, {"role.yaml": WILDCARD_ROLE})
+    interrupted = (
+        "import importlib.abc, runpy, sys\n"
+        "class Interrupt(importlib.abc.MetaPathFinder):\n"
+        "    def find_spec(self, name, path, target=None):\n"
+        "        if name == 'bglint.cli.check_run':\n"
+        "            raise KeyboardInterrupt\n"
+        "sys.meta_path.insert(0, Interrupt())\n"
+        "sys.argv = ['bglint', *sys.argv[1:]]\n"
+        "runpy.run_module('bglint', run_name='__main__')\n"
+    )
+    assert _interrupted_both_ways(interrupted, tmp_path) == [(1, b"", b"\nAborted!\n")] * 2
+
+
+def test_a_shell_completion_request_is_answered_as_click_answers_it(tmp_path: Path) -> None:
+    """With _BGLINT_COMPLETE set, click prints completions (or the shell's script), not a report."""
+    write_tree(tmp_path, {"role.yaml": WILDCARD_ROLE})
+    script = Path(sys.executable).with_name("bglint")  # click names the variable after the program
+    env = {**os.environ, "_BGLINT_COMPLETE": "bash_source"}
+    runs = [
+        subprocess.run([script, *args], cwd=tmp_path, env=env, capture_output=True, timeout=120, check=False)
+        for args in (["check", "role.yaml"], ["check", "--", "role.yaml"])
+    ]
+    assert [(r.returncode, r.stdout, r.stderr) for r in runs[:1]] == [
+        (r.returncode, r.stdout, r.stderr) for r in runs[1:]
+    ]
+    assert runs[0].returncode == 0 and b"_bglint_completion()" in runs[0].stdout and b"BG001" not in runs[0].stdout
+
+
+def test_on_windows_click_parses_every_call_as_it_expands_globs(monkeypatch: pytest.MonkeyPatch) -> None:
+    # click expands `*.yaml`, `~` and %VARS% in the arguments on Windows, whose shells do not.
+    with monkeypatch.context() as patched:  # undone before the assertion: pytest's reporting reads os.name
+        patched.setattr(os, "name", "nt")
+        on_windows = _plain_check_paths(["check", "*.yaml"])
+    assert on_windows is None
 
 
 def test_the_plain_call_does_not_import_click_and_an_option_does(tmp_path: Path) -> None:

@@ -45,8 +45,10 @@ def run() -> NoReturn:
 
 
 def _plain_check_paths(args: list[str]) -> list[str] | None:
-    """The paths of `check PATH...` where no argument can be an option, else None."""
-    if len(args) < 2 or args[0] != "check":
+    """The paths of `check PATH...` where no argument can be an option, else None. None too
+    where click does more than parse: on Windows it expands globs, ~ and %VARS% in them; with
+    _BGLINT_COMPLETE set it answers a shell's completion request instead of running."""
+    if len(args) < 2 or args[0] != "check" or os.name == "nt" or os.environ.get("_BGLINT_COMPLETE"):
         return None
     paths = args[1:]
     return paths if all(path and not path.startswith("-") for path in paths) else None
@@ -56,9 +58,9 @@ def _plain_check(paths: list[str]) -> NoReturn:
     # The check turns the cyclic collector off (check_and_report); here already before its
     # imports, whose objects live to the end anyway: ~9 M instructions of collections saved.
     gc.disable()
-    from bglint.cli.check_run import check_and_report
+    try:  # the import too: click reports a Ctrl-C there, as it imports the command in its handler
+        from bglint.cli.check_run import check_and_report
 
-    try:
         check_and_report(tuple(map(Path, paths)))
     except KeyboardInterrupt:  # as click reports it (a closed stderr ends both ways with exit 1)
         print("\nAborted!", file=sys.stderr)
