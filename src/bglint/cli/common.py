@@ -1,6 +1,7 @@
 """What the commands share, without click: exit codes, the config lookup and writing output.
 
-`bglint check PATH...` runs through here without importing click (see `bglint.cli.run`).
+`bglint check PATH...` runs through here without importing click (see `bglint.cli.run`); only
+on Windows does writing go through click's echo, for its console colours.
 """
 
 from __future__ import annotations
@@ -58,6 +59,11 @@ def wants_colour() -> bool:
 
 def echo(text: str, err: bool = False) -> None:
     """Write to stdout (or stderr) now. Colour was decided already (wants_colour)."""
+    if os.name == "nt":  # click's echo turns colours into console calls (colorama) there
+        import click
+
+        click.echo(text, nl=False, err=err, color=True)
+        return
     stream = sys.stderr if err else sys.stdout
     if stream is None:  # no console (pythonw)
         return
