@@ -756,6 +756,73 @@ def test_regression_symlink_loop_given_on_the_command_line(tmp_path: Path) -> No
     assert_one_error(check(tmp_path, "a.yaml"), "a.yaml", "symlink loop")
 
 
+def test_regression_a_file_name_too_long(tmp_path: Path) -> None:
+    # pathlib's is_dir/exists raise for ENAMETOOLONG (Python 3.11-3.13): a traceback, the run lost.
+    long = "x" * 300
+    assert_one_error(check(tmp_path, f"{long}.yaml"), f"{long}.yaml", "cannot read: File name too long")
+    assert_one_error(check(tmp_path, f"{long}/a.yaml"), f"{long}/a.yaml", "cannot read: File name too long")
+
+
+def _as_nobody(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """`bglint ARGS` in a user namespace: not root there, so file permissions hold (CI runs as root)."""
+    return subprocess.run(
+        ["unshare", "--user", sys.executable, "-m", "bglint", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    subprocess.run(["unshare", "--user", "true"], capture_output=True, check=False).returncode != 0,
+    reason="needs user namespaces (unshare --user)",
+)
+def test_regression_a_folder_bglint_may_not_enter(tmp_path: Path) -> None:
+    """Given or met while walking, an unreadable folder is one error line: its files go unchecked."""
+    write_tree(tmp_path, {"locked/role.yaml": GOOD_TEMPLATE, "good.yaml": GOOD_TEMPLATE})
+    (tmp_path / "locked").chmod(0)
+    try:
+        for args, shown_path in (
+            (["locked/role.yaml"], "locked/role.yaml"),
+            (["locked"], "locked"),
+            (["."], "./locked"),
+        ):
+            run = _as_nobody("check", *args, "good.yaml", cwd=tmp_path)
+            assert "Traceback" not in run.stderr, run.stderr
+            assert run.returncode == 2, (args, run.stdout, run.stderr)
+            assert run.stderr.splitlines()[0] == f"{shown_path}: error: cannot read: Permission denied", run.stderr
+            assert GOOD_FINDING.search(run.stdout), run.stdout
+    finally:
+        (tmp_path / "locked").chmod(0o755)
+
+
+@pytest.mark.slow
+def test_regression_a_file_name_that_is_not_utf8_with_a_strict_output(tmp_path: Path) -> None:
+    # A name's undecodable bytes reach Python as lone surrogates, which a strict UTF-8 stream
+    # (an en_US.UTF-8 terminal) and the fingerprint's encoding refused: a traceback, no report.
+    name = os.fsdecode(b"bad\xff.yaml")
+    (tmp_path / name).write_text(GOOD_TEMPLATE, encoding="utf-8")
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8:strict"}
+    for fmt in ("text", "json", "sarif", "github", "markdown", "junit"):
+        run = subprocess.run(
+            [sys.executable, "-m", "bglint", "check", "--format", fmt, "."],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            timeout=120,
+            check=False,
+        )
+        assert run.returncode == 1 and not run.stderr, (fmt, run.stderr)  # GOOD_TEMPLATE has an error
+        shown = run.stdout.replace(b"\\\\", b"\\")  # Markdown escapes the backslash itself
+        assert b"bad\\udcff.yaml" in shown, (fmt, run.stdout)  # escaped, as a control character
+        if fmt == "json":  # the escape is JSON's own: the document holds the name as Python read it
+            findings = json.loads(run.stdout)["findings"]
+            assert {f["path"] for f in findings} == {name} and all(len(f["fingerprint"]) == 32 for f in findings)
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(not hasattr(os, "mkfifo") or not Path("/dev/zero").exists(), reason="FIFOs and /dev/zero")
 def test_regression_fifo_and_dev_zero_as_app_files(tmp_path: Path) -> None:

@@ -107,4 +107,5 @@ def fingerprint_of(identity: tuple[str, ...]) -> str:
     """
     import hashlib
 
-    return hashlib.sha256("\x00".join(identity).encode()).hexdigest()[:32]
+    # A path the OS gave as bytes that are not UTF-8 holds surrogates: hash those bytes.
+    return hashlib.sha256("\x00".join(identity).encode("utf-8", "surrogateescape")).hexdigest()[:32]

@@ -53,6 +53,13 @@ class Config(NamedTuple):
 
 
 def find_config(start: Path) -> Path | None:
+    try:
+        return _search_config(start)
+    except OSError:  # a name too long, a folder not to be entered: the check reports the path
+        return None
+
+
+def _search_config(start: Path) -> Path | None:
     folder = resolved(start) or Path(os.path.abspath(start))  # a symlink loop is reported later
     folder = folder if folder.is_dir() else folder.parent
     for candidate in (folder, *folder.parents):

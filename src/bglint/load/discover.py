@@ -111,9 +111,12 @@ def plan_paths(paths: list[Path]) -> Plan:
     loaded = Loaded()
     for path in paths:
         before = set(plan.apps)
-        _collect(path, plan.apps, plan.templates, loaded)
-        for root in set(plan.apps) - before:
-            plan.trees[root] = _tree(path if path.is_dir() else root)
+        try:
+            _collect(path, plan.apps, plan.templates, loaded)
+            for root in set(plan.apps) - before:
+                plan.trees[root] = _tree(path if path.is_dir() else root)
+        except OSError as exc:  # pathlib's tests raise for a name too long, a folder not to be entered
+            loaded.errors.append(InputError(str(path), f"cannot read: {exc.strerror or exc}"))
     plan.errors = loaded.errors
     plan.passed_over = sorted(set(loaded.passed_over))
     return plan
@@ -278,7 +281,10 @@ def _walk(top: Path, apps: dict[Path, str], templates: dict[Path, tuple[str, boo
     tree, tree_name = tree_of(top / "_", top)
     real_tree = resolved(tree)
     errors, passed_over = loaded.errors, loaded.passed_over
-    for folder, dirs, files in os.walk(top, followlinks=False):
+    def unreadable(exc: OSError) -> None:  # a folder not to be entered: its files go unchecked
+        errors.append(InputError(str(exc.filename or top), f"cannot read: {exc.strerror or exc}"))
+
+    for folder, dirs, files in os.walk(top, followlinks=False, onerror=unreadable):
         here = Path(folder)
         passed_over += [
             (str(here / d), "directory not scanned (version control, dependencies or hidden)")

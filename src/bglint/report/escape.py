@@ -14,8 +14,11 @@ from bglint.regex import Regex
 
 # C0 and C1 controls (ANSI escapes, newlines); bidi overrides and isolates (text that reads
 # differently from what it is); line and paragraph separators; U+FFFE/U+FFFF, which XML 1.0
-# (JUnit) does not allow.
-_CONTROL = Regex("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufffe\uffff]")
+# (JUnit) does not allow; lone surrogates (a file name whose bytes are not UTF-8), which no
+# UTF-8 output can hold.
+_CONTROL = Regex(
+    "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]"
+)
 _LEGACY_COMMAND = "##["
 
 
