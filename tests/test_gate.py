@@ -336,6 +336,28 @@ def test_invalid_config_exits_2_with_one_line_naming_the_config(tmp_path: Path, 
 
 
 @pytest.mark.slow
+def test_a_broken_config_fails_only_its_own_paths_the_others_are_checked(tmp_path: Path) -> None:
+    root = write_tree(
+        tmp_path,
+        {
+            "broken/.bglint.yaml": "fail-on: sometimes\n",
+            "broken/ops.yaml": template(cfn_role("BreakglassOps", bounded=False, broad=True)),
+            "fine/ops.yaml": template(cfn_role("BreakglassOps", bounded=False, broad=True)),
+        },
+    )
+    result = run_bglint("check", "--format", "json", "broken/ops.yaml", "fine/ops.yaml", cwd=root)
+    assert result.returncode == 2
+    assert assert_one_error_line(result, "fail-on").startswith("broken/.bglint.yaml:1:10: error: invalid config")
+    data = json.loads(result.stdout)
+    assert {f["path"] for f in data["findings"]} == {"fine/ops.yaml"}
+    assert [e["path"] for e in data["errors"]] == ["broken/.bglint.yaml"]
+    # A baseline of some of the paths would drop the others' entries: none is written.
+    made = run_bglint("baseline", "create", "broken/ops.yaml", "fine/ops.yaml", cwd=root)
+    assert made.returncode == 2 and not (root / ".bglint-baseline.json").exists()
+    assert assert_one_error_line(made, "fail-on").startswith("broken/.bglint.yaml:1:10")
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("until", ["2030-13-45", "2030-02-30"])
 def test_config_until_that_is_no_calendar_date_exits_2_with_one_line(tmp_path: Path, until: str) -> None:
     """YAML reads 2030-13-45 as a timestamp and fails while building it, before the schema sees it."""

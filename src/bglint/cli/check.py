@@ -159,7 +159,10 @@ def _report_per_config(
     from bglint.pipeline.check import merged, run_check, wrapped
     from bglint.pipeline.common import CheckOptions
 
-    groups = configs_for(config_file, paths)
+    groups, errors = configs_for(config_file, paths)
+    if errors:  # a baseline of some of the paths would drop the others' entries
+        print_errors(errors)
+        sys.exit(EXIT_ERROR)
     results = [
         run_check(
             list(group), CheckOptions(config, rules_dirs, all_roles, network or "", app_config, cfn_lint=cfn_lint)

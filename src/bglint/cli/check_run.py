@@ -56,7 +56,7 @@ def check_and_report(
     # Off for the rest of this short-lived process: a check makes millions of objects and no
     # reference cycles, and once back on, the cyclic collector would walk them all (~40 ms).
     gc.disable()
-    groups = configs_for(config_file, paths)
+    groups, config_errors = configs_for(config_file, paths)
     reports = [
         checked(
             group,
@@ -77,6 +77,8 @@ def check_and_report(
         for config, group in groups
     ]
     report = merged(reports)
+    if config_errors:  # the paths under a broken config went unchecked: the run fails (exit 2)
+        report = report._replace(errors=[*config_errors, *report.errors])
     for fmt, target in formats:
         style = TextStyle(target is None and wants_colour(), show_fixes, quiet, statistics)
         write(_render(report, fmt, style), target)

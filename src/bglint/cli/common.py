@@ -37,17 +37,30 @@ def load_config_for(config_file: Path | None, paths: tuple[Path, ...]) -> Config
         fail(exc)
 
 
-def configs_for(config_file: Path | None, paths: tuple[Path, ...]) -> list[tuple[Config, tuple[Path, ...]]]:
+def configs_for(
+    config_file: Path | None, paths: tuple[Path, ...]
+) -> tuple[list[tuple[Config, tuple[Path, ...]]], list[InputError]]:
     """The paths grouped by their config: `--config` for all, else each path's nearest one, so
-    the order of the paths never changes a result."""
-    if config_file is not None or len(paths) <= 1:
-        return [(load_config_for(config_file, paths), paths)]
-    from bglint.load.config import find_config
+    the order of the paths never changes a result. A config that does not load is an input
+    error for its own paths, which go unchecked; when none loads, the command ends there."""
+    from bglint.load.config import Config, find_config, load_config
 
-    groups: dict[Path | None, list[Path]] = {}
-    for path in paths:
-        groups.setdefault(find_config(path), []).append(path)
-    return [(load_config_for(found, tuple(group)), tuple(group)) for found, group in groups.items()]
+    if config_file is not None or len(paths) <= 1:
+        by_config = {config_file or (find_config(paths[0]) if paths else None): list(paths)}
+    else:
+        by_config = {}
+        for path in paths:
+            by_config.setdefault(find_config(path), []).append(path)
+    groups, errors = [], []
+    for found, group in by_config.items():
+        try:
+            groups.append((load_config(found) if found else Config(), tuple(group)))
+        except InputError as exc:
+            errors.append(exc)
+    if not groups:
+        print_errors(errors)
+        sys.exit(EXIT_ERROR)
+    return groups, errors
 
 
 def wants_colour() -> bool:
