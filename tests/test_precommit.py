@@ -161,3 +161,42 @@ def test_hook_passes_clean_app(hook_repo: Path, tmp_path: Path) -> None:
 
     assert proc.returncode == 0, output
     assert re.search(r"^bglint .*Passed$", output, re.M), output
+
+
+def test_hook_lints_the_app_when_only_its_runbook_changes(hook_repo: Path, tmp_path: Path) -> None:
+    """Deleting the runbook's uninstall steps is caught at commit (BG020); a README elsewhere
+    is handed over too and skipped, even when it mentions Resources."""
+    from runbooks import runbook
+
+    repo = tmp_path / "repo"
+    app = repo / "apps" / "demo"
+    complete = runbook({"{{.nuon.install.id}}-break-glass": "component"})
+    files = {
+        ".bglint.yaml": "fail-on: warning\n",
+        "apps/demo/metadata.toml": METADATA,
+        "apps/demo/stack.toml": STACK.format(vpc="vpc/eks"),
+        "apps/demo/break_glass.toml": BUCKET_BREAK_GLASS,
+        "apps/demo/permissions/break_glass_boundary.json": BUCKET_POLICY,
+        "apps/demo/permissions/provision.toml": PROVISION,
+        "apps/demo/RUNBOOK.md": complete,
+    }
+    for name, text in files.items():
+        (repo / name).parent.mkdir(parents=True, exist_ok=True)
+        (repo / name).write_text(text)
+    _git(repo, "init", "-q")
+    _git(repo, "add", "-A")
+    _git(repo, *IDENTITY, "commit", "-q", "-m", "demo app with its runbook")
+
+    (app / "RUNBOOK.md").write_text(
+        runbook({"{{.nuon.install.id}}-break-glass": "component"}, drop=("customer-uninstall",))
+    )
+    (repo / "README.md").write_text("# Demo\n\nResources: [the install's, see apps/demo\n")
+    _git(repo, "add", "apps/demo/RUNBOOK.md", "README.md")
+    proc = _try_repo(repo, hook_repo, tmp_path)
+    output = proc.stdout + proc.stderr
+
+    assert proc.returncode != 0, output
+    reported = re.findall(r"^apps/demo/RUNBOOK\.md:\d+:\d+: (BG\d+) .*$", output, re.M)
+    assert reported == ["BG020"], output
+    assert "uninstall" in re.search(r"^apps/demo/RUNBOOK\.md:.*$", output, re.M).group(0), output  # type: ignore[union-attr]
+    assert not re.search(r"^README\.md\S*: error", output, re.M), output

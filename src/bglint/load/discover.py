@@ -364,8 +364,8 @@ def _load_template(
     except InputError as exc:
         loaded.errors.append(exc)
         return
-    if path.suffix == ".toml":
-        loaded.skipped.append(shown)  # a TOML file outside any app directory
+    if path.suffix == ".toml" or path.suffix.lower() == ".md":
+        loaded.skipped.append(shown)  # a TOML or Markdown file outside any app directory
         return
     try:
         data = load_template_text(text, shown)
