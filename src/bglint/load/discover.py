@@ -281,6 +281,7 @@ def _walk(top: Path, apps: dict[Path, str], templates: dict[Path, tuple[str, boo
     tree, tree_name = tree_of(top / "_", top)
     real_tree = resolved(tree)
     errors, passed_over = loaded.errors, loaded.passed_over
+
     def unreadable(exc: OSError) -> None:  # a folder not to be entered: its files go unchecked
         errors.append(InputError(str(exc.filename or top), f"cannot read: {exc.strerror or exc}"))
 
