@@ -28,13 +28,9 @@ NETWORKS = ("customer-managed", "vendor-managed", "unknown")
 
 
 def load_config_for(config_file: Path | None, paths: tuple[Path, ...]) -> Config:
-    from bglint.load.config import Config, find_config, load_config
-
-    found = config_file or (find_config(paths[0]) if paths else None)
-    try:
-        return load_config(found) if found else Config()
-    except InputError as exc:
-        fail(exc)
+    """`--config`, else the first path's config; one that does not load ends the command."""
+    groups, _ = configs_for(config_file, paths[:1])
+    return groups[0][0]
 
 
 def configs_for(

@@ -7,7 +7,7 @@ from bglint import limits
 from bglint.errors import InputError
 from bglint.evaluate.engine import conclude, document_findings
 from bglint.evaluate.subject import Settings
-from bglint.findings import Finding, Rule
+from bglint.findings import DEFAULT_BASELINE, Finding, Rule
 from bglint.iam.catalog import load_catalog
 from bglint.load.discover import Loaded, Plan, load_plan, plan_paths, settle_context
 from bglint.model import Document, DocumentKind
@@ -185,8 +185,6 @@ def wrapped(
 
 def _default_baseline() -> Path | None:
     """`bglint baseline create`'s default file in the working directory, when it is there."""
-    from bglint.findings import DEFAULT_BASELINE
-
     default = Path(DEFAULT_BASELINE)
     return default if default.is_file() else None
 
