@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 def check_and_report(
     paths: tuple[Path, ...],
+    *,
     formats: Sequence[tuple[str, Path | None]] = (("text", None),),
     fail_on: str | None = None,
     baseline: Path | None = None,
